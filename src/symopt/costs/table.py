@@ -1,0 +1,91 @@
+"""Per-operator cycle costs loaded from TOML (``[ops] name = { cycles = N, source = "…" }``)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from symopt.errors import ConfigError
+from symopt.ir import OPERATORS, App, Term, postorder
+
+BUILTIN_TABLES = ("throughput", "latency")
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """Cycle cost per operator. Leaves (numbers, symbols) cost nothing: they are loads."""
+
+    name: str
+    cycles: dict[str, float]
+    sources: dict[str, str]
+
+    def op(self, op: str) -> float:
+        try:
+            return self.cycles[op]
+        except KeyError:
+            raise ConfigError(f"cost table '{self.name}' has no cost for operator '{op}'") from None
+
+    def dag_cost(self, roots: Iterable[Term]) -> float:
+        """Cost of evaluating ``roots`` with every distinct subterm computed once."""
+        return sum(self.op(t.op) for t in postorder(list(roots)) if isinstance(t, App))
+
+    def tree_cost(self, term: Term) -> float:
+        """Cost of ``term`` with no sharing: every occurrence is computed."""
+        costs: dict[int, float] = {}
+        for t in postorder([term]):
+            own = self.op(t.op) if isinstance(t, App) else 0.0
+            costs[id(t)] = own + sum(costs[id(c)] for c in t.children())
+        return costs[id(term)]
+
+
+def parse_cost_table(text: str, *, name: str, path: str = "<costs>") -> CostTable:
+    """Parse and validate a cost table; every operator of the language must have a cost."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    unknown = set(data) - {"meta", "ops"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; expected [meta] and [ops]")
+    ops = data.get("ops")
+    if not isinstance(ops, dict):
+        raise ConfigError(f"{path}: missing [ops] table")
+    cycles: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    for op, entry in ops.items():
+        if op not in OPERATORS:
+            raise ConfigError(f"{path}: [ops] {op}: unknown operator")
+        if isinstance(entry, int | float) and not isinstance(entry, bool):
+            value, source = float(entry), ""
+        elif isinstance(entry, dict) and "cycles" in entry:
+            value, source = entry["cycles"], str(entry.get("source", ""))
+            extra = set(entry) - {"cycles", "source"}
+            if extra:
+                raise ConfigError(f"{path}: [ops] {op}: unknown key(s) {sorted(extra)}")
+        else:
+            raise ConfigError(f"{path}: [ops] {op}: expected {{ cycles = N, source = \"…\" }}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{path}: [ops] {op}: cycles must be a non-negative number")
+        cycles[op] = float(value)
+        sources[op] = source
+    missing = sorted(set(OPERATORS) - set(cycles))
+    if missing:
+        raise ConfigError(f"{path}: no cost for operator(s): {', '.join(missing)}")
+    meta_name = data.get("meta", {}).get("name", name)
+    return CostTable(str(meta_name), cycles, sources)
+
+
+def load_cost_table(spec: str) -> CostTable:
+    """Load a built-in table by name (``throughput``, ``latency``) or a TOML file by path."""
+    if spec in BUILTIN_TABLES:
+        text = resources.files("symopt.costs").joinpath(f"{spec}.toml").read_text()
+        return parse_cost_table(text, name=spec, path=f"<builtin {spec}>")
+    path = Path(spec)
+    if not path.is_file():
+        raise ConfigError(
+            f"cost table '{spec}' is neither a built-in ({', '.join(BUILTIN_TABLES)}) nor a file"
+        )
+    return parse_cost_table(path.read_text(), name=path.stem, path=str(path))

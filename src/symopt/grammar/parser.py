@@ -1,0 +1,240 @@
+"""Lark-based parser: source text → IR terms, with ``FILE:LINE:COL`` errors.
+
+Expression files are parsed a line at a time (one expression per line; ``#`` comments and blank
+lines skipped), so an error names the line it is on and a huge file never becomes one parse tree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from symopt.errors import SourceError
+from symopt.ir import FUNCTIONS, App, Num, PVar, Span, Sym, Term
+
+_TOKEN_NAMES = {
+    "$END": "end of line",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "POW": "'^'",
+    "EQUAL": "'='",
+    "NUMBER": "a number",
+    "INT": "an integer index",
+    "NAME": "a name",
+    "PVAR": "a pattern variable",
+    "LET": "'let'",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The left-hand side of a model statement: ``x`` or ``du[3]``."""
+
+    name: str
+    index: int | None
+    span: Span
+
+    @property
+    def key(self) -> str:
+        return self.name if self.index is None else f"{self.name}[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One model line: ``target = expr`` or ``let name = expr``."""
+
+    target: Target
+    expr: Term
+    is_let: bool
+    line: int
+
+
+class _SemanticError(Exception):
+    def __init__(self, message: str, span: Span, width: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.width = width
+
+
+@v_args(inline=True)
+class _Builder(Transformer[Token, Any]):
+    """Builds IR terms while Lark parses (LALR inline transformer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 1
+        self.allow_pvars = False
+
+    def _span(self, tok: Token) -> Span:
+        return Span(self.line, tok.column or 1, tok.end_column)
+
+    def number(self, tok: Token) -> Num:
+        value = float(tok)
+        if math.isinf(value):
+            raise _SemanticError(f"number {tok} is out of range for a double", self._span(tok), len(tok))
+        return Num(value, self._span(tok))
+
+    def name(self, tok: Token) -> Sym:
+        return Sym(str(tok), None, self._span(tok))
+
+    def indexed(self, name: Token, idx: Token) -> Sym:
+        return Sym(str(name), int(idx), self._span(name))
+
+    def pvar(self, tok: Token) -> PVar:
+        if not self.allow_pvars:
+            raise _SemanticError(
+                f"pattern variable {tok} is only allowed in rule patterns", self._span(tok), len(tok)
+            )
+        return PVar(str(tok)[1:], self._span(tok))
+
+    def call(self, name: Token, *args: Term | None) -> App:
+        fname = str(name)
+        real_args = tuple(a for a in args if a is not None)
+        span = self._span(name)
+        if fname not in FUNCTIONS:
+            raise _SemanticError(f"unknown function '{fname}'", span, len(fname))
+        arity = FUNCTIONS[fname]
+        if len(real_args) != arity:
+            plural = "s" if arity != 1 else ""
+            raise _SemanticError(
+                f"{fname}() takes {arity} argument{plural}, got {len(real_args)}", span, len(fname)
+            )
+        return App(fname, real_args, span)
+
+    def _binary(op: str) -> Any:  # noqa: N805
+        def build(self: _Builder, a: Term, b: Term) -> App:
+            return App(op, (a, b), a.span)
+
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+
+    def pow(self, a: Term, _tok: Token, b: Term) -> App:
+        return App("pow", (a, b), a.span)
+
+    def neg(self, a: Term) -> App:
+        return App("neg", (a,), a.span)
+
+    def pos(self, a: Term) -> Term:
+        return a
+
+    def scalar_target(self, name: Token) -> Target:
+        return Target(str(name), None, self._span(name))
+
+    def indexed_target(self, name: Token, idx: Token) -> Target:
+        return Target(str(name), int(idx), self._span(name))
+
+    def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
+        return (Target(str(name), None, self._span(name)), expr, True)
+
+    def assign_stmt(self, target: Target, expr: Term) -> tuple[Target, Term, bool]:
+        return (target, expr, False)
+
+
+@cache
+def _parser(start: str) -> tuple[Lark, _Builder]:
+    grammar = resources.files("symopt.grammar").joinpath("symopt.lark").read_text()
+    builder = _Builder()
+    lark = Lark(
+        grammar,
+        start=start,
+        parser="lalr",
+        lexer="contextual",
+        transformer=builder,
+        maybe_placeholders=True,
+    )
+    return lark, builder
+
+
+def _describe_expected(expected: set[str], allow_pvars: bool) -> str:
+    if not allow_pvars:
+        expected = expected - {"PVAR"}
+    names = sorted({_TOKEN_NAMES.get(e, e.lower()) for e in expected})
+    return "; expected " + ", ".join(names) if names else ""
+
+
+def _source_error(
+    exc: UnexpectedInput, text: str, path: str, line: int, allow_pvars: bool
+) -> SourceError:
+    column = exc.column if isinstance(exc.column, int) and exc.column > 0 else len(text) + 1
+    if isinstance(exc, UnexpectedCharacters):
+        message = f"unexpected character {text[exc.pos_in_stream]!r}"
+    elif isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
+        column = len(text.rstrip()) + 1
+        message = "unexpected end of line" + _describe_expected(set(exc.expected), allow_pvars)
+    elif isinstance(exc, UnexpectedToken):
+        message = f"unexpected '{exc.token!s:.40}'" + _describe_expected(
+            set(exc.expected), allow_pvars
+        )
+    else:  # pragma: no cover - lark has no other subclasses today
+        message = str(exc)
+    return SourceError(message, path=path, line=line, column=column, source_line=text)
+
+
+def _parse(text: str, start: str, *, path: str, line: int, allow_pvars: bool) -> Any:
+    lark, builder = _parser(start)
+    builder.line = line
+    builder.allow_pvars = allow_pvars
+    try:
+        return lark.parse(text)
+    except _SemanticError as exc:
+        raise SourceError(
+            exc.message,
+            path=path,
+            line=exc.span.line,
+            column=exc.span.column,
+            source_line=text,
+            width=exc.width,
+        ) from None
+    except UnexpectedInput as exc:
+        raise _source_error(exc, text, path, line, allow_pvars) from None
+
+
+def parse_expr(text: str, *, path: str = "<input>", line: int = 1) -> Term:
+    """Parse one expression (a single line) into a term."""
+    return _parse(text, "expr", path=path, line=line, allow_pvars=False)
+
+
+def parse_pattern(text: str, *, path: str = "<pattern>", line: int = 1) -> Term:
+    """Parse a rule pattern: an expression that may contain ``?name`` pattern variables."""
+    return _parse(text, "expr", path=path, line=line, allow_pvars=True)
+
+
+def _strip_comment(raw: str) -> str:
+    cut = raw.find("#")
+    return raw if cut < 0 else raw[:cut]
+
+
+def parse_expression_file(text: str, *, path: str = "<stdin>") -> list[tuple[int, Term]]:
+    """Parse an expression file: one expression per line. Returns ``(line_number, term)`` pairs."""
+    out: list[tuple[int, Term]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not _strip_comment(raw).strip():
+            continue
+        out.append((number, parse_expr(raw, path=path, line=number)))
+    return out
+
+
+def parse_statement(text: str, *, path: str = "<input>", line: int = 1) -> Statement:
+    """Parse one model statement: ``target = expr`` or ``let name = expr``."""
+    target, expr, is_let = _parse(text, "statement", path=path, line=line, allow_pvars=False)
+    return Statement(target, expr, is_let, line)

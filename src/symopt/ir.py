@@ -1,0 +1,255 @@
+"""The term IR: immutable, structurally compared expression trees.
+
+Terms are values: two terms are equal when their structure is equal; source spans ride along
+for error messages but never take part in equality or hashing. Hashes are computed once, at
+construction, so hash-consing large models (hundreds of thousands of nodes) stays linear.
+
+Operators (``App.op``):
+
+* ``add sub mul div`` (binary), ``neg`` (unary), ``pow`` (binary; ``^``, ``**`` and ``pow()``)
+* the calls in :data:`FUNCTIONS`, by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+ARITH_ARITY: dict[str, int] = {"add": 2, "sub": 2, "mul": 2, "div": 2, "neg": 1, "pow": 2}
+
+FUNCTIONS: dict[str, int] = {
+    **{
+        name: 1
+        for name in (
+            "sin cos tan asin acos atan sinh cosh tanh exp expm1 log log1p log2 log10 "
+            "sqrt cbrt abs floor ceil"
+        ).split()
+    },
+    "pow": 2,
+    "atan2": 2,
+    "hypot": 2,
+    "min": 2,
+    "max": 2,
+    "fma": 3,
+}
+"""Callable functions of the input language and their fixed arity."""
+
+OPERATORS: dict[str, int] = {**FUNCTIONS, **ARITH_ARITY}
+"""Every operator an ``App`` may carry, with its arity."""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A 1-based source position (start) plus the end column on the same line."""
+
+    line: int
+    column: int
+    end_column: int | None = None
+
+
+class Term:
+    """Base class of IR nodes. Use :class:`Num`, :class:`Sym`, :class:`App`, :class:`PVar`."""
+
+    __slots__ = ("_hash", "span")
+    _hash: int
+    span: Span | None
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def children(self) -> tuple[Term, ...]:
+        return ()
+
+
+class Num(Term):
+    """A floating-point constant (an IEEE double)."""
+
+    __slots__ = ("value",)
+    value: float
+
+    def __init__(self, value: float, span: Span | None = None) -> None:
+        value = float(value)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "span", span)
+        # 0.0 and -0.0 hash alike but are different constants: keep the sign in the hash key.
+        object.__setattr__(self, "_hash", hash(("num", value.hex())))
+
+    __hash__ = Term.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return isinstance(other, Num) and self.value.hex() == other.value.hex()
+
+    def __repr__(self) -> str:
+        return f"Num({self.value!r})"
+
+
+class Sym(Term):
+    """A named input or output: ``x`` (``index`` None) or ``u[12]``."""
+
+    __slots__ = ("index", "name")
+    name: str
+    index: int | None
+
+    def __init__(self, name: str, index: int | None = None, span: Span | None = None) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "_hash", hash(("sym", name, index)))
+
+    __hash__ = Term.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return isinstance(other, Sym) and self.name == other.name and self.index == other.index
+
+    def __repr__(self) -> str:
+        return f"Sym({self.name!r})" if self.index is None else f"Sym({self.name!r}, {self.index})"
+
+    @property
+    def key(self) -> str:
+        """The name as written: ``x`` or ``u[12]``."""
+        return self.name if self.index is None else f"{self.name}[{self.index}]"
+
+
+class PVar(Term):
+    """A pattern variable ``?a``; only appears in rule patterns."""
+
+    __slots__ = ("name",)
+    name: str
+
+    def __init__(self, name: str, span: Span | None = None) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "_hash", hash(("pvar", name)))
+
+    __hash__ = Term.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, PVar) and self.name == other.name)
+
+    def __repr__(self) -> str:
+        return f"PVar({self.name!r})"
+
+
+class App(Term):
+    """An operator applied to arguments: ``App("add", (a, b))``, ``App("sin", (x,))``."""
+
+    __slots__ = ("args", "op")
+    op: str
+    args: tuple[Term, ...]
+
+    def __init__(self, op: str, args: tuple[Term, ...], span: Span | None = None) -> None:
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "_hash", hash((op, *(hash(a) for a in args))))
+
+    __hash__ = Term.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, App) or self._hash != other._hash or self.op != other.op:
+            return False
+        return self.args == other.args
+
+    def __repr__(self) -> str:
+        return f"App({self.op!r}, {self.args!r})"
+
+    def children(self) -> tuple[Term, ...]:
+        return self.args
+
+
+def postorder(roots: list[Term] | tuple[Term, ...]) -> Iterator[Term]:
+    """Yield every distinct subterm of ``roots`` once, children before parents (iterative)."""
+    seen: set[int] = set()
+    stack: list[tuple[Term, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        term, expanded = stack.pop()
+        if id(term) in seen:
+            continue
+        if expanded or not isinstance(term, App):
+            seen.add(id(term))
+            yield term
+            continue
+        stack.append((term, True))
+        for child in reversed(term.args):
+            if id(child) not in seen:
+                stack.append((child, False))
+
+
+def intern(roots: list[Term]) -> list[Term]:
+    """Hash-cons ``roots``: structurally equal subterms become the same object."""
+    table: dict[Term, Term] = {}
+    rebuilt: dict[int, Term] = {}
+    for term in postorder(roots):
+        if isinstance(term, App):
+            args = tuple(rebuilt[id(a)] for a in term.args)
+            if any(n is not o for n, o in zip(args, term.args, strict=True)):
+                term_new: Term = App(term.op, args, term.span)
+            else:
+                term_new = term
+        else:
+            term_new = term
+        rebuilt[id(term)] = table.setdefault(term_new, term_new)
+    return [rebuilt[id(r)] for r in roots]
+
+
+def node_count(roots: list[Term]) -> int:
+    """Number of distinct nodes (after sharing) reachable from ``roots``."""
+    return len(set(postorder(intern(roots))))
+
+
+def tree_size(term: Term) -> int:
+    """Number of nodes of ``term`` written out as a tree (no sharing)."""
+    sizes: dict[int, int] = {}
+    for t in postorder([term]):
+        sizes[id(t)] = 1 + sum(sizes[id(c)] for c in t.children())
+    return sizes[id(term)]
+
+
+def symbols(roots: list[Term]) -> list[Sym]:
+    """Distinct symbols in order of first appearance (left to right, depth first)."""
+    out: dict[Sym, None] = {}
+    for t in postorder(roots):
+        if isinstance(t, Sym):
+            out.setdefault(t, None)
+    return list(out)
+
+
+def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
+    """Rebuild ``term`` bottom-up, replacing any subterm for which ``fn`` returns a term."""
+    done: dict[int, Term] = {}
+    for t in postorder([term]):
+        repl = fn(t)
+        if repl is None and isinstance(t, App):
+            args = tuple(done[id(a)] for a in t.args)
+            repl = t if all(n is o for n, o in zip(args, t.args, strict=True)) else App(t.op, args, t.span)
+        done[id(t)] = t if repl is None else repl
+    return done[id(term)]
+
+
+def add(a: Term, b: Term) -> App:
+    return App("add", (a, b))
+
+
+def sub(a: Term, b: Term) -> App:
+    return App("sub", (a, b))
+
+
+def mul(a: Term, b: Term) -> App:
+    return App("mul", (a, b))
+
+
+def div(a: Term, b: Term) -> App:
+    return App("div", (a, b))
+
+
+def neg(a: Term) -> App:
+    return App("neg", (a,))
