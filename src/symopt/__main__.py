@@ -1,0 +1,3 @@
+from symopt.cli.main import main
+
+main()

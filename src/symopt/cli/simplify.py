@@ -1,0 +1,71 @@
+"""``symopt simplify``: expressions in, optimised expressions out, one per line."""
+
+from __future__ import annotations
+
+import click
+
+from symopt.cli.io import read_source, write_output
+from symopt.cli.options import lang_option, optimizer_options
+from symopt.cli.report import StatRow, print_stats, warn
+from symopt.egraph.runner import Limits
+from symopt.ir import Sym, Term, symbols
+
+
+def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untyped-def]
+    """A one-expression function computing ``term``; its parameters are the symbols of ``source``
+    (the input) in order of first appearance, so the signature does not depend on the rewrite.
+    An indexed base name (``u[3]``) becomes an array parameter."""
+    from symopt.codegen import FunctionDef, Param
+
+    params: dict[str, bool] = {}
+    for sym in symbols([source, term]):
+        params[sym.name] = params.get(sym.name, False) or sym.index is not None
+    inputs = tuple(Param(n, is_array) for n, is_array in params.items())
+    body: tuple[tuple[Sym | None, Term], ...] = ((None, term),)
+    return FunctionDef(name=name, inputs=inputs, body=body)
+
+
+@click.command()
+@click.argument("source", default="-", metavar="[FILE|-]")
+@lang_option
+@optimizer_options
+@click.option("--name", default="f", show_default=True,
+              help="Function name (c/python/numpy); several expressions get NAME_LINE.")
+@click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
+@click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
+def simplify(
+    source: str, lang: str, ruleset: str, costs: str, tier: str | None, time_limit: float,
+    node_limit: int, iter_limit: int, verify: bool, name: str, output: str | None, stats: bool,
+) -> None:
+    """Optimise each expression of FILE (one per line; '-' or nothing reads stdin)."""
+    from symopt.codegen import render_module, to_sym
+    from symopt.grammar.parser import parse_expression_file
+    from symopt.optimize import optimize, resolve_costs, resolve_ruleset
+
+    path, text = read_source(source)
+    exprs = parse_expression_file(text, path=path)
+    rules = resolve_ruleset(ruleset, tier)
+    table = resolve_costs(costs)
+    limits = Limits(iterations=iter_limit, nodes=node_limit, time=time_limit)
+    rows: list[StatRow] = []
+    results = []
+    for line, term in exprs:
+        result = optimize([term], ruleset=rules, costs=table, limits=limits, verify=verify)
+        for fb in result.fallbacks:
+            at = ", ".join(f"{k}={v:.17g}" for k, v in fb.point.items())
+            warn(f"{path}:{line}: optimised form disagreed with the input at {at} "
+                 f"(expected {fb.expected:.17g}, got {fb.got:.17g}); kept the input")
+        rows.append(StatRow(f"{path}:{line}", result))
+        results.append((line, term, result.outputs[0]))
+    if lang == "sym":
+        rendered = "".join(to_sym(out) + "\n" for _, _, out in results)
+    else:
+        single = len(results) == 1
+        fns = [
+            function_for(name if single else f"{name}_{line}", src, out)
+            for line, src, out in results
+        ]
+        rendered = render_module(lang, fns, costs=table)
+    write_output(rendered, output)
+    if stats:
+        print_stats(rows)

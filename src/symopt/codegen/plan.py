@@ -1,0 +1,79 @@
+"""Preparing a function for an imperative language: lower, share, rename, order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from symopt.codegen.function import FunctionDef
+from symopt.codegen.infix import Dialect, write
+from symopt.codegen.lower import lower_powers
+from symopt.codegen.names import fresh_names, safe_names
+from symopt.codegen.schedule import Root, Step, Temp, schedule, shared_subterms
+from symopt.costs import CostTable
+from symopt.ir import App, PVar, Sym, Term, intern, postorder
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A function ready to print: its statements in order and the names to print them with."""
+
+    fn: FunctionDef
+    renames: dict[str, str]
+    """Parameter base names changed to dodge reserved words (old -> new)."""
+    steps: list[Step]
+    bound: dict[int, str]
+    """``id`` of each temporary's term -> its name (the terms are kept alive in ``roots``)."""
+    roots: list[Term]
+    """The lowered, interned body expressions."""
+    ops: frozenset[str]
+    """Every operator the body uses after lowering."""
+
+    def name(self, base: str) -> str:
+        """The printed name of parameter ``base``."""
+        return self.renames.get(base, base)
+
+    def text(self, step: Step, dialect: Dialect) -> str:
+        """The right-hand side of ``step``: a temporary's definition, or a body expression
+        (which is just a temporary's name when the whole expression is shared)."""
+        if isinstance(step, Root) and id(step.term) in self.bound:
+            return self.bound[id(step.term)]
+        return write(step.term, dialect, self.bound)
+
+
+def check_symbols(fn: FunctionDef, nodes: list[Term]) -> None:
+    """Every symbol must be a declared input, indexed exactly when the input is an array."""
+    inputs = {p.name: p for p in fn.inputs}
+    for term in nodes:
+        if isinstance(term, PVar):
+            raise ValueError(f"{fn.name}: pattern variable ?{term.name} in a function body")
+        if not isinstance(term, Sym):
+            continue
+        param = inputs.get(term.name)
+        if param is None:
+            raise ValueError(f"{fn.name}: {term.key} is not an input of the function")
+        if param.is_array != (term.index is not None):
+            kind = "an array" if param.is_array else "a scalar"
+            raise ValueError(f"{fn.name}: {term.key} is used but input {term.name} is {kind}")
+
+
+def plan_function(
+    fn: FunctionDef, lang: str, is_reserved: Callable[[str], bool], costs: CostTable | None
+) -> Plan:
+    """Lower integer powers, share repeated subterms as temporaries and rename clashing names.
+
+    Parameters are renamed; a reserved function name is an error (it is the caller's API).
+    """
+    if is_reserved(fn.name):
+        raise ValueError(f"function name {fn.name!r} is reserved in {lang}; choose another")
+    roots = intern([lower_powers(expr, costs) for _, expr in fn.body])
+    nodes = list(postorder(roots))
+    check_symbols(fn, nodes)
+    params = [p.name for p in (*fn.outputs, *fn.inputs)]
+    renames = safe_names(params, is_reserved)
+    taken = {renames.get(p, p) for p in params} | {fn.name}
+    temp_names = fresh_names("t", taken)
+    steps = schedule(roots, shared_subterms(roots, nodes), lambda: next(temp_names))
+    bound = {id(step.term): step.name for step in steps if isinstance(step, Temp)}
+    ops = frozenset(t.op for t in nodes if isinstance(t, App))
+    return Plan(fn, renames, steps, bound, roots, ops)

@@ -1,0 +1,220 @@
+"""Sharing-aware extraction from a frozen egglog e-graph.
+
+1. Tree costs (Knuth's generalisation of Dijkstra to AND/OR graphs): the cheapest node per e-class
+   with every occurrence counted; this choice is acyclic and exists for every reachable class.
+2. DAG refinement (greedy-DAG): a node's cost is the summed operator cost of the *set* of classes
+   in its sub-DAG, so a subterm used twice counts once, as in the emitted code. Iterated to a fixed
+   point or a budget; kept only if it lowers the true shared cost of the roots.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from symopt.costs.table import CostTable
+from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
+from symopt.ir import App, Num, Sym, Term
+
+
+@dataclass(frozen=True, slots=True)
+class ENode:
+    cls: int
+    op: str  # IR operator, or "num" / "sym" for leaves
+    children: tuple[int, ...]
+    payload: object = None  # float for num, (name, index) for sym
+    cost: float = 0.0
+
+
+@dataclass
+class Graph:
+    nodes: list[ENode]
+    classes: dict[int, list[int]]  # class -> node indices
+    roots: list[int]
+
+
+def read_graph(egraph, root_names: Sequence[str], costs: CostTable) -> Graph:  # type: ignore[no-untyped-def]
+    """Export the e-graph (``freeze``) into plain Python nodes with integer class ids."""
+    frozen = egraph.freeze()
+    ids: dict[object, int] = {}
+
+    def cid(value: object) -> int:
+        return ids.setdefault(value, len(ids))
+
+    nodes: list[ENode] = []
+    for name, fn in frozen.functions.items():
+        if fn.is_let_binding:
+            continue
+        if name in LEAVES:
+            for row in fn.rows:
+                if row.subsumed:
+                    continue
+                if name == "Num":
+                    payload: object = egraph.value_to_f64(row.inputs[0])
+                    nodes.append(ENode(cid(row.output), "num", (), payload))
+                elif name == "Var":
+                    payload = (egraph.value_to_string(row.inputs[0]), None)
+                    nodes.append(ENode(cid(row.output), "sym", (), payload))
+                else:
+                    payload = (
+                        egraph.value_to_string(row.inputs[0]),
+                        egraph.value_to_i64(row.inputs[1]),
+                    )
+                    nodes.append(ENode(cid(row.output), "sym", (), payload))
+        elif name in CONSTRUCTOR_OPS:
+            op = CONSTRUCTOR_OPS[name]
+            op_cost = costs.op(op)
+            for row in fn.rows:
+                if not row.subsumed:
+                    children = tuple(cid(v) for v in row.inputs)
+                    nodes.append(ENode(cid(row.output), op, children, None, op_cost))
+    roots = [cid(frozen.functions[n].rows[0].output) for n in root_names]
+    classes: dict[int, list[int]] = {}
+    for i, node in enumerate(nodes):
+        classes.setdefault(node.cls, []).append(i)
+    return Graph(nodes, classes, roots)
+
+
+def tree_choice(graph: Graph) -> dict[int, int]:
+    """Cheapest node per class by tree cost (every occurrence counted)."""
+    nodes = graph.nodes
+    parents: dict[int, list[int]] = {}
+    pending: list[int] = []
+    for i, node in enumerate(nodes):
+        distinct = set(node.children)
+        pending.append(len(distinct))
+        for c in distinct:
+            parents.setdefault(c, []).append(i)
+    best_cost: dict[int, float] = {}
+    choice: dict[int, int] = {}
+    heap: list[tuple[float, int]] = []
+    for i, node in enumerate(nodes):
+        if not node.children and node.cost < best_cost.get(node.cls, float("inf")):
+            best_cost[node.cls] = node.cost
+            choice[node.cls] = i
+            heapq.heappush(heap, (node.cost, node.cls))
+    done: set[int] = set()
+    while heap:
+        cost, cls = heapq.heappop(heap)
+        if cls in done or cost > best_cost[cls]:
+            continue
+        done.add(cls)
+        for i in parents.get(cls, ()):
+            pending[i] -= 1
+            if pending[i]:
+                continue
+            node = nodes[i]
+            total = node.cost + sum(best_cost[c] for c in node.children)
+            if node.cls not in done and total < best_cost.get(node.cls, float("inf")):
+                best_cost[node.cls] = total
+                choice[node.cls] = i
+                heapq.heappush(heap, (total, node.cls))
+    return choice
+
+
+def dag_cost_of(graph: Graph, choice: dict[int, int]) -> float:
+    """Shared cost of the roots under ``choice`` (inf if the choice has a cycle)."""
+    seen: set[int] = set()
+    on_path: set[int] = set()
+    total = 0.0
+    stack: list[tuple[int, bool]] = [(r, False) for r in graph.roots]
+    while stack:
+        cls, leaving = stack.pop()
+        if leaving:
+            on_path.discard(cls)
+            seen.add(cls)
+            continue
+        if cls in seen:
+            continue
+        if cls in on_path:
+            return float("inf")
+        on_path.add(cls)
+        node = graph.nodes[choice[cls]]
+        total += node.cost
+        stack.append((cls, True))
+        stack.extend((c, False) for c in node.children if c not in seen)
+    return total
+
+
+def dag_choice(
+    graph: Graph, start: dict[int, int], *, budget_s: float = 0.5, max_classes: int = 20_000
+) -> dict[int, int]:
+    """Greedy-DAG refinement of ``start``; returns ``start`` when it finds nothing cheaper."""
+    if len(graph.classes) > max_classes:
+        return start
+    deadline = time.perf_counter() + budget_s
+    nodes = graph.nodes
+    sets: dict[int, dict[int, float]] = {}
+    choice = dict(start)
+    for _ in range(50):
+        changed = False
+        for cls, members in graph.classes.items():
+            best_total = float("inf")
+            best_set: dict[int, float] | None = None
+            best_node = -1
+            for i in members:
+                node = nodes[i]
+                if any(c not in sets for c in node.children) or cls in node.children:
+                    continue
+                merged: dict[int, float] = {}
+                for c in sorted(node.children, key=lambda c: -len(sets[c])):
+                    merged.update(sets[c]) if not merged else _merge(merged, sets[c])
+                if cls in merged:
+                    continue  # would be cyclic
+                merged[cls] = node.cost
+                total = sum(merged.values())
+                if total < best_total:
+                    best_total, best_set, best_node = total, merged, i
+            if best_set is not None:
+                old = sets.get(cls)
+                if old is None or best_total < sum(old.values()) - 1e-9:
+                    sets[cls] = best_set
+                    choice[cls] = best_node
+                    changed = True
+            if time.perf_counter() > deadline:
+                changed = False
+                break
+        if not changed:
+            break
+    if dag_cost_of(graph, choice) < dag_cost_of(graph, start):
+        return choice
+    return start
+
+
+def _merge(into: dict[int, float], other: dict[int, float]) -> None:
+    for k, v in other.items():
+        if k not in into:
+            into[k] = v
+
+
+def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
+    """IR terms for the roots; shared classes become shared term objects."""
+    built: dict[int, Term] = {}
+    stack: list[tuple[int, bool]] = [(r, False) for r in graph.roots]
+    while stack:
+        cls, ready = stack.pop()
+        if cls in built:
+            continue
+        node = graph.nodes[choice[cls]]
+        if node.op == "num":
+            built[cls] = Num(float(node.payload))  # type: ignore[arg-type]
+        elif node.op == "sym":
+            name, index = node.payload  # type: ignore[misc]
+            built[cls] = Sym(name, index)
+        elif ready:
+            built[cls] = App(node.op, tuple(built[c] for c in node.children))
+        else:
+            stack.append((cls, True))
+            stack.extend((c, False) for c in node.children if c not in built)
+    return [built[r] for r in graph.roots]
+
+
+def extract(egraph, root_names: Sequence[str], costs: CostTable, *, dag: bool = True) -> list[Term]:  # type: ignore[no-untyped-def]
+    """Cheapest terms for the named roots, sharing counted once."""
+    graph = read_graph(egraph, root_names, costs)
+    choice = tree_choice(graph)
+    if dag:
+        choice = dag_choice(graph, choice)
+    return build_terms(graph, choice)

@@ -1,0 +1,157 @@
+"""The Runner: equality saturation under limits, one rule at a time, with a typed stop reason.
+
+egglog has no node or time limit inside an iteration, so every rewrite direction lives in its own
+egglog ruleset and the runner applies them one by one, checking e-graph size and the clock after
+each. A per-rule back-off (as in egg's BackoffScheduler) bans a rule for a few iterations when it
+matched more than its budget, and doubles its budget each time, so AC rules cannot swamp the graph.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from symopt.egraph.encode import insert_terms
+from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
+from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
+from symopt.ir import Term
+from symopt.rulesets.rule import Ruleset
+
+
+_NODE_FUNCTIONS = frozenset(CONSTRUCTOR_OPS) | frozenset(LEAVES)
+
+
+class StopReason(Enum):
+    SATURATED = "saturated"
+    ITERATION_LIMIT = "iteration limit"
+    NODE_LIMIT = "node limit"
+    TIME_LIMIT = "time limit"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on saturation. Defaults keep ``simplify`` interactive."""
+
+    iterations: int = 30
+    nodes: int = 20_000
+    time: float = 1.0
+    match_limit: int = 1_000
+    ban_length: int = 2
+
+
+@dataclass
+class IterationStats:
+    index: int
+    enodes: int
+    seconds: float
+    matches: dict[str, int]
+
+
+@dataclass
+class RunReport:
+    stop: StopReason = StopReason.SATURATED
+    iterations: list[IterationStats] = field(default_factory=list)
+    enodes: int = 0
+    seconds: float = 0.0
+    rule_matches: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Backoff:
+    limit: int
+    bans: int = 0
+    banned_until: int = -1
+
+
+class Runner:
+    """Runs a ruleset over terms in a fresh egglog e-graph."""
+
+    def __init__(self, ruleset: Ruleset, limits: Limits | None = None) -> None:
+        self.ruleset = ruleset
+        self.limits = limits or Limits()
+        self.program: Program = build_program(ruleset)
+
+    def run(self, terms: Sequence[Term]):  # type: ignore[no-untyped-def]
+        """Saturate; returns ``(egraph, root_names, report)``. The e-graph is always usable."""
+        from egglog import bindings as b
+
+        start = time.perf_counter()
+        egraph = b.EGraph()
+        egraph.run_program(*egraph.parse_program(self.program.text))
+        roots = insert_terms(egraph, terms)
+        report = RunReport()
+        span = b.RustSpan("symopt", 0, 0)
+        setup = [
+            b.RunSchedule(b.Saturate(span, b.Run(span, b.RunConfig(ANALYSIS_RULESET, None)))),
+            b.RunSchedule(b.Saturate(span, b.Run(span, b.RunConfig(FOLD_RULESET, None)))),
+        ]
+        backoff = {c.name: _Backoff(self.limits.match_limit) for c in self.program.rules}
+        deadline = start + self.limits.time
+        stop: StopReason | None = None
+        for it in range(self.limits.iterations):
+            t_iter = time.perf_counter()
+            matches: dict[str, int] = {}
+            changed = self._run_schedules(egraph, setup, matches)
+            banned_any = False
+            for rule in self.program.rules:
+                state = backoff[rule.name]
+                if state.banned_until > it:
+                    banned_any = True
+                    continue
+                cmd = b.RunSchedule(b.Run(span, b.RunConfig(rule.ruleset, None)))
+                out = egraph.run_program(cmd)[0].report
+                n = sum(out.num_matches_per_rule.values())
+                if n:
+                    matches[rule.name] = n
+                changed |= out.updated
+                if n > state.limit:
+                    state.banned_until = it + 1 + (self.limits.ban_length << state.bans)
+                    state.bans += 1
+                    state.limit <<= 1
+                size = self._size(egraph)
+                if size > self.limits.nodes:
+                    stop = StopReason.NODE_LIMIT
+                elif time.perf_counter() > deadline:
+                    stop = StopReason.TIME_LIMIT
+                if stop:
+                    break
+            report.rule_matches.update(matches)
+            report.iterations.append(
+                IterationStats(it, self._size(egraph), time.perf_counter() - t_iter, matches)
+            )
+            if stop:
+                break
+            if not changed and not banned_any:
+                stop = StopReason.SATURATED
+                break
+        else:
+            stop = StopReason.ITERATION_LIMIT
+        # Facts and folds for the last additions keep the final graph tidy (cheap, bounded).
+        self._run_schedules(egraph, setup, {})
+        report.stop = stop or StopReason.SATURATED
+        report.enodes = self._size(egraph)
+        report.seconds = time.perf_counter() - start
+        return egraph, roots, report
+
+    @staticmethod
+    def _run_schedules(egraph, cmds, matches: dict[str, int]) -> bool:  # type: ignore[no-untyped-def]
+        changed = False
+        for out in egraph.run_program(*cmds):
+            changed |= out.report.updated
+            for name, n in out.report.num_matches_per_rule.items():
+                if n:
+                    matches[name] = matches.get(name, 0) + n
+        return changed
+
+    @staticmethod
+    def _size(egraph) -> int:  # type: ignore[no-untyped-def]
+        from egglog import bindings as b
+
+        out = egraph.run_program(b.PrintSize(b.RustSpan("symopt", 0, 0), None))[0]
+        return sum(n for name, n in out.sizes if name in _NODE_FUNCTIONS)

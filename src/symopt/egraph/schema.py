@@ -1,0 +1,33 @@
+"""The egglog sort for IR terms and the IR-operator ↔ constructor mapping."""
+
+from __future__ import annotations
+
+from symopt.ir import OPERATORS
+
+SORT = "Math"
+
+
+def constructor(op: str) -> str:
+    """egglog constructor name of an IR operator: ``add`` → ``Add``, ``log1p`` → ``Log1p``."""
+    return op[0].upper() + op[1:]
+
+
+CONSTRUCTOR_OPS: dict[str, str] = {constructor(op): op for op in OPERATORS}
+"""egglog constructor name → IR operator."""
+
+LEAVES = {"Num": "f64", "Var": "String", "Idx": "String i64"}
+
+
+def datatype_program() -> str:
+    """egglog program text declaring the ``Math`` sort, its constructors and fact relations."""
+    variants = [f"({name} {args})" for name, args in LEAVES.items()]
+    for op, arity in sorted(OPERATORS.items()):
+        variants.append(f"({constructor(op)} {' '.join([SORT] * arity)})")
+    return "\n".join(
+        [
+            f"(datatype {SORT}\n  " + "\n  ".join(variants) + ")",
+            f"(relation Positive ({SORT}))",
+            f"(relation Nonnegative ({SORT}))",
+            f"(relation Nonzero ({SORT}))",
+        ]
+    )

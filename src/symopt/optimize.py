@@ -1,0 +1,99 @@
+"""The pure core: terms in, cheaper equivalent terms out, with the evidence (no I/O here)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from symopt.costs.table import CostTable, load_cost_table
+from symopt.egraph.runner import Limits, RunReport, Runner
+from symopt.ir import Term, intern
+from symopt.rulesets.loader import load_ruleset
+from symopt.rulesets.rule import Ruleset
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """An output that failed numerical verification and was replaced by its input."""
+
+    index: int
+    point: dict[str, float]
+    expected: float
+    got: float
+
+
+@dataclass
+class Optimized:
+    """What :func:`optimize` found: outputs (same order as inputs) and how it got there."""
+
+    inputs: list[Term]
+    outputs: list[Term]
+    cost_before: float
+    cost_after: float
+    report: RunReport
+    verified: bool
+    fallbacks: list[Fallback] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_ruleset(ruleset: Ruleset | str, tier: str | None) -> Ruleset:
+    rs = load_ruleset(ruleset) if isinstance(ruleset, str) else ruleset
+    return rs.up_to(tier) if tier else rs
+
+
+def resolve_costs(costs: CostTable | str) -> CostTable:
+    return load_cost_table(costs) if isinstance(costs, str) else costs
+
+
+def optimize(
+    terms: Sequence[Term],
+    *,
+    ruleset: Ruleset | str = "default",
+    costs: CostTable | str = "throughput",
+    tier: str | None = None,
+    limits: Limits | None = None,
+    verify: bool = True,
+    sample_ranges: Mapping[str, tuple[float, float]] | None = None,
+    seed: int = 0,
+) -> Optimized:
+    """Optimise ``terms`` together (shared subterms are computed once) and return the result.
+
+    The outputs are never costlier than the inputs; with ``verify`` each output is evaluated
+    against its input at seeded random points and replaced by the input if they disagree.
+    """
+    from symopt.egraph.extract import extract
+
+    table = resolve_costs(costs)
+    rules = resolve_ruleset(ruleset, tier)
+    inputs = intern(list(terms))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    egraph, roots, report = Runner(rules, limits).run(inputs)
+    t1 = time.perf_counter()
+    outputs = intern(extract(egraph, roots, table))
+    t2 = time.perf_counter()
+    timings.update(saturate=t1 - t0, extract=t2 - t1)
+    before = table.dag_cost(inputs)
+    if table.dag_cost(outputs) > before:
+        outputs = list(inputs)
+    fallbacks: list[Fallback] = []
+    if verify:
+        from symopt.verify import check_equivalent
+
+        mismatches = check_equivalent(inputs, outputs, ranges=sample_ranges, seed=seed)
+        for m in mismatches:
+            outputs[m.index] = inputs[m.index]
+            fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got))
+        outputs = intern(outputs)
+        timings["verify"] = time.perf_counter() - t2
+    return Optimized(
+        inputs=inputs,
+        outputs=outputs,
+        cost_before=before,
+        cost_after=table.dag_cost(outputs),
+        report=report,
+        verified=verify,
+        fallbacks=fallbacks,
+        seconds=timings,
+    )

@@ -1,0 +1,53 @@
+"""Rules as named data: a pattern pair with a tier and guards on its pattern variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from symopt.ir import PVar, Term, postorder
+
+TIERS = ("exact", "algebra", "fast")
+"""Soundness tiers, weakest promise last: exact (IEEE-exact), algebra (true over the reals on the
+guarded domain), fast (fast-math: may change results or the domain)."""
+
+GUARDS = ("positive", "nonnegative", "nonzero")
+"""Facts a guard may require of a pattern variable's value."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rewrite ``lhs → rhs`` (both ways if ``bidirectional``), applicable where ``guards`` hold."""
+
+    name: str
+    lhs: Term
+    rhs: Term
+    tier: str = "algebra"
+    guards: tuple[tuple[str, str], ...] = ()
+    bidirectional: bool = False
+    doc: str = ""
+    line: int | None = None
+
+    def directions(self) -> list[tuple[str, Term, Term]]:
+        """The one or two one-way rewrites this rule stands for, each with a unique name."""
+        out = [(self.name, self.lhs, self.rhs)]
+        if self.bidirectional:
+            out.append((f"{self.name}<=", self.rhs, self.lhs))
+        return out
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    name: str
+    rules: tuple[Rule, ...]
+    description: str = ""
+    path: str = ""
+
+    def up_to(self, tier: str) -> Ruleset:
+        """The rules whose tier is at most ``tier`` (``exact`` < ``algebra`` < ``fast``)."""
+        rank = TIERS.index(tier)
+        kept = tuple(r for r in self.rules if TIERS.index(r.tier) <= rank)
+        return Ruleset(self.name, kept, self.description, self.path)
+
+
+def pattern_vars(term: Term) -> set[str]:
+    return {t.name for t in postorder([term]) if isinstance(t, PVar)}
