@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def symopt_cmd() -> list[str]:
     """How to run the installed console script as a subprocess."""
-    exe = shutil.which("symopt", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    exe = shutil.which(
+        "symopt", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    )
     return [exe] if exe else [sys.executable, "-m", "symopt"]
 
 

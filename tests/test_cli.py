@@ -113,14 +113,14 @@ def test_limits_are_honoured_and_reported() -> None:
 def test_verification_fallback_with_unsound_rules(tmp_path: Path) -> None:
     rules = tmp_path / "bad.toml"
     rules.write_text(
-        '[[rule]]\nname = "plus-is-times"\nlhs = "?a + ?b"\nrhs = "?a * ?b"\ntier = "algebra"\n'
+        '[[rule]]\nname = "div-is-mul"\nlhs = "?a / ?b"\nrhs = "?a * ?b"\ntier = "algebra"\n'
     )
-    code, out, err = simplify("x + y + x*y\n", "--ruleset", str(rules))
+    code, out, err = simplify("x/y + 1\n", "--ruleset", str(rules))
     assert code == 0
-    assert out == "x + y + x*y\n"
-    assert "disagreed with the input" in err
-    code, out, _ = simplify("x + y\n", "--ruleset", str(rules), "--no-verify")
-    assert out == "x*y\n"
+    assert out == "x/y + 1\n"
+    assert "<stdin>:1: optimised form disagreed with the input" in err
+    code, out, _ = simplify("x/y + 1\n", "--ruleset", str(rules), "--no-verify")
+    assert out == "x*y + 1\n"
 
 
 def _poly(terms: int, seed: int = 7) -> str:
@@ -154,7 +154,7 @@ def test_console_script_as_subprocess(symopt_cmd: list[str]) -> None:
 
 def _eval_reference(source: str, env: dict[str, float]) -> float:
     expr = source.replace("^", "**")
-    return float(eval(expr, {"__builtins__": {}, **vars(math)}, env))  # noqa: S307
+    return float(eval(expr, {"__builtins__": {}, **vars(math)}, env))
 
 
 SAMPLE = "x*x + 2*x*y + y*y + exp(x)*exp(y) + x^5 + sin(x)^2 + cos(x)^2 + a/b/c"
@@ -166,7 +166,7 @@ def test_python_outputs_evaluate_and_agree(lang: str) -> None:
     code, out, err = simplify(SAMPLE + "\n", "--lang", lang)
     assert code == 0, err
     namespace: dict[str, object] = {}
-    exec(compile(out, "<generated>", "exec"), namespace)  # noqa: S102
+    exec(compile(out, "<generated>", "exec"), namespace)
     fn = namespace["f"]
     for point in POINTS:
         got = fn(*(point[name] for name in ("x", "y", "a", "b", "c")))
@@ -187,8 +187,10 @@ def test_c_output_compiles_and_agrees(tmp_path: Path) -> None:
     assert code == 0, err
     src = tmp_path / "gen.c"
     src.write_text(out)
-    subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-c", str(src), "-o",
-                    str(tmp_path / "gen.o")], check=True)
+    subprocess.run(
+        ["cc", "-std=c99", "-Wall", "-Werror", "-c", str(src), "-o", str(tmp_path / "gen.o")],
+        check=True,
+    )
     main = tmp_path / "main.c"
     calls = "\n".join(
         f'printf("%.17g\\n", f({p["x"]!r}, {p["y"]!r}, {p["a"]!r}, {p["b"]!r}, {p["c"]!r}));'
@@ -197,7 +199,11 @@ def test_c_output_compiles_and_agrees(tmp_path: Path) -> None:
     main.write_text(f"#include <stdio.h>\n{out}\nint main(void) {{ {calls} return 0; }}\n")
     exe = tmp_path / "main"
     subprocess.run(["cc", "-std=c99", str(main), "-o", str(exe), "-lm"], check=True)
-    values = [float(v) for v in subprocess.run([str(exe)], capture_output=True, text=True,
-                                               check=True).stdout.split()]
+    values = [
+        float(v)
+        for v in subprocess.run(
+            [str(exe)], capture_output=True, text=True, check=True
+        ).stdout.split()
+    ]
     for got, point in zip(values, POINTS, strict=True):
         assert math.isclose(got, _eval_reference(SAMPLE, point), rel_tol=1e-12)

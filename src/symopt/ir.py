@@ -18,13 +18,13 @@ from dataclasses import dataclass
 ARITH_ARITY: dict[str, int] = {"add": 2, "sub": 2, "mul": 2, "div": 2, "neg": 1, "pow": 2}
 
 FUNCTIONS: dict[str, int] = {
-    **{
-        name: 1
-        for name in (
+    **dict.fromkeys(
+        (
             "sin cos tan asin acos atan sinh cosh tanh exp expm1 log log1p log2 log10 "
             "sqrt cbrt abs floor ceil"
-        ).split()
-    },
+        ).split(),
+        1,
+    ),
     "pow": 2,
     "atan2": 2,
     "hypot": 2,
@@ -230,7 +230,11 @@ def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
         repl = fn(t)
         if repl is None and isinstance(t, App):
             args = tuple(done[id(a)] for a in t.args)
-            repl = t if all(n is o for n, o in zip(args, t.args, strict=True)) else App(t.op, args, t.span)
+            repl = (
+                t
+                if all(n is o for n, o in zip(args, t.args, strict=True))
+                else App(t.op, args, t.span)
+            )
         done[id(t)] = t if repl is None else repl
     return done[id(term)]
 

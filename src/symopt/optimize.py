@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from symopt.costs.table import CostTable, load_cost_table
-from symopt.egraph.runner import Limits, RunReport, Runner
+from symopt.egraph.runner import Limits, Runner, RunReport
 from symopt.ir import Term, intern
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset

@@ -15,20 +15,51 @@ F = Callable[..., Any]
 def optimizer_options(fn: F) -> F:
     """``--ruleset --costs --tier --time-limit --node-limit --iter-limit --no-verify``."""
     decorators = [
-        click.option("--ruleset", default="default", show_default=True,
-                     help="Built-in ruleset name (default, fast) or a TOML file."),
-        click.option("--costs", default="throughput", show_default=True,
-                     help="Built-in cost table (throughput, latency) or a TOML file."),
-        click.option("--tier", type=click.Choice(["exact", "algebra", "fast"]), default=None,
-                     help="Use only rules up to this tier (default: every rule of the ruleset)."),
-        click.option("--time-limit", type=click.FloatRange(min=0.0), default=1.0,
-                     show_default=True, help="Seconds of saturation per expression."),
-        click.option("--node-limit", type=click.IntRange(min=1), default=20_000,
-                     show_default=True, help="Maximum e-nodes."),
-        click.option("--iter-limit", type=click.IntRange(min=0), default=30,
-                     show_default=True, help="Maximum saturation iterations."),
-        click.option("--verify/--no-verify", default=True, show_default=True,
-                     help="Check outputs numerically against inputs; fall back on mismatch."),
+        click.option(
+            "--ruleset",
+            default="default",
+            show_default=True,
+            help="Built-in ruleset name (default, fast) or a TOML file.",
+        ),
+        click.option(
+            "--costs",
+            default="throughput",
+            show_default=True,
+            help="Built-in cost table (throughput, latency) or a TOML file.",
+        ),
+        click.option(
+            "--tier",
+            type=click.Choice(["exact", "algebra", "fast"]),
+            default=None,
+            help="Use only rules up to this tier (default: every rule of the ruleset).",
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0.0),
+            default=1.0,
+            show_default=True,
+            help="Seconds of saturation per expression.",
+        ),
+        click.option(
+            "--node-limit",
+            type=click.IntRange(min=1),
+            default=20_000,
+            show_default=True,
+            help="Maximum e-nodes.",
+        ),
+        click.option(
+            "--iter-limit",
+            type=click.IntRange(min=0),
+            default=30,
+            show_default=True,
+            help="Maximum saturation iterations.",
+        ),
+        click.option(
+            "--verify/--no-verify",
+            default=True,
+            show_default=True,
+            help="Check outputs numerically against inputs; fall back on mismatch.",
+        ),
     ]
     for deco in reversed(decorators):
         fn = deco(fn)
@@ -36,5 +67,10 @@ def optimizer_options(fn: F) -> F:
 
 
 def lang_option(fn: F) -> F:
-    return click.option("--lang", type=click.Choice(LANGS), default="sym", show_default=True,
-                        help="Output language.")(fn)
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGS),
+        default="sym",
+        show_default=True,
+        help="Output language.",
+    )(fn)

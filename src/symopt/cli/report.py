@@ -46,9 +46,14 @@ def _rich_table(rows: list[StatRow]) -> None:
         r = row.result
         rep = r.report
         table.add_row(
-            row.label, f"{r.cost_before:g}", f"{r.cost_after:g}",
-            _ratio(r.cost_before, r.cost_after), str(rep.stop), str(len(rep.iterations)),
-            str(rep.enodes), f"{rep.seconds:.3f} s",
+            row.label,
+            f"{r.cost_before:g}",
+            f"{r.cost_after:g}",
+            _ratio(r.cost_before, r.cost_after),
+            str(rep.stop),
+            str(len(rep.iterations)),
+            str(rep.enodes),
+            f"{rep.seconds:.3f} s",
         )
     Console(stderr=True).print(table)
 

@@ -29,13 +29,27 @@ def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untype
 @click.argument("source", default="-", metavar="[FILE|-]")
 @lang_option
 @optimizer_options
-@click.option("--name", default="f", show_default=True,
-              help="Function name (c/python/numpy); several expressions get NAME_LINE.")
+@click.option(
+    "--name",
+    default="f",
+    show_default=True,
+    help="Function name (c/python/numpy); several expressions get NAME_LINE.",
+)
 @click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
 @click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
 def simplify(
-    source: str, lang: str, ruleset: str, costs: str, tier: str | None, time_limit: float,
-    node_limit: int, iter_limit: int, verify: bool, name: str, output: str | None, stats: bool,
+    source: str,
+    lang: str,
+    ruleset: str,
+    costs: str,
+    tier: str | None,
+    time_limit: float,
+    node_limit: int,
+    iter_limit: int,
+    verify: bool,
+    name: str,
+    output: str | None,
+    stats: bool,
 ) -> None:
     """Optimise each expression of FILE (one per line; '-' or nothing reads stdin)."""
     from symopt.codegen import render_module, to_sym
@@ -53,8 +67,10 @@ def simplify(
         result = optimize([term], ruleset=rules, costs=table, limits=limits, verify=verify)
         for fb in result.fallbacks:
             at = ", ".join(f"{k}={v:.17g}" for k, v in fb.point.items())
-            warn(f"{path}:{line}: optimised form disagreed with the input at {at} "
-                 f"(expected {fb.expected:.17g}, got {fb.got:.17g}); kept the input")
+            warn(
+                f"{path}:{line}: optimised form disagreed with the input at {at} "
+                f"(expected {fb.expected:.17g}, got {fb.got:.17g}); kept the input"
+            )
         rows.append(StatRow(f"{path}:{line}", result))
         results.append((line, term, result.outputs[0]))
     if lang == "sym":

@@ -66,7 +66,7 @@ def parse_cost_table(text: str, *, name: str, path: str = "<costs>") -> CostTabl
             if extra:
                 raise ConfigError(f"{path}: [ops] {op}: unknown key(s) {sorted(extra)}")
         else:
-            raise ConfigError(f"{path}: [ops] {op}: expected {{ cycles = N, source = \"…\" }}")
+            raise ConfigError(f'{path}: [ops] {op}: expected {{ cycles = N, source = "…" }}')
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"{path}: [ops] {op}: cycles must be a non-negative number")
         cycles[op] = float(value)

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from symopt.egraph.engine import bindings
 from symopt.egraph.schema import constructor
 from symopt.ir import App, Num, PVar, Sym, Term, intern, postorder
 
 _BATCH = 2000
-
-
-def _span():  # type: ignore[no-untyped-def]
-    from egglog import bindings
-
-    return bindings.RustSpan("symopt", 0, 0)
 
 
 def _leaf(term: Term, b, span):  # type: ignore[no-untyped-def]
@@ -36,9 +31,9 @@ def _leaf(term: Term, b, span):  # type: ignore[no-untyped-def]
 
 def insert_terms(egraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]:  # type: ignore[no-untyped-def]
     """Add ``terms`` to ``egraph``; returns the global names bound to each root's e-class."""
-    from egglog import bindings as b
+    b = bindings()
 
-    span = _span()
+    span = b.RustSpan("symopt", 0, 0)
     roots = intern(list(terms))
     names: dict[int, str] = {}
     batch: list[object] = []

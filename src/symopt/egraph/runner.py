@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from symopt.egraph.encode import insert_terms
+from symopt.egraph.engine import bindings
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import Term
 from symopt.rulesets.rule import Ruleset
-
 
 _NODE_FUNCTIONS = frozenset(CONSTRUCTOR_OPS) | frozenset(LEAVES)
 
@@ -79,7 +79,7 @@ class Runner:
 
     def run(self, terms: Sequence[Term]):  # type: ignore[no-untyped-def]
         """Saturate; returns ``(egraph, root_names, report)``. The e-graph is always usable."""
-        from egglog import bindings as b
+        b = bindings()
 
         start = time.perf_counter()
         egraph = b.EGraph()
@@ -151,7 +151,7 @@ class Runner:
 
     @staticmethod
     def _size(egraph) -> int:  # type: ignore[no-untyped-def]
-        from egglog import bindings as b
+        b = bindings()
 
         out = egraph.run_program(b.PrintSize(b.RustSpan("symopt", 0, 0), None))[0]
         return sum(n for name, n in out.sizes if name in _NODE_FUNCTIONS)

@@ -85,7 +85,9 @@ class _Builder(Transformer[Token, Any]):
     def number(self, tok: Token) -> Num:
         value = float(tok)
         if math.isinf(value):
-            raise _SemanticError(f"number {tok} is out of range for a double", self._span(tok), len(tok))
+            raise _SemanticError(
+                f"number {tok} is out of range for a double", self._span(tok), len(tok)
+            )
         return Num(value, self._span(tok))
 
     def name(self, tok: Token) -> Sym:
@@ -97,7 +99,9 @@ class _Builder(Transformer[Token, Any]):
     def pvar(self, tok: Token) -> PVar:
         if not self.allow_pvars:
             raise _SemanticError(
-                f"pattern variable {tok} is only allowed in rule patterns", self._span(tok), len(tok)
+                f"pattern variable {tok} is only allowed in rule patterns",
+                self._span(tok),
+                len(tok),
             )
         return PVar(str(tok)[1:], self._span(tok))
 
@@ -159,6 +163,7 @@ def _parser(start: str) -> tuple[Lark, _Builder]:
         lexer="contextual",
         transformer=builder,
         maybe_placeholders=True,
+        cache=True,  # grammar analysis cached in the temp dir: ~3x faster start-up
     )
     return lark, builder
 

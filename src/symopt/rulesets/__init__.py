@@ -3,4 +3,12 @@
 from symopt.rulesets.loader import BUILTIN_RULESETS, load_ruleset, parse_ruleset
 from symopt.rulesets.rule import GUARDS, TIERS, Rule, Ruleset
 
-__all__ = ["BUILTIN_RULESETS", "GUARDS", "TIERS", "Rule", "Ruleset", "load_ruleset", "parse_ruleset"]
+__all__ = [
+    "BUILTIN_RULESETS",
+    "GUARDS",
+    "TIERS",
+    "Rule",
+    "Ruleset",
+    "load_ruleset",
+    "parse_ruleset",
+]

@@ -123,7 +123,9 @@ def parse_ruleset(text: str, *, path: str = "<ruleset>") -> Ruleset:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     for key in data:
         if key not in {"meta", "rule"}:
-            raise ConfigError(f"{path}: unknown table '{key}'{_did_you_mean(key, {'meta', 'rule'})}")
+            raise ConfigError(
+                f"{path}: unknown table '{key}'{_did_you_mean(key, {'meta', 'rule'})}"
+            )
     meta = data.get("meta", {})
     for key in meta:
         if key not in _META_KEYS:
@@ -158,6 +160,3 @@ def load_ruleset(spec: str) -> Ruleset:
             f"ruleset '{spec}' is neither a built-in ({', '.join(BUILTIN_RULESETS)}) nor a file"
         )
     return parse_ruleset(path.read_text(), path=str(path))
-
-
-

@@ -16,7 +16,7 @@ GUARDS = ("positive", "nonnegative", "nonzero")
 
 @dataclass(frozen=True)
 class Rule:
-    """A rewrite ``lhs → rhs`` (both ways if ``bidirectional``), applicable where ``guards`` hold."""
+    """A rewrite ``lhs → rhs`` (both ways if ``bidirectional``) where ``guards`` hold."""
 
     name: str
     lhs: Term

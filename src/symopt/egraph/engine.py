@@ -1,0 +1,44 @@
+"""Access to egglog's Rust bindings without the high-level Python API.
+
+``import egglog.bindings`` first runs ``egglog/__init__.py``, which imports the high-level API
+(and black, for pretty-printing): ~0.25 s of a one-line ``symopt simplify``. symopt only uses the
+low-level ``egglog.bindings`` extension, so it loads that extension module directly (~0.02 s) and
+registers it under its usual name; a later ``import egglog`` reuses it. If the layout is not as
+expected, it falls back to the normal import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+
+@cache
+def bindings() -> ModuleType:
+    """The ``egglog.bindings`` extension module."""
+    loaded = sys.modules.get("egglog.bindings")
+    if loaded is not None:
+        return loaded
+    try:
+        package = importlib.util.find_spec("egglog")
+        if package is None or package.origin is None:
+            raise ImportError("egglog is not installed")
+        folder = Path(package.origin).parent
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            candidate = folder / f"bindings{suffix}"
+            if candidate.is_file():
+                spec = importlib.util.spec_from_file_location("egglog.bindings", candidate)
+                if spec is None or spec.loader is None:
+                    break
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                sys.modules["egglog.bindings"] = module
+                return module
+    except ImportError:
+        pass
+    return importlib.import_module("egglog.bindings")
