@@ -56,11 +56,13 @@ def optimize(
     verify: bool = True,
     sample_ranges: Mapping[str, tuple[float, float]] | None = None,
     seed: int = 0,
+    assumptions: Sequence[tuple[Term, str]] = (),
 ) -> Optimized:
     """Optimise ``terms`` together (shared subterms are computed once) and return the result.
 
     The outputs are never costlier than the inputs; with ``verify`` each output is evaluated
     against its input at seeded random points and replaced by the input if they disagree.
+    ``assumptions`` are user facts ``(term, relation)``, e.g. ``(Sym("x"), "Positive")``.
     """
     from symopt.egraph.extract import extract
 
@@ -69,7 +71,7 @@ def optimize(
     inputs = intern(list(terms))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    egraph, roots, report = Runner(rules, limits).run(inputs)
+    egraph, roots, report = Runner(rules, limits).run(inputs, assumptions)
     t1 = time.perf_counter()
     outputs = intern(extract(egraph, roots, table))
     t2 = time.perf_counter()

@@ -52,3 +52,16 @@ def insert_terms(egraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]
     if batch:
         egraph.run_program(*batch)
     return [names[id(r)] for r in roots]
+
+
+def assert_facts(egraph, facts: Sequence[tuple[Term, str]]) -> None:  # type: ignore[no-untyped-def]
+    """Add user facts such as ``(Sym("x"), "Positive")``: the term is inserted (if new) and the
+    fact relation asserted on its e-class."""
+    b = bindings()
+    span = b.RustSpan("symopt", 0, 0)
+    names = insert_terms(egraph, [t for t, _ in facts], prefix="$fact")
+    cmds = [
+        b.ActionCommand(b.Expr_(span, b.Call(span, relation, [b.Var(span, name)])))
+        for name, (_, relation) in zip(names, facts, strict=True)
+    ]
+    egraph.run_program(*cmds)

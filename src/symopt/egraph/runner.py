@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from symopt.egraph.encode import insert_terms
+from symopt.egraph.encode import assert_facts, insert_terms
 from symopt.egraph.engine import bindings
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
@@ -77,14 +77,20 @@ class Runner:
         self.limits = limits or Limits()
         self.program: Program = build_program(ruleset)
 
-    def run(self, terms: Sequence[Term]):  # type: ignore[no-untyped-def]
-        """Saturate; returns ``(egraph, root_names, report)``. The e-graph is always usable."""
+    def run(self, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]] = ()):  # type: ignore[no-untyped-def]
+        """Saturate; returns ``(egraph, root_names, report)``. The e-graph is always usable.
+
+        ``assumptions`` are facts given by the user, ``(term, relation)`` with relation one of
+        the fact relations (``Positive``, ``Nonnegative``, ``Nonzero``, …).
+        """
         b = bindings()
 
         start = time.perf_counter()
         egraph = b.EGraph()
         egraph.run_program(*egraph.parse_program(self.program.text))
         roots = insert_terms(egraph, terms)
+        if assumptions:
+            assert_facts(egraph, assumptions)
         report = RunReport()
         span = b.RustSpan("symopt", 0, 0)
         setup = [
