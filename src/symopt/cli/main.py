@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from symopt.cli.costs import costs
+from symopt.cli.rules import rules
 from symopt.cli.simplify import simplify
 from symopt.errors import SymoptError
 
@@ -38,6 +40,8 @@ def cli() -> None:
 
 
 cli.add_command(simplify)
+cli.add_command(rules)
+cli.add_command(costs)
 
 
 def main() -> None:

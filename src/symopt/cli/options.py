@@ -74,3 +74,29 @@ def lang_option(fn: F) -> F:
         show_default=True,
         help="Output language.",
     )(fn)
+
+
+def _parse_assumptions(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[Any]:
+    from symopt.errors import ConfigError
+    from symopt.rulesets.assume import parse_assumption, sample_ranges
+
+    try:
+        parsed = [parse_assumption(v) for v in values]
+        sample_ranges(parsed)  # contradictions are option errors too
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return parsed
+
+
+def assume_option(fn: F) -> F:
+    """``--assume 'x>0'`` (repeatable): facts for guards, narrower verification sampling."""
+    return click.option(
+        "--assume",
+        "assumptions",
+        multiple=True,
+        metavar="'NAME OP NUMBER'",
+        callback=_parse_assumptions,
+        help="Assume a fact about a symbol, e.g. 'x > 0', 'u >= 0', 'y != 0' (repeatable).",
+    )(fn)

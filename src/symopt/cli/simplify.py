@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from symopt.cli.io import read_source, write_output
-from symopt.cli.options import lang_option, optimizer_options
+from symopt.cli.options import assume_option, lang_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn
 from symopt.egraph.runner import Limits
 from symopt.ir import Sym, Term, symbols
+from symopt.rulesets.assume import Assumption, facts, sample_ranges
 
 
 def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untyped-def]
@@ -29,6 +30,7 @@ def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untype
 @click.argument("source", default="-", metavar="[FILE|-]")
 @lang_option
 @optimizer_options
+@assume_option
 @click.option(
     "--name",
     default="f",
@@ -47,6 +49,7 @@ def simplify(
     node_limit: int,
     iter_limit: int,
     verify: bool,
+    assumptions: list[Assumption],
     name: str,
     output: str | None,
     stats: bool,
@@ -61,10 +64,19 @@ def simplify(
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
     limits = Limits(iterations=iter_limit, nodes=node_limit, time=time_limit)
+    ranges = sample_ranges(assumptions) or None
     rows: list[StatRow] = []
     results = []
     for line, term in exprs:
-        result = optimize([term], ruleset=rules, costs=table, limits=limits, verify=verify)
+        result = optimize(
+            [term],
+            ruleset=rules,
+            costs=table,
+            limits=limits,
+            verify=verify,
+            sample_ranges=ranges,
+            assumptions=facts(assumptions, symbols([term])),
+        )
         for fb in result.fallbacks:
             at = ", ".join(f"{k}={v:.17g}" for k, v in fb.point.items())
             warn(

@@ -11,7 +11,14 @@ from symopt.errors import ConfigError
 from symopt.ir import App, Num, PVar, Sym, Term
 from symopt.rulesets.rule import Rule, Ruleset
 
-_GUARD_RELATION = {"positive": "Positive", "nonnegative": "Nonnegative", "nonzero": "Nonzero"}
+GUARD_RELATION = {
+    "positive": "Positive",
+    "nonnegative": "Nonnegative",
+    "nonzero": "Nonzero",
+    "finite": "Finite",
+    "integer": "Integer",
+}
+"""The fact relation (:data:`~symopt.egraph.schema.FACT_RELATIONS`) each guard kind reads."""
 
 ANALYSIS_RULESET = "analysis"
 FOLD_RULESET = "fold"
@@ -55,7 +62,7 @@ def compile_rule(rule: Rule) -> list[CompiledRule]:
     out = []
     for i, (name, lhs, rhs) in enumerate(rule.directions()):
         ruleset = f"r_{_ident(rule.name)}_{i}"
-        guards = " ".join(f"({_GUARD_RELATION[kind]} p_{var})" for var, kind in rule.guards)
+        guards = " ".join(f"({GUARD_RELATION[kind]} p_{var})" for var, kind in rule.guards)
         text = (
             f"(ruleset {ruleset})\n"
             f"(rule ((= root__ {pattern_sexpr(lhs)}) {guards}) "

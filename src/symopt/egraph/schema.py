@@ -17,6 +17,9 @@ CONSTRUCTOR_OPS: dict[str, str] = {constructor(op): op for op in OPERATORS}
 
 LEAVES = {"Num": "f64", "Var": "String", "Idx": "String i64"}
 
+FACT_RELATIONS = ("Positive", "Nonnegative", "Nonzero", "Finite", "Integer")
+"""Relations on ``Math`` e-classes: facts the analysis derives, users assume and guards read."""
+
 
 def datatype_program() -> str:
     """egglog program text declaring the ``Math`` sort, its constructors and fact relations."""
@@ -26,8 +29,6 @@ def datatype_program() -> str:
     return "\n".join(
         [
             f"(datatype {SORT}\n  " + "\n  ".join(variants) + ")",
-            f"(relation Positive ({SORT}))",
-            f"(relation Nonnegative ({SORT}))",
-            f"(relation Nonzero ({SORT}))",
+            *(f"(relation {rel} ({SORT}))" for rel in FACT_RELATIONS),
         ]
     )

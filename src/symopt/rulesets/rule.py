@@ -10,8 +10,9 @@ TIERS = ("exact", "algebra", "fast")
 """Soundness tiers, weakest promise last: exact (IEEE-exact), algebra (true over the reals on the
 guarded domain), fast (fast-math: may change results or the domain)."""
 
-GUARDS = ("positive", "nonnegative", "nonzero")
-"""Facts a guard may require of a pattern variable's value."""
+GUARDS = ("positive", "nonnegative", "nonzero", "finite", "integer")
+"""Facts a guard may require of a pattern variable's value: ``> 0``, ``>= 0``, ``!= 0``, not
+±inf/nan, integer-valued (over the reals: a guarded value is never nan)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Rule:
     bidirectional: bool = False
     doc: str = ""
     line: int | None = None
+    path: str = ""
+    """The file the rule was read from (a ruleset's rules may come from the one it extends)."""
 
     def directions(self) -> list[tuple[str, Term, Term]]:
         """The one or two one-way rewrites this rule stands for, each with a unique name."""
