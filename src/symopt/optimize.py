@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from symopt.costs.table import CostTable, load_cost_table
-from symopt.egraph.runner import Limits, Runner, RunReport
-from symopt.ir import Term, intern
+from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
+from symopt.ir import Term, intern, node_count
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
 
@@ -57,26 +57,42 @@ def optimize(
     sample_ranges: Mapping[str, tuple[float, float]] | None = None,
     seed: int = 0,
     assumptions: Sequence[tuple[Term, str]] = (),
+    polynomial: bool | None = None,
 ) -> Optimized:
     """Optimise ``terms`` together (shared subterms are computed once) and return the result.
 
     The outputs are never costlier than the inputs; with ``verify`` each output is evaluated
     against its input at seeded random points and replaced by the input if they disagree.
     ``assumptions`` are user facts ``(term, relation)``, e.g. ``(Sym("x"), "Positive")``.
+    ``polynomial`` forces the polynomial path on or off; by default it is used for inputs of more
+    than :data:`POLYNOMIAL_THRESHOLD` distinct nodes when the ruleset has the algebraic laws.
     """
-    from symopt.egraph.extract import extract
-
     table = resolve_costs(costs)
     rules = resolve_ruleset(ruleset, tier)
+    limits = limits or Limits()
     inputs = intern(list(terms))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    egraph, roots, report = Runner(rules, limits).run(inputs, assumptions)
+    staged = inputs
+    if polynomial is None:
+        polynomial = node_count(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
+    poly_report = None
+    if polynomial:
+        from symopt.algebra.pipeline import optimize_polynomials
+
+        staged, poly_report = optimize_polynomials(inputs, budget=limits.nodes)
+        timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
     t1 = time.perf_counter()
-    outputs = intern(extract(egraph, roots, table))
+    if poly_report is None or node_count(staged) <= POLYNOMIAL_THRESHOLD:
+        outputs, report = _saturate_and_extract(staged, rules, table, limits, assumptions, timings)
+    else:
+        outputs = list(staged)
+        stop = StopReason.NODE_LIMIT if poly_report.budget_exhausted else StopReason.SATURATED
+        report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
     t2 = time.perf_counter()
-    timings.update(saturate=t1 - t0, extract=t2 - t1)
     before = table.dag_cost(inputs)
+    if polynomial and table.dag_cost(staged) < table.dag_cost(outputs):
+        outputs = list(staged)
     if table.dag_cost(outputs) > before:
         outputs = list(inputs)
     fallbacks: list[Fallback] = []
@@ -99,3 +115,32 @@ def optimize(
         fallbacks=fallbacks,
         seconds=timings,
     )
+
+
+def _saturate_and_extract(
+    terms: list[Term],
+    rules: Ruleset,
+    table: CostTable,
+    limits: Limits,
+    assumptions: Sequence[tuple[Term, str]],
+    timings: dict[str, float],
+) -> tuple[list[Term], RunReport]:
+    from symopt.egraph.extract import extract
+
+    t0 = time.perf_counter()
+    egraph, roots, report = Runner(rules, limits).run(terms, assumptions)
+    t1 = time.perf_counter()
+    outputs = intern(extract(egraph, roots, table))
+    timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
+    return outputs, report
+
+
+POLYNOMIAL_THRESHOLD = 2_000
+"""Inputs with more distinct nodes than this take the polynomial path first."""
+
+_ALGEBRAIC_LAWS = frozenset({"add-comm", "mul-comm", "add-assoc", "mul-assoc", "distribute"})
+
+
+def polynomial_allowed(rules: Ruleset) -> bool:
+    """The polynomial path applies comm/assoc/distributivity: only with rulesets that have them."""
+    return {r.name for r in rules.rules} >= _ALGEBRAIC_LAWS

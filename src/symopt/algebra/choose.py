@@ -1,0 +1,171 @@
+"""Sharing-aware extraction from a :class:`FactorGraph` and rebuilding IR terms.
+
+Costs count arithmetic operations (adds and multiplies; loads are folded). A class used by
+several chosen parents is computed once and kept in a temporary, which costs about one store:
+``SHARE_PENALTY``. Choice starts from tree costs and is refined by amortising each shared class
+over its users in the previous round; the round with the lowest true shared cost wins."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from symopt.algebra.factor_graph import FactorGraph, PNode
+from symopt.ir import App, Num, Sym, Term
+
+SHARE_PENALTY = 1.0
+_ONE = (((), 1.0),)
+
+
+def _postorder(graph: FactorGraph, roots: Sequence[int]) -> list[int]:
+    order: list[int] = []
+    seen: set[int] = set()
+    stack: list[tuple[int, bool]] = [(r, False) for r in roots]
+    while stack:
+        cid, done = stack.pop()
+        if done:
+            order.append(cid)
+            continue
+        if cid in seen:
+            continue
+        seen.add(cid)
+        stack.append((cid, True))
+        for node in graph.classes[cid].nodes:
+            stack.extend((c, False) for _, c in node.children if c not in seen)
+    return order
+
+
+def _own_cost(graph: FactorGraph, node: PNode) -> float:
+    if node.kind == "mono":
+        return max(0, sum(e for _, e in node.mono) - 1 + (node.coeff != 1.0) - (not node.mono))
+    if node.kind == "sum":
+        return float(len(node.children) - 1)
+    quotient = node.children[0][1]
+    mul = 0.0 if graph.keys[quotient] == _ONE else 1.0
+    return mul + (len(node.children) - 1)
+
+
+def choose(graph: FactorGraph, roots: Sequence[int], rounds: int = 4) -> dict[int, int]:
+    """Node index chosen per reachable class."""
+    order = _postorder(graph, roots)
+    refs: Counter[int] = Counter()
+    best_choice: dict[int, int] = {}
+    best_cost = float("inf")
+    for _ in range(rounds):
+        eff: dict[int, float] = {}
+        choice: dict[int, int] = {}
+        for cid in order:
+            best = float("inf")
+            for i, node in enumerate(graph.classes[cid].nodes):
+                cost = _own_cost(graph, node) + sum(eff[c] for _, c in node.children)
+                if cost < best:
+                    best, choice[cid] = cost, i
+            n = refs[cid]
+            eff[cid] = (best + SHARE_PENALTY) / n if n > 1 else best
+        refs, total = _selected_refs(graph, roots, choice)
+        if total < best_cost:
+            best_cost, best_choice = total, choice
+    return best_choice
+
+
+def _selected_refs(
+    graph: FactorGraph, roots: Sequence[int], choice: dict[int, int]
+) -> tuple[Counter[int], float]:
+    refs: Counter[int] = Counter(roots)
+    total = 0.0
+    stack = list(dict.fromkeys(roots))
+    seen = set(stack)
+    while stack:
+        cid = stack.pop()
+        node = graph.classes[cid].nodes[choice[cid]]
+        total += _own_cost(graph, node)
+        for _, c in node.children:
+            refs[c] += 1
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    total += SHARE_PENALTY * sum(1 for n in refs.values() if n > 1)
+    return refs, total
+
+
+def _is_leaf(term: Term) -> bool:
+    return isinstance(term, Sym | Num)
+
+
+def signed_sum(parts: Sequence[tuple[float, Term]]) -> tuple[float, Term]:
+    """``(s, t)`` with ``s*t == Σ sign*term``; computed terms first, folded loads last."""
+    ordered = sorted(parts, key=lambda p: _is_leaf(p[1]))
+    pos = [t for s, t in ordered if s > 0]
+    neg = [t for s, t in ordered if s < 0]
+    sign = 1.0
+    if not pos:
+        pos, neg, sign = neg, [], -1.0
+    acc = pos[0]
+    for t in pos[1:]:
+        acc = App("add", (acc, t))
+    for t in neg:
+        acc = App("sub", (acc, t))
+    return sign, acc
+
+
+def _product(factors: list[Term], coeff: float) -> Term:
+    factors = sorted(factors, key=_is_leaf)
+    if not factors:
+        return Num(coeff)
+    acc = factors[0]
+    for f in factors[1:]:
+        acc = App("mul", (acc, f))
+    return acc if coeff == 1.0 else App("mul", (acc, Num(coeff)))
+
+
+def build(
+    graph: FactorGraph,
+    choice: dict[int, int],
+    roots: Sequence[tuple[float, int]],
+    atoms: list[Term],
+) -> list[Term]:
+    """IR terms for signed root classes under ``choice``."""
+    built: dict[int, tuple[float, Term]] = {}
+    for cid in _postorder_chosen(graph, [c for _, c in roots], choice):
+        node = graph.classes[cid].nodes[choice[cid]]
+        if node.kind == "mono":
+            factors = [atoms[a] for a, e in node.mono for _ in range(e)]
+            built[cid] = (1.0, _product(factors, node.coeff))
+        elif node.kind == "sum":
+            parts = [(s * built[c][0], built[c][1]) for s, c in node.children]
+            built[cid] = signed_sum(parts)
+        else:
+            (sq, q), *rest = node.children
+            q_sign, q_term = built[q]
+            atom = atoms[node.atom]
+            prod = atom if graph.keys[q] == _ONE else _product([q_term, atom], 1.0)
+            parts = [(sq * q_sign, prod)]
+            if rest:
+                (sr, r) = rest[0]
+                parts.append((sr * built[r][0], built[r][1]))
+            built[cid] = signed_sum(parts)
+    out: list[Term] = []
+    for sign, cid in roots:
+        s, term = built[cid]
+        out.append(term if sign * s > 0 else App("neg", (term,)))
+    return out
+
+
+def _postorder_chosen(
+    graph: FactorGraph, roots: Sequence[int], choice: dict[int, int]
+) -> list[int]:
+    order: list[int] = []
+    seen: set[int] = set()
+    stack: list[tuple[int, bool]] = [(r, False) for r in roots]
+    while stack:
+        cid, done = stack.pop()
+        if done:
+            order.append(cid)
+            continue
+        if cid in seen:
+            continue
+        seen.add(cid)
+        stack.append((cid, True))
+        node = graph.classes[cid].nodes[choice[cid]]
+        stack.extend((c, False) for _, c in node.children if c not in seen)
+    return order

@@ -1,0 +1,113 @@
+"""An e-graph of polynomial factorizations.
+
+Each e-class is one canonical polynomial (up to sign), so equal sub-polynomials of different
+statements are one class. Its e-nodes are the ways to compute it: a single monomial, a flat sum
+of monomials, or a Horner step ``v*Q + R`` for a frequently occurring atom ``v`` (the top
+``alternatives`` atoms by frequency, while the node budget lasts). Extraction then chooses among
+these with sharing counted (see ``extract``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from symopt.algebra.polynomial import Mono, Poly
+
+
+@dataclass(frozen=True, slots=True)
+class PNode:
+    """``mono``: coeff*mono (coeff > 0). ``sum``: Σ sign*child. ``factor``: atom*Q + sign*R."""
+
+    kind: str
+    coeff: float = 1.0
+    mono: Mono = ()
+    atom: int = -1
+    children: tuple[tuple[float, int], ...] = ()
+
+
+@dataclass
+class PClass:
+    nodes: list[PNode] = field(default_factory=list)
+    size: int = 0
+    expanded: bool = False
+
+
+Key = tuple[tuple[Mono, float], ...]
+
+
+def canonical(poly: Poly) -> tuple[float, Key]:
+    """``(sign, key)`` with ``poly == sign * key`` and the key's first coefficient positive."""
+    items = sorted(poly.items())
+    sign = 1.0 if items[0][1] > 0 else -1.0
+    return sign, tuple((m, c * sign) for m, c in items)
+
+
+class FactorGraph:
+    def __init__(self, *, alternatives: int = 2, budget: int = 200_000) -> None:
+        self.classes: list[PClass] = []
+        self.keys: list[Key] = []
+        self.memo: dict[Key, int] = {}
+        self.alternatives = alternatives
+        self.budget = budget
+        self.enodes = 0
+        self._pending: list[int] = []
+
+    def add(self, poly: Poly) -> tuple[float, int]:
+        """The class of ``poly`` (creating and expanding it and its parts as needed)."""
+        sign, root = self._class(poly)
+        self._expand_pending()
+        return sign, root
+
+    def _class(self, poly: Poly) -> tuple[float, int]:
+        sign, key = canonical(poly)
+        cid = self.memo.get(key)
+        if cid is None:
+            cid = self.memo[key] = len(self.classes)
+            self.classes.append(PClass(size=len(key)))
+            self.keys.append(key)
+            self._pending.append(cid)
+        return sign, cid
+
+    def _expand_pending(self) -> None:
+        while self._pending:
+            cid = self._pending.pop()
+            cls = self.classes[cid]
+            if not cls.expanded:
+                cls.expanded = True
+                self._expand(cid, dict(self.keys[cid]))
+
+    def _expand(self, cid: int, poly: Poly) -> None:
+        cls = self.classes[cid]
+        if len(poly) == 1:
+            ((mono, coeff),) = poly.items()
+            cls.nodes.append(PNode("mono", coeff=coeff, mono=mono))
+            self.enodes += 1
+            return
+        counts = Counter(atom for mono in poly for atom, _ in mono)
+        ranked = sorted((a for a, n in counts.items() if n >= 2), key=lambda a: (-counts[a], a))
+        width = self.alternatives if self.enodes < self.budget else 1
+        if not ranked:
+            children = tuple(self._class({m: c}) for m, c in sorted(poly.items()))
+            cls.nodes.append(PNode("sum", children=children))
+            self.enodes += 1
+            return
+        best = counts[ranked[0]]
+        for atom in ranked[:width]:
+            if counts[atom] * 2 < best:  # a much rarer atom is not worth a variant
+                break
+            quotient: Poly = {}
+            rest: Poly = {}
+            for mono, coeff in poly.items():
+                exps = dict(mono)
+                if atom in exps:
+                    exps[atom] -= 1
+                    if not exps[atom]:
+                        del exps[atom]
+                    quotient[tuple(sorted(exps.items()))] = coeff
+                else:
+                    rest[mono] = coeff
+            children = [self._class(quotient)]
+            if rest:
+                children.append(self._class(rest))
+            cls.nodes.append(PNode("factor", atom=atom, children=tuple(children)))
+            self.enodes += 1

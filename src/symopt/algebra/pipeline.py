@@ -1,0 +1,58 @@
+"""The polynomial path for large inputs: polynomials → factorization e-graph → sharing-aware
+choice → common sub-sums. Statements that are not polynomial (or whose like terms would cancel)
+are kept as they are; atoms inside them still share with the rest through hash-consing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from symopt.algebra.choose import build, choose
+from symopt.algebra.factor_graph import FactorGraph
+from symopt.algebra.polynomial import Atoms, to_poly
+from symopt.algebra.sums import share_sums
+from symopt.ir import Term, intern
+
+
+@dataclass
+class PolyReport:
+    classes: int = 0
+    enodes: int = 0
+    budget_exhausted: bool = False
+    kept: list[int] = field(default_factory=list)  # statements left as written
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def optimize_polynomials(
+    terms: Sequence[Term], *, alternatives: int = 2, budget: int = 200_000
+) -> tuple[list[Term], PolyReport]:
+    """Cheaper equivalent terms (over the reals) for polynomial statements."""
+    report = PolyReport()
+    t0 = time.perf_counter()
+    atoms = Atoms()
+    polys = [to_poly(t, atoms) for t in terms]
+    t1 = time.perf_counter()
+    graph = FactorGraph(alternatives=alternatives, budget=budget)
+    roots: list[tuple[float, int] | None] = []
+    for poly in polys:
+        roots.append(graph.add(poly) if poly else None)
+    t2 = time.perf_counter()
+    chosen = [r for r in roots if r is not None]
+    choice = choose(graph, [c for _, c in chosen])
+    built = iter(build(graph, choice, chosen, atoms.terms))
+    t3 = time.perf_counter()
+    outputs: list[Term] = []
+    for i, (term, root) in enumerate(zip(terms, roots, strict=True)):
+        if root is None:
+            report.kept.append(i)
+            outputs.append(term)
+        else:
+            outputs.append(next(built))
+    shared = share_sums(intern(outputs))
+    t4 = time.perf_counter()
+    report.classes = len(graph.classes)
+    report.enodes = graph.enodes
+    report.budget_exhausted = graph.enodes >= budget
+    report.seconds = {"polynomials": t1 - t0, "factor": t2 - t1, "choose": t3 - t2, "sums": t4 - t3}
+    return shared, report

@@ -1,0 +1,107 @@
+"""Terms as polynomials over atoms: ``{monomial: coefficient}``.
+
+An *atom* is any subterm that is not polynomial structure: a symbol, a function call, a division
+by a non-constant, a non-integer power. A monomial is a sorted tuple of ``(atom id, exponent)``.
+Like terms are combined (true over the reals); a combination that cancels to exactly zero would
+turn ``m - m`` into ``0`` (false for inf/nan), so such a term is refused (``None``) and left to
+the rule-based path. Products of sums are expanded only while small.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from symopt.ir import App, Num, Term, postorder
+
+Mono = tuple[tuple[int, int], ...]
+Poly = dict[Mono, float]
+
+MAX_EXPANSION = 64
+"""A product of sums is expanded only if the result has at most this many monomials."""
+
+
+@dataclass
+class Atoms:
+    """Interning table for atoms: term ↔ small integer id."""
+
+    terms: list[Term] = field(default_factory=list)
+    index: dict[Term, int] = field(default_factory=dict)
+
+    def id(self, term: Term) -> int:
+        found = self.index.get(term)
+        if found is None:
+            found = self.index[term] = len(self.terms)
+            self.terms.append(term)
+        return found
+
+
+class CancellationError(Exception):
+    """Combining like terms would cancel a monomial to exactly zero (or overflow a coefficient)."""
+
+
+def _add_into(acc: Poly, other: Poly, sign: float) -> None:
+    for mono, coeff in other.items():
+        total = acc.get(mono, 0.0) + sign * coeff
+        if total == 0.0:
+            raise CancellationError
+        acc[mono] = total
+
+
+def _mul(a: Poly, b: Poly) -> Poly:
+    out: Poly = {}
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            exps = dict(ma)
+            for atom, e in mb:
+                exps[atom] = exps.get(atom, 0) + e
+            mono = tuple(sorted(exps.items()))
+            total = out.get(mono, 0.0) + ca * cb
+            if total == 0.0 or not math.isfinite(total):
+                raise CancellationError
+            out[mono] = total
+    return out
+
+
+def _integer_exponent(term: Term) -> int | None:
+    if isinstance(term, Num) and term.value.is_integer() and 2 <= term.value <= 16:
+        return int(term.value)
+    return None
+
+
+def to_poly(term: Term, atoms: Atoms, *, max_expansion: int = MAX_EXPANSION) -> Poly | None:
+    """``term`` as a polynomial over atoms, or None if like terms would cancel to zero."""
+    memo: dict[int, Poly] = {}
+    try:
+        for node in postorder([term]):
+            memo[id(node)] = _convert(node, memo, atoms, max_expansion)
+    except CancellationError:
+        return None
+    return memo[id(term)]
+
+
+def _convert(node: Term, memo: dict[int, Poly], atoms: Atoms, max_expansion: int) -> Poly:
+    if isinstance(node, Num):
+        return {(): node.value} if node.value != 0.0 else {}
+    if not isinstance(node, App):
+        return {((atoms.id(node), 1),): 1.0}
+    op = node.op
+    if op in ("add", "sub"):
+        acc = dict(memo[id(node.args[0])])
+        _add_into(acc, memo[id(node.args[1])], 1.0 if op == "add" else -1.0)
+        return acc
+    if op == "neg":
+        return {m: -c for m, c in memo[id(node.args[0])].items()}
+    if op == "mul":
+        a, b = memo[id(node.args[0])], memo[id(node.args[1])]
+        if len(a) * len(b) <= max(max_expansion, len(a) + len(b)) or min(len(a), len(b)) == 1:
+            return _mul(a, b)
+    if op == "pow":
+        k = _integer_exponent(node.args[1])
+        base = memo[id(node.args[0])]
+        if k is not None and len(base) == 1:
+            ((mono, coeff),) = base.items()
+            power = coeff**k
+            if math.isfinite(power) and power != 0.0:
+                return {tuple((a, e * k) for a, e in mono): power}
+    return {((atoms.id(node), 1),): 1.0}
