@@ -83,7 +83,7 @@ def optimize(
         staged, poly_report = optimize_polynomials(inputs, budget=limits.nodes)
         timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
     t1 = time.perf_counter()
-    if poly_report is None or node_count(staged) <= POLYNOMIAL_THRESHOLD:
+    if poly_report is None or node_count(staged) <= EGRAPH_MAX_NODES:
         outputs, report = _saturate_and_extract(staged, rules, table, limits, assumptions, timings)
     else:
         outputs = list(staged)
@@ -135,8 +135,11 @@ def _saturate_and_extract(
     return outputs, report
 
 
-POLYNOMIAL_THRESHOLD = 2_000
+POLYNOMIAL_THRESHOLD = 300
 """Inputs with more distinct nodes than this take the polynomial path first."""
+
+EGRAPH_MAX_NODES = 2_000
+"""The polynomial path's result is polished by the rule-based e-graph while at most this big."""
 
 _ALGEBRAIC_LAWS = frozenset({"add-comm", "mul-comm", "add-assoc", "mul-assoc", "distribute"})
 

@@ -50,6 +50,7 @@ class FactorGraph:
         self.alternatives = alternatives
         self.budget = budget
         self.enodes = 0
+        self.cutoff = 2
         self._pending: list[int] = []
 
     def add(self, poly: Poly) -> tuple[float, int]:
@@ -93,7 +94,7 @@ class FactorGraph:
             return
         best = counts[ranked[0]]
         for atom in ranked[:width]:
-            if counts[atom] * 2 < best:  # a much rarer atom is not worth a variant
+            if counts[atom] * self.cutoff < best:  # a much rarer atom is not worth a variant
                 break
             quotient: Poly = {}
             rest: Poly = {}

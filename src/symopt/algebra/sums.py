@@ -155,3 +155,4 @@ def _rebuild(
         else:
             done[key] = node
     return [done[id(r)] for r in roots]
+

@@ -1,0 +1,1 @@
+"""Helpers of ``benchmarks/models.py``: C variants of BioNetGen ODE models, built and measured."""
