@@ -155,4 +155,3 @@ def _rebuild(
         else:
             done[key] = node
     return [done[id(r)] for r in roots]
-
