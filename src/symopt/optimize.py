@@ -95,6 +95,10 @@ def optimize(
         outputs = list(staged)
     if table.dag_cost(outputs) > before:
         outputs = list(inputs)
+    elif polynomial:
+        from symopt.algebra.sums import split_chains
+
+        outputs = split_chains(outputs)  # same operations, shorter dependency chains
     fallbacks: list[Fallback] = []
     if verify:
         from symopt.verify import check_equivalent

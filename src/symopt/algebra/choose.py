@@ -92,8 +92,25 @@ def _is_leaf(term: Term) -> bool:
     return isinstance(term, Sym | Num)
 
 
-def signed_sum(parts: Sequence[tuple[float, Term]]) -> tuple[float, Term]:
-    """``(s, t)`` with ``s*t == Σ sign*term``; computed terms first, folded loads last."""
+CHAIN_SPLIT = 8
+"""Sums of at least this many terms are evaluated as several independent chains (up to
+``MAX_CHAINS``) and then combined: the same number of additions plus one load per extra chain,
+but the dependency chain a CPU must wait on is several times shorter."""
+MAX_CHAINS = 4
+
+
+def signed_sum(parts: Sequence[tuple[float, Term]], *, split: bool = False) -> tuple[float, Term]:
+    """``(s, t)`` with ``s*t == Σ sign*term``; computed terms first, folded loads last. With
+    ``split``, long sums become several independent chains."""
+    chains = min(MAX_CHAINS, len(parts) // CHAIN_SPLIT + 1) if len(parts) >= CHAIN_SPLIT else 1
+    if split and chains > 1:
+        ordered = sorted(parts, key=lambda p: (_is_leaf(p[1]), p[0] < 0))
+        groups = [_chain(ordered[i::chains]) for i in range(chains)]
+        return _chain(groups)
+    return _chain(parts)
+
+
+def _chain(parts: Sequence[tuple[float, Term]]) -> tuple[float, Term]:
     ordered = sorted(parts, key=lambda p: _is_leaf(p[1]))
     pos = [t for s, t in ordered if s > 0]
     neg = [t for s, t in ordered if s < 0]

@@ -1,7 +1,10 @@
 """Common sub-sum elimination across statements (greedy pairing, after Paar's CSE for linear
 forms): the most frequent pair of terms that occur together, with the same relative sign, in
 several sums becomes one shared temporary; repeated until no pair is frequent enough. Pairs grow
-into larger shared sub-sums as the pairing repeats."""
+into larger shared sub-sums as the pairing repeats.
+
+Items are keyed by their position in a postorder walk (never by ``id()``), so results do not
+depend on memory addresses: the same input always gives the same output."""
 
 from __future__ import annotations
 
@@ -9,75 +12,133 @@ import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 
-from symopt.algebra.choose import signed_sum
+from symopt.algebra.choose import CHAIN_SPLIT, signed_sum
 from symopt.ir import App, Term, intern, postorder
 
 PairKey = tuple[int, int, int]
+Items = dict[int, int]  # stable key of an item -> sign (+1 / -1)
 
 
-def _flatten(root: Term, inner: set[int]) -> dict[int, int] | None:
-    """Signed items of a maximal sum (``{id(item): ±1}``); None if an item repeats."""
-    out: dict[int, int] = {}
-    stack: list[tuple[Term, int]] = [(root, 1)]
-    while stack:
-        node, sign = stack.pop()
-        if (
-            isinstance(node, App)
-            and node.op in ("add", "sub")
-            and (node is root or id(node) in inner)
-        ):
-            stack.append((node.args[0], sign))
-            stack.append((node.args[1], sign if node.op == "add" else -sign))
-        elif id(node) in out:
-            return None
-        else:
-            out[id(node)] = sign
-    return out
+class _Sums:
+    """The maximal sums of a DAG, as signed item sets over stable keys."""
+
+    def __init__(self, roots: list[Term]) -> None:
+        self.roots = roots
+        self.nodes = list(postorder(roots))
+        self.key = {id(n): i for i, n in enumerate(self.nodes)}
+        self.by_key: list[Term] = list(self.nodes)
+        self.inner = self._single_use_sums()
+
+    def _single_use_sums(self) -> set[int]:
+        """Sums used exactly once, by another sum: they are part of their parent's chain."""
+        uses: dict[int, int] = defaultdict(int)
+        other_parent: set[int] = set()
+        for node in self.nodes:
+            if isinstance(node, App):
+                for arg in node.args:
+                    uses[id(arg)] += 1
+                    if not _is_sum(node):
+                        other_parent.add(id(arg))
+        root_ids = {id(r) for r in self.roots}
+        return {
+            id(n)
+            for n in self.nodes
+            if _is_sum(n)
+            and uses[id(n)] == 1
+            and id(n) not in other_parent
+            and id(n) not in root_ids
+        }
+
+    def heads(self) -> list[Term]:
+        return [n for n in self.nodes if _is_sum(n) and id(n) not in self.inner]
+
+    def flatten(self, root: Term) -> Items | None:
+        """Signed items of a maximal sum; None if an item repeats."""
+        out: Items = {}
+        stack: list[tuple[Term, int]] = [(root, 1)]
+        while stack:
+            node, sign = stack.pop()
+            if _is_sum(node) and (node is root or id(node) in self.inner):
+                assert isinstance(node, App)
+                stack.append((node.args[0], sign))
+                stack.append((node.args[1], sign if node.op == "add" else -sign))
+            else:
+                k = self.key[id(node)]
+                if k in out:
+                    return None
+                out[k] = sign
+        return out
+
+    def add_pair(self, a: int, b: int, rel: int) -> int:
+        pair = App("add" if rel > 0 else "sub", (self.by_key[a], self.by_key[b]))
+        self.by_key.append(pair)
+        return len(self.by_key) - 1
+
+    def rebuild(self, replacement: dict[int, Items], *, split: bool = False) -> list[Term]:
+        """Roots with each replaced head (by id) rebuilt from its items."""
+        done: dict[int, Term] = {}
+        order: list[Term] = []
+        seen: set[int] = set()
+        stack: list[tuple[Term, bool]] = [(r, False) for r in self.roots]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            if id(node) in replacement:
+                kids = [self.by_key[k] for k in replacement[id(node)]]
+            else:
+                kids = list(node.args) if isinstance(node, App) else []
+            stack.extend((k, False) for k in kids if id(k) not in seen)
+        for node in order:
+            if id(node) in replacement:
+                parts = [
+                    (float(s), done[id(self.by_key[k])]) for k, s in replacement[id(node)].items()
+                ]
+                sign, term = signed_sum(parts, split=split)
+                done[id(node)] = term if sign > 0 else App("neg", (term,))
+            elif isinstance(node, App):
+                done[id(node)] = App(node.op, tuple(done[id(a)] for a in node.args))
+            else:
+                done[id(node)] = node
+        return intern([done[id(r)] for r in self.roots])
+
+
+def _is_sum(node: Term) -> bool:
+    return isinstance(node, App) and node.op in ("add", "sub")
 
 
 def share_sums(roots: Sequence[Term], *, min_uses: int = 2) -> list[Term]:
     """Rewrite ``roots`` so that frequent common sub-sums are computed once."""
-    roots = intern(list(roots))
-    nodes = list(postorder(roots))
-    uses: dict[int, int] = defaultdict(int)
-    sum_parent_only: dict[int, bool] = {}
-    for node in nodes:
-        if isinstance(node, App):
-            for arg in node.args:
-                uses[id(arg)] += 1
-                if node.op not in ("add", "sub"):
-                    sum_parent_only[id(arg)] = False
-                else:
-                    sum_parent_only.setdefault(id(arg), True)
-    root_ids = {id(r) for r in roots}
-    inner = {
-        id(n)
-        for n in nodes
-        if isinstance(n, App)
-        and n.op in ("add", "sub")
-        and uses[id(n)] == 1
-        and sum_parent_only.get(id(n), False)
-        and id(n) not in root_ids
-    }
-    by_id: dict[int, Term] = {id(n): n for n in nodes}
-    heads = [
-        n for n in nodes if isinstance(n, App) and n.op in ("add", "sub") and id(n) not in inner
-    ]
-    sums: list[dict[int, int]] = []
-    head_of: list[Term] = []
-    for head in heads:
-        items = _flatten(head, inner)
+    dag = _Sums(intern(list(roots)))
+    heads: list[Term] = []
+    sums: list[Items] = []
+    for head in dag.heads():
+        items = dag.flatten(head)
         if items is not None and len(items) > 2:
+            heads.append(head)
             sums.append(items)
-            head_of.append(head)
-    created = _pair_up(sums, by_id, min_uses)
-    if not created:
-        return roots
-    replacement: dict[int, dict[int, int]] = {id(h): s for h, s in zip(head_of, sums, strict=True)}
-    return intern(_rebuild(roots, replacement, by_id))
+    if not _pair_up(sums, dag, min_uses):
+        return dag.roots
+    return dag.rebuild({id(h): s for h, s in zip(heads, sums, strict=True)})
 
 
-def _pair_up(sums: list[dict[int, int]], by_id: dict[int, Term], min_uses: int) -> int:
+def split_chains(roots: Sequence[Term]) -> list[Term]:
+    """Evaluate long sums as several independent chains (see ``choose.CHAIN_SPLIT``)."""
+    dag = _Sums(intern(list(roots)))
+    replacement: dict[int, Items] = {}
+    for head in dag.heads():
+        items = dag.flatten(head)
+        if items is not None and len(items) >= CHAIN_SPLIT:
+            replacement[id(head)] = items
+    return dag.rebuild(replacement, split=True) if replacement else dag.roots
+
+
+def _pair_up(sums: list[Items], dag: _Sums, min_uses: int) -> int:
     occ: dict[PairKey, set[int]] = defaultdict(set)
     for si, items in enumerate(sums):
         keys = sorted(items)
@@ -97,11 +158,9 @@ def _pair_up(sums: list[dict[int, int]], by_id: dict[int, Term], min_uses: int) 
             heapq.heappush(heap, (-len(where), key))
             continue
         a, b, rel = key
-        pair = App("add" if rel > 0 else "sub", (by_id[a], by_id[b]))
-        by_id[id(pair)] = pair
-        t = id(pair)
+        t = dag.add_pair(a, b, rel)
         created += 1
-        for si in list(where):
+        for si in sorted(where):
             items = sums[si]
             sa, sb = items[a], items[b]
             for x, sx in items.items():
@@ -117,41 +176,3 @@ def _pair_up(sums: list[dict[int, int]], by_id: dict[int, Term], min_uses: int) 
             items[t] = sa
         occ.pop(key, None)
     return created
-
-
-def _rebuild(
-    roots: list[Term], replacement: dict[int, dict[int, int]], by_id: dict[int, Term]
-) -> list[Term]:
-    done: dict[int, Term] = {}
-    order: list[Term] = []
-    seen: set[int] = set()
-    stack: list[tuple[Term, bool]] = [(r, False) for r in roots]
-    while stack:
-        node, ready = stack.pop()
-        key = id(node)
-        if ready:
-            order.append(node)
-            continue
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.append((node, True))
-        kids = (
-            [by_id[i] for i in replacement[key]]
-            if key in replacement
-            else list(node.args)
-            if isinstance(node, App)
-            else []
-        )
-        stack.extend((k, False) for k in kids if id(k) not in seen)
-    for node in order:
-        key = id(node)
-        if key in replacement:
-            parts = [(float(s), done[i]) for i, s in replacement[key].items()]
-            sign, term = signed_sum(parts)
-            done[key] = term if sign > 0 else App("neg", (term,))
-        elif isinstance(node, App):
-            done[key] = App(node.op, tuple(done[id(a)] for a in node.args))
-        else:
-            done[key] = node
-    return [done[id(r)] for r in roots]
