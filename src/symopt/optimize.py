@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
@@ -80,14 +80,27 @@ def optimize(
     if polynomial:
         from symopt.algebra.pipeline import optimize_polynomials
 
-        staged, poly_report = optimize_polynomials(inputs, budget=limits.nodes)
+        staged, poly_report = optimize_polynomials(
+            inputs, budget=limits.nodes, deadline=t0 + limits.time
+        )
         timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
     t1 = time.perf_counter()
-    if poly_report is None or node_count(staged) <= EGRAPH_MAX_NODES:
+    if poly_report is None:
         outputs, report = _saturate_and_extract(staged, rules, table, limits, assumptions, timings)
+    elif node_count(staged) <= EGRAPH_MAX_NODES:
+        remaining = max(0.0, limits.time - (t1 - t0))
+        polish = replace(
+            limits, nodes=min(limits.nodes, 50_000), time=min(remaining, POLISH_SECONDS)
+        )
+        outputs, report = _saturate_and_extract(staged, rules, table, polish, assumptions, timings)
     else:
         outputs = list(staged)
-        stop = StopReason.NODE_LIMIT if poly_report.budget_exhausted else StopReason.SATURATED
+        if poly_report.timed_out:
+            stop = StopReason.TIME_LIMIT
+        elif poly_report.budget_exhausted:
+            stop = StopReason.NODE_LIMIT
+        else:
+            stop = StopReason.SATURATED
         report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
     t2 = time.perf_counter()
     before = table.dag_cost(inputs)
@@ -144,6 +157,9 @@ POLYNOMIAL_THRESHOLD = 300
 
 EGRAPH_MAX_NODES = 2_000
 """The polynomial path's result is polished by the rule-based e-graph while at most this big."""
+
+POLISH_SECONDS = 2.0
+"""Time cap of that polish (and e-nodes are capped at 50,000), whatever the overall limits."""
 
 _ALGEBRAIC_LAWS = frozenset({"add-comm", "mul-comm", "add-assoc", "mul-assoc", "distribute"})
 

@@ -20,14 +20,23 @@ class PolyReport:
     classes: int = 0
     enodes: int = 0
     budget_exhausted: bool = False
+    timed_out: bool = False
     kept: list[int] = field(default_factory=list)  # statements left as written
     seconds: dict[str, float] = field(default_factory=dict)
 
 
 def optimize_polynomials(
-    terms: Sequence[Term], *, alternatives: int = 2, budget: int = 200_000
+    terms: Sequence[Term],
+    *,
+    alternatives: int = 2,
+    budget: int = 200_000,
+    deadline: float = float("inf"),
 ) -> tuple[list[Term], PolyReport]:
-    """Cheaper equivalent terms (over the reals) for polynomial statements."""
+    """Cheaper equivalent terms (over the reals) for polynomial statements.
+
+    ``budget`` bounds the e-nodes that get alternatives; past ``deadline`` (a ``perf_counter``
+    time) the optional phases (choice refinement rounds, sub-sum sharing) are skipped and
+    ``report.timed_out`` is set; the result is still complete and correct."""
     report = PolyReport()
     t0 = time.perf_counter()
     atoms = Atoms()
@@ -39,7 +48,8 @@ def optimize_polynomials(
         roots.append(graph.add(poly) if poly else None)
     t2 = time.perf_counter()
     chosen = [r for r in roots if r is not None]
-    choice = choose(graph, [c for _, c in chosen])
+    late = time.perf_counter() > deadline
+    choice = choose(graph, [c for _, c in chosen], rounds=1 if late else 4)
     built = iter(build(graph, choice, chosen, atoms.terms))
     t3 = time.perf_counter()
     outputs: list[Term] = []
@@ -49,7 +59,9 @@ def optimize_polynomials(
             outputs.append(term)
         else:
             outputs.append(next(built))
-    shared = share_sums(intern(outputs))
+    late = late or time.perf_counter() > deadline
+    shared = intern(outputs) if late else share_sums(intern(outputs))
+    report.timed_out = late
     t4 = time.perf_counter()
     report.classes = len(graph.classes)
     report.enodes = graph.enodes
