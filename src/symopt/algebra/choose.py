@@ -17,7 +17,11 @@ SHARE_PENALTY = 1.0
 _ONE = (((), 1.0),)
 
 
-def _postorder(graph: FactorGraph, roots: Sequence[int]) -> list[int]:
+def _postorder(
+    graph: FactorGraph, roots: Sequence[int], choice: dict[int, int] | None = None
+) -> list[int]:
+    """Classes reachable from ``roots``, children first: through every e-node, or only through
+    the chosen ones."""
     order: list[int] = []
     seen: set[int] = set()
     stack: list[tuple[int, bool]] = [(r, False) for r in roots]
@@ -30,7 +34,8 @@ def _postorder(graph: FactorGraph, roots: Sequence[int]) -> list[int]:
             continue
         seen.add(cid)
         stack.append((cid, True))
-        for node in graph.classes[cid].nodes:
+        nodes = graph.classes[cid].nodes
+        for node in nodes if choice is None else [nodes[choice[cid]]]:
             stack.extend((c, False) for _, c in node.children if c not in seen)
     return order
 
@@ -143,7 +148,7 @@ def build(
 ) -> list[Term]:
     """IR terms for signed root classes under ``choice``."""
     built: dict[int, tuple[float, Term]] = {}
-    for cid in _postorder_chosen(graph, [c for _, c in roots], choice):
+    for cid in _postorder(graph, [c for _, c in roots], choice):
         node = graph.classes[cid].nodes[choice[cid]]
         if node.kind == "mono":
             factors = [atoms[a] for a, e in node.mono for _ in range(e)]
@@ -166,23 +171,3 @@ def build(
         s, term = built[cid]
         out.append(term if sign * s > 0 else App("neg", (term,)))
     return out
-
-
-def _postorder_chosen(
-    graph: FactorGraph, roots: Sequence[int], choice: dict[int, int]
-) -> list[int]:
-    order: list[int] = []
-    seen: set[int] = set()
-    stack: list[tuple[int, bool]] = [(r, False) for r in roots]
-    while stack:
-        cid, done = stack.pop()
-        if done:
-            order.append(cid)
-            continue
-        if cid in seen:
-            continue
-        seen.add(cid)
-        stack.append((cid, True))
-        node = graph.classes[cid].nodes[choice[cid]]
-        stack.extend((c, False) for _, c in node.children if c not in seen)
-    return order
