@@ -159,7 +159,7 @@ EGRAPH_MAX_NODES = 2_000
 """The polynomial path's result is polished by the rule-based e-graph while at most this big."""
 
 POLISH_SECONDS = 2.0
-"""Time cap of that polish (and e-nodes are capped at 50,000), whatever the overall limits."""
+"""Time cap of that polish (or a tenth of the time limit if more; e-nodes are capped at 50,000)."""
 
 _ALGEBRAIC_LAWS = frozenset({"add-comm", "mul-comm", "add-assoc", "mul-assoc", "distribute"})
 

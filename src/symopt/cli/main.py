@@ -7,10 +7,23 @@ import sys
 
 import click
 
+from symopt.cli.compile import compile_model
 from symopt.cli.costs import costs
 from symopt.cli.rules import rules
 from symopt.cli.simplify import simplify
 from symopt.errors import SymoptError
+
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe."""
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
 
 
 class _Group(click.Group):
@@ -25,6 +38,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("symopt: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # e.g. `symopt … | head`: the reader left; stop quietly
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # never a traceback for users; SYMOPT_DEBUG=1 shows it
             if os.environ.get("SYMOPT_DEBUG"):
                 raise
@@ -42,6 +58,7 @@ def cli() -> None:
 cli.add_command(simplify)
 cli.add_command(rules)
 cli.add_command(costs)
+cli.add_command(compile_model)
 
 
 def main() -> None:

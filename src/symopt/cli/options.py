@@ -12,9 +12,22 @@ from symopt.codegen import LANGS
 F = Callable[..., Any]
 
 
-def optimizer_options(fn: F) -> F:
-    """``--ruleset --costs --tier --time-limit --node-limit --iter-limit --no-verify``."""
-    decorators = [
+def optimizer_options(
+    *, time_limit: float = 1.0, node_limit: int = 20_000, scope: str = "per expression"
+) -> Callable[[F], F]:
+    """``--ruleset --costs --tier --time-limit --node-limit --iter-limit --no-verify``, with
+    the limits' defaults of the command using them."""
+
+    def apply(fn: F) -> F:
+        for deco in reversed(_optimizer_decorators(time_limit, node_limit, scope)):
+            fn = deco(fn)
+        return fn
+
+    return apply
+
+
+def _optimizer_decorators(time_limit: float, node_limit: int, scope: str) -> list[Callable[[F], F]]:
+    return [
         click.option(
             "--ruleset",
             default="default",
@@ -36,16 +49,16 @@ def optimizer_options(fn: F) -> F:
         click.option(
             "--time-limit",
             type=click.FloatRange(min=0.0),
-            default=1.0,
+            default=time_limit,
             show_default=True,
-            help="Seconds of saturation per expression.",
+            help=f"Seconds of optimisation {scope}.",
         ),
         click.option(
             "--node-limit",
             type=click.IntRange(min=1),
-            default=20_000,
+            default=node_limit,
             show_default=True,
-            help="Maximum e-nodes.",
+            help=f"Maximum e-nodes {scope}.",
         ),
         click.option(
             "--iter-limit",
@@ -61,9 +74,6 @@ def optimizer_options(fn: F) -> F:
             help="Check outputs numerically against inputs; fall back on mismatch.",
         ),
     ]
-    for deco in reversed(decorators):
-        fn = deco(fn)
-    return fn
 
 
 def lang_option(fn: F) -> F:

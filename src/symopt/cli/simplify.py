@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn
@@ -29,7 +30,7 @@ def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untype
 @click.command()
 @click.argument("source", default="-", metavar="[FILE|-]")
 @lang_option
-@optimizer_options
+@optimizer_options()
 @assume_option
 @click.option(
     "--name",
@@ -39,6 +40,7 @@ def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untype
 )
 @click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
 @click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
+@explain_options
 def simplify(
     source: str,
     lang: str,
@@ -53,9 +55,12 @@ def simplify(
     name: str,
     output: str | None,
     stats: bool,
+    explain: bool,
+    output_format: str,
 ) -> None:
     """Optimise each expression of FILE (one per line; '-' or nothing reads stdin)."""
     from symopt.codegen import render_module, to_sym
+    from symopt.explain import explain as explain_run
     from symopt.grammar.parser import parse_expression_file
     from symopt.optimize import optimize, resolve_costs, resolve_ruleset
 
@@ -67,6 +72,7 @@ def simplify(
     ranges = sample_ranges(assumptions) or None
     rows: list[StatRow] = []
     results = []
+    explained = []
     for line, term in exprs:
         result = optimize(
             [term],
@@ -84,6 +90,8 @@ def simplify(
                 f"(expected {fb.expected:.17g}, got {fb.got:.17g}); kept the input"
             )
         rows.append(StatRow(f"{path}:{line}", result))
+        if explain:
+            explained.append(explain_run(result, table, ruleset=rules, label=f"{path}:{line}"))
         results.append((line, term, result.outputs[0]))
     if lang == "sym":
         rendered = "".join(to_sym(out) + "\n" for _, _, out in results)
@@ -97,3 +105,5 @@ def simplify(
     write_output(rendered, output)
     if stats:
         print_stats(rows)
+    if explain:
+        render_explain(explained, output_format, command="simplify")

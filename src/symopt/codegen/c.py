@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
-from symopt.codegen.names import renamed_comment
+from symopt.codegen.names import fresh_names, renamed_comment
 from symopt.codegen.plan import Plan, plan_function
-from symopt.codegen.schedule import Temp
+from symopt.codegen.schedule import Step, Temp
+from symopt.codegen.split import split_steps
 from symopt.costs import CostTable
 
 
@@ -37,7 +39,7 @@ FP_NORMAL FP_FAST_FMA FP_FAST_FMAF FP_FAST_FMAL FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO
 math_errhandling fpclassify isfinite isnormal signbit isgreater isgreaterequal isless
 islessequal islessgreater isunordered float_t double_t signgam M_E M_LOG2E M_LOG10E M_LN2
 M_LN10 M_PI M_PI_2 M_PI_4 M_1_PI M_2_PI M_2_SQRTPI M_SQRT2 M_SQRT1_2 DOMAIN SING OVERFLOW
-UNDERFLOW TLOSS PLOSS exception errno NULL EOF
+UNDERFLOW TLOSS PLOSS exception errno NULL EOF SYMOPT_NOINLINE
 """)
 
 C_RESERVED: frozenset[str] = frozenset(
@@ -68,41 +70,130 @@ class CDialect(Dialect):
         return _CALLS.get(op, op)
 
 
-def _signature(plan: Plan) -> str:
+def _params(plan: Plan, restrict: bool) -> list[str]:
     fn = plan.fn
-    params = [f"double *{plan.name(p.name)}" for p in fn.outputs] + [
-        f"const double *{plan.name(p.name)}" if p.is_array else f"double {plan.name(p.name)}"
+    ptr = "*restrict " if restrict else "*"
+    return [f"double {ptr}{plan.name(p.name)}" for p in fn.outputs] + [
+        f"const double {ptr}{plan.name(p.name)}" if p.is_array else f"double {plan.name(p.name)}"
         for p in fn.inputs
     ]
-    result = "double" if fn.returns_value else "void"
-    return f"{result} {fn.name}({', '.join(params) or 'void'})"
 
 
-def render_c_function(fn: FunctionDef, costs: CostTable | None = None) -> str:
-    """One C99 function definition."""
-    plan = plan_function(fn, "C", is_reserved_c, costs)
-    dialect = CDialect(plan.renames)
-    lines = []
+def _signature(plan: Plan, restrict: bool = False) -> str:
+    result = "double" if plan.fn.returns_value else "void"
+    return f"{result} {plan.fn.name}({', '.join(_params(plan, restrict)) or 'void'})"
+
+
+def _statement(plan: Plan, step: Step, dialect: CDialect) -> str:
+    """One indented statement: a temporary's definition, an output store or the return."""
+    text = plan.text(step, dialect)
+    if isinstance(step, Temp):
+        return f"    const double {step.name} = {text};"
+    target = plan.fn.body[step.index][0]
+    if target is None:
+        return f"    return {text};"
+    if target.index is None:
+        return f"    *{plan.name(target.name)} = {text};"
+    return f"    {plan.name(target.name)}[{target.index}] = {text};"
+
+
+NOINLINE_MACRO = """#ifndef SYMOPT_NOINLINE
+#if defined(__GNUC__)
+#define SYMOPT_NOINLINE __attribute__((noinline))
+#else
+#define SYMOPT_NOINLINE
+#endif
+#endif"""
+"""Keeps a compiler from merging the parts of a split function back into one body."""
+
+
+def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements: int) -> str:
+    """The function as ``static`` parts called in order; temporaries that cross a part
+    boundary go through a local scratch array (see :mod:`symopt.codegen.split`)."""
+    fn = plan.fn
+    split = split_steps(plan.steps, plan.bound, max_statements)
+    params = _params(plan, restrict)
+    taken = {plan.name(p.name) for p in (*fn.outputs, *fn.inputs)}
+    scratch = next(n for n in chain(["scratch"], fresh_names("scratch", set())) if n not in taken)
+    args = [plan.name(p.name) for p in (*fn.outputs, *fn.inputs)]
+    if split.slots:
+        params.append(f"double *restrict {scratch}")
+        args.append(scratch)
+    names = [f"{fn.name}_part{k}" for k in range(len(split.parts))]
+    if taken & set(names):
+        raise ValueError(f"{fn.name}: a parameter is named like a part ({fn.name}_partN)")
+    shared = (
+        f"; {len(split.slots)} temporaries shared between them pass through {scratch}[]"
+        if split.slots
+        else ""
+    )
+    lines = [
+        f"/* {fn.name}: {len(plan.steps)} statements split into {len(split.parts)} functions "
+        f"of at most {max_statements}{shared} */"
+    ]
+    for name, part in zip(names, split.parts, strict=True):
+        lines.append(f"static SYMOPT_NOINLINE void {name}({', '.join(params)}) {{")
+        lines.extend(f"    const double {t} = {scratch}[{split.slots[t]}];" for t in part.imports)
+        for step in part.steps:
+            lines.append(_statement(plan, step, dialect))
+            if isinstance(step, Temp) and step.name in part.exports:
+                lines.append(f"    {scratch}[{split.slots[step.name]}] = {step.name};")
+        lines.append("}")
+        lines.append("")
     if plan.renames:
         lines.append(f"/* {renamed_comment(plan.renames)} */")
-    lines.append(_signature(plan) + " {")
-    for step in plan.steps:
-        text = plan.text(step, dialect)
-        if isinstance(step, Temp):
-            lines.append(f"    const double {step.name} = {text};")
-            continue
-        target = fn.body[step.index][0]
-        if target is None:
-            lines.append(f"    return {text};")
-        elif target.index is None:
-            lines.append(f"    *{plan.name(target.name)} = {text};")
-        else:
-            lines.append(f"    {plan.name(target.name)}[{target.index}] = {text};")
+    lines.append(_signature(plan, restrict) + " {")
+    if split.slots:
+        lines.append(f"    double {scratch}[{len(split.slots)}];")
+    lines.extend(f"    {name}({', '.join(args)});" for name in names)
     lines.append("}")
     return "\n".join(lines)
 
 
-def render_c_module(functions: Sequence[FunctionDef], costs: CostTable | None = None) -> str:
-    """A C99 source file: ``#include <math.h>`` and the functions."""
-    parts = ["#include <math.h>"] + [render_c_function(fn, costs) for fn in functions]
-    return "\n\n".join(parts) + "\n"
+def render_c_function(
+    fn: FunctionDef,
+    costs: CostTable | None = None,
+    *,
+    restrict: bool = False,
+    max_statements: int | None = None,
+) -> str:
+    """One C99 function definition.
+
+    ``restrict`` qualifies the pointer parameters. A body of more than ``max_statements``
+    statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
+    (only a function with outputs; they need :data:`NOINLINE_MACRO` defined before them).
+    """
+    return _render_function(fn, costs, restrict, max_statements)[0]
+
+
+def _render_function(
+    fn: FunctionDef, costs: CostTable | None, restrict: bool, max_statements: int | None
+) -> tuple[str, bool]:
+    """The definition, and whether it was split."""
+    plan = plan_function(fn, "C", is_reserved_c, costs)
+    dialect = CDialect(plan.renames)
+    if max_statements is not None and len(plan.steps) > max_statements and fn.outputs:
+        return _render_split(plan, dialect, restrict, max_statements), True
+    lines = []
+    if plan.renames:
+        lines.append(f"/* {renamed_comment(plan.renames)} */")
+    lines.append(_signature(plan, restrict) + " {")
+    lines.extend(_statement(plan, step, dialect) for step in plan.steps)
+    lines.append("}")
+    return "\n".join(lines), False
+
+
+def render_c_module(
+    functions: Sequence[FunctionDef],
+    costs: CostTable | None = None,
+    *,
+    restrict: bool = False,
+    max_statements: int | None = None,
+) -> str:
+    """A C99 source file: ``#include <math.h>`` and the functions (see
+    :func:`render_c_function` for ``restrict`` and ``max_statements``)."""
+    rendered = [_render_function(fn, costs, restrict, max_statements) for fn in functions]
+    head = ["#include <math.h>"]
+    if any(was_split for _, was_split in rendered):
+        head.append(NOINLINE_MACRO)
+    return "\n\n".join(head + [body for body, _ in rendered]) + "\n"

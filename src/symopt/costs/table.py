@@ -32,6 +32,16 @@ class CostTable:
         """Cost of evaluating ``roots`` with every distinct subterm computed once."""
         return sum(self.op(t.op) for t in postorder(list(roots)) if isinstance(t, App))
 
+    def breakdown(self, roots: Iterable[Term]) -> dict[str, tuple[int, float]]:
+        """Per operator of ``roots``: ``(count, cycles)``, each subterm counted once as in
+        :meth:`dag_cost` (pass interned terms), so the cycles sum to it. Costliest first."""
+        counts: dict[str, int] = {}
+        for t in postorder(list(roots)):
+            if isinstance(t, App):
+                counts[t.op] = counts.get(t.op, 0) + 1
+        rows = {op: (n, n * self.op(op)) for op, n in counts.items()}
+        return dict(sorted(rows.items(), key=lambda kv: (-kv[1][1], kv[0])))
+
     def tree_cost(self, term: Term) -> float:
         """Cost of ``term`` with no sharing: every occurrence is computed."""
         costs: dict[int, float] = {}

@@ -1,0 +1,198 @@
+"""``symopt compile``: a whole model file in, one optimised function out."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from symopt.cli.explain import explain_options, render_explain
+from symopt.cli.io import InputError, read_source, write_output
+from symopt.cli.options import assume_option, optimizer_options
+from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
+from symopt.errors import ConfigError, SourceError
+from symopt.model.sampling import Ranges, merge_ranges, parse_sample, sidecar_ranges
+
+if TYPE_CHECKING:
+    from symopt.optimize import Optimized
+    from symopt.rulesets.assume import Assumption
+
+COMPILE_LANGS = ("c", "python", "numpy")
+_POINT_SHOWN = 6
+"""Symbols of a disagreeing sample point named in a warning (a model statement may read many)."""
+
+
+def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) -> Ranges:
+    """Sampling ranges: the sidecar (``--sidecar`` or ``MODEL.json`` next to the model, if any),
+    overridden by ``--sample`` options."""
+    overrides = dict(parse_sample(s) for s in samples)
+    path = Path(sidecar) if sidecar else None
+    if path is None and model_path != "-":
+        candidate = Path(model_path).with_suffix(".json")
+        path = candidate if candidate.is_file() else None
+    if path is None:
+        return overrides
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such sidecar file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: bad JSON: {exc.msg}") from None
+    return merge_ranges(sidecar_ranges(data, str(path)), overrides)
+
+
+def _point(point: dict[str, float]) -> str:
+    items = [f"{k}={v:.17g}" for k, v in list(point.items())[:_POINT_SHOWN]]
+    more = len(point) - _POINT_SHOWN
+    return ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+@click.command("compile")
+@click.argument("model", metavar="MODEL")
+@click.option(
+    "--lang",
+    type=click.Choice(COMPILE_LANGS),
+    default="c",
+    show_default=True,
+    help="Output language.",
+)
+@optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
+@assume_option
+@click.option("--name", default="f", show_default=True, help="Name of the generated function.")
+@click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
+@click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
+@click.option(
+    "--max-statements-per-function",
+    "max_statements",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_STATEMENTS,
+    show_default=True,
+    help="C: split a longer body into static functions (compiles much faster).",
+)
+@click.option(
+    "--sample",
+    "samples",
+    multiple=True,
+    metavar="NAME=LO:HI",
+    help="Verification range of an input (u or u[3]); repeatable; overrides the sidecar.",
+)
+@click.option(
+    "--sidecar",
+    default=None,
+    metavar="PATH",
+    help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
+)
+@click.option("--stats", is_flag=True, help="Costs, e-graph size and time per phase (stderr).")
+@explain_options
+def compile_model(
+    model: str,
+    lang: str,
+    ruleset: str,
+    costs: str,
+    tier: str | None,
+    time_limit: float,
+    node_limit: int,
+    iter_limit: int,
+    verify: bool,
+    assumptions: list[Assumption],
+    name: str,
+    output: str | None,
+    restrict: bool,
+    max_statements: int,
+    samples: tuple[str, ...],
+    sidecar: str | None,
+    stats: bool,
+    explain: bool,
+    output_format: str,
+) -> None:
+    """Optimise every statement of MODEL together and emit one function.
+
+    The function's parameters are the model's outputs, then its inputs, each in order of first
+    appearance ('-' reads the model from stdin).
+    """
+    from symopt.codegen import FunctionDef, render_module
+    from symopt.codegen.c import render_c_module
+    from symopt.egraph.runner import Limits
+    from symopt.ir import symbols
+    from symopt.model import parse_model
+    from symopt.optimize import optimize, resolve_costs, resolve_ruleset
+    from symopt.rulesets.assume import facts, sample_ranges
+
+    if restrict and lang != "c":
+        raise click.UsageError("--restrict applies to --lang c only")
+    t0 = time.perf_counter()
+    path, text = read_source(model)
+    parsed = parse_model(text, path)
+    pairs = parsed.output_terms()
+    if not pairs:
+        raise SourceError("the model assigns no outputs", path=path, line=1, column=1)
+    assumed = [*parsed.assumptions, *assumptions]
+    terms = [term for _, term in pairs]
+    ranges = (
+        merge_ranges(sample_ranges(assumed), load_ranges(model, sidecar, samples)) if verify else {}
+    )
+    rules = resolve_ruleset(ruleset, tier)
+    table = resolve_costs(costs)
+    t1 = time.perf_counter()
+    result = optimize(
+        terms,
+        ruleset=rules,
+        costs=table,
+        limits=Limits(iterations=iter_limit, nodes=node_limit, time=time_limit),
+        verify=verify,
+        sample_ranges=ranges,
+        assumptions=facts(assumed, symbols(terms)),
+    )
+    t2 = time.perf_counter()
+    for fb in result.fallbacks:
+        target = pairs[fb.index][0]
+        _warn(
+            f"{path}:{parsed.line_of(target)}: warning: {target.key}: optimised form disagreed "
+            f"with the input at {_point(fb.point)} (expected {fb.expected:.17g}, got "
+            f"{fb.got:.17g}); kept the unoptimised statement"
+        )
+    body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs, strict=True))
+    try:
+        fn = FunctionDef(name, parsed.inputs, body, parsed.outputs)
+        if lang == "c":
+            rendered = render_c_module(
+                [fn], table, restrict=restrict, max_statements=max_statements
+            )
+        else:
+            rendered = render_module(lang, [fn], costs=table)
+    except ValueError as exc:  # a bad --name, or a parameter clashing with it
+        raise ConfigError(str(exc)) from None
+    t3 = time.perf_counter()
+    write_output(rendered, output)
+    if stats:
+        seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t2}
+        _print_stats(path, len(pairs), result, seconds)
+    if explain:
+        from symopt.explain import explain as explain_run
+
+        entry = explain_run(result, table, ruleset=rules, label=path, with_expressions=False)
+        render_explain([entry], output_format, command="compile")
+
+
+def _print_stats(path: str, outputs: int, r: Optimized, seconds: dict[str, float]) -> None:
+    """Costs, stop reason, e-graph size and time per phase, on stderr."""
+    rep = r.report
+    ratio = f"{r.cost_before / r.cost_after:.2f}x" if r.cost_after else "inf"
+    phases = ", ".join(f"{phase} {s:.3f} s" for phase, s in seconds.items())
+    fallbacks = f", {len(r.fallbacks)} kept unoptimised" if r.verified else ", not verified"
+    sys.stderr.write(
+        f"{path}: {outputs} outputs{fallbacks}\n"
+        f"{path}: cost {r.cost_before:g} -> {r.cost_after:g} cycles ({ratio}), "
+        f"stop: {rep.stop}, {len(rep.iterations)} iterations, {rep.enodes} e-nodes\n"
+        f"{path}: time: {phases}\n"
+    )

@@ -1,0 +1,166 @@
+"""``--explain``: what the optimiser did, on stderr (rich tables on a terminal, text, or JSON).
+
+Commands build one :func:`symopt.explain.explain` dict per optimisation run and hand the list to
+:func:`render_explain`; :func:`explain_options` adds the ``--explain`` and ``--output-format``
+options to a command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+import click
+
+F = Callable[..., Any]
+Explanation = dict[str, Any]
+
+FORMATS = ("text", "json")
+
+
+def explain_options(fn: F) -> F:
+    """``--explain`` and ``--output-format text|json`` (the format of the explanation)."""
+    fn = click.option(
+        "--output-format",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="Format of --explain: text (a table on a terminal) or one JSON document.",
+    )(fn)
+    return click.option(
+        "--explain",
+        is_flag=True,
+        help="Rules matched, e-graph growth per iteration, stop reason and cost per operator "
+        "before -> after (stderr).",
+    )(fn)
+
+
+def render_explain(
+    entries: Sequence[Explanation],
+    fmt: str = "text",
+    stream: TextIO | None = None,
+    *,
+    command: str = "simplify",
+) -> None:
+    """Write explanations: ``json`` as one document ``{"command", "results": [...]}``; ``text``
+    as rich tables when ``stream`` is a terminal, else as plain aligned text."""
+    out = stream if stream is not None else sys.stderr
+    if fmt == "json":
+        out.write(json.dumps({"command": command, "results": list(entries)}, indent=2) + "\n")
+    elif out.isatty():
+        _render_rich(entries, out)
+    else:
+        out.write("".join(plain_text(e) for e in entries))
+    out.flush()
+
+
+def _ratio(cost: dict[str, float]) -> str:
+    before, after = cost["before"], cost["after"]
+    if after == 0:
+        return "inf" if before else "1.00x"
+    return f"{before / after:.2f}x"
+
+
+def _summary(e: Explanation) -> str:
+    cost = e["cost"]
+    head = f"{e['label']}: " if e["label"] else ""
+    fallbacks = f", {len(e['fallbacks'])} kept unoptimised" if e["fallbacks"] else ""
+    return (
+        f"{head}cost {cost['before']:g} -> {cost['after']:g} cycles ({_ratio(cost)}, "
+        f"table {cost['table']}), stop: {e['stop']} after {len(e['iterations'])} iterations, "
+        f"{e['enodes']} e-nodes, {e['seconds']:.3f} s{fallbacks}"
+    )
+
+
+def _phases(e: Explanation) -> str:
+    return ", ".join(f"{phase} {s * 1e3:.1f} ms" for phase, s in e["phases"].items())
+
+
+def _op_cells(row: dict[str, Any]) -> list[str]:
+    b, a = row["before"], row["after"]
+    return [row["op"], str(b["count"]), f"{b['cycles']:g}", str(a["count"]), f"{a['cycles']:g}"]
+
+
+def _columns(header: list[str], rows: list[list[str]], indent: str = "  ") -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return indent + "  ".join([first, *rest]).rstrip() + "\n"
+
+    return "".join(line(r) for r in [header, *rows])
+
+
+def plain_text(e: Explanation) -> str:
+    """One explanation as plain text (what a pipe or a file gets)."""
+    parts = [_summary(e) + "\n"]
+    if e["phases"]:
+        parts.append(f"  time: {_phases(e)}\n")
+    for ex in e["expressions"]:
+        parts.append(f"  in:  {ex['input']}\n  out: {ex['output']}\n")
+    iters = [
+        [
+            str(it["index"]),
+            str(it["enodes"]),
+            str(it["matches"]),
+            str(it["other_matches"]),
+            f"{it['seconds'] * 1e3:.1f} ms",
+        ]
+        for it in e["iterations"]
+    ]
+    parts.append(_columns(["iteration", "e-nodes", "matches", "fact/fold", "time"], iters))
+    fired = ", ".join(f"{name} {n}" for name, n in e["rules"].items()) or "none"
+    wrapped = textwrap.fill(
+        f"rule matches: {fired}", width=100, initial_indent="  ", subsequent_indent="    "
+    )
+    parts.append(wrapped + "\n")
+    ops = [_op_cells(r) for r in e["operators"]]
+    total = ["total", "", f"{e['cost']['before']:g}", "", f"{e['cost']['after']:g}"]
+    parts.append(_columns(["operator", "before", "cycles", "after", "cycles"], [*ops, total]))
+    return "".join(parts)
+
+
+def _render_rich(entries: Sequence[Explanation], out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out)
+    for e in entries:
+        console.print(_summary(e), markup=False, highlight=False)
+        if e["phases"]:
+            console.print(f"  time: {_phases(e)}", markup=False, highlight=False)
+        for ex in e["expressions"]:
+            console.print(
+                f"  in:  {ex['input']}\n  out: {ex['output']}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        growth = Table(title="e-graph growth")
+        for col in ("iteration", "e-nodes", "matches", "fact/fold", "time"):
+            growth.add_column(col, justify="right")
+        for it in e["iterations"]:
+            growth.add_row(
+                str(it["index"]),
+                str(it["enodes"]),
+                str(it["matches"]),
+                str(it["other_matches"]),
+                f"{it['seconds'] * 1e3:.1f} ms",
+            )
+        rules = Table(title="rule matches")
+        rules.add_column("rule")
+        rules.add_column("matches", justify="right")
+        for name, n in e["rules"].items():
+            rules.add_row(name, str(n))
+        ops = Table(title=f"cost per operator ({e['cost']['table']} cycles)")
+        ops.add_column("operator")
+        for col in ("before", "cycles", "after", "cycles"):
+            ops.add_column(col, justify="right")
+        for row in e["operators"]:
+            ops.add_row(*_op_cells(row))
+        ops.add_row("total", "", f"{e['cost']['before']:g}", "", f"{e['cost']['after']:g}")
+        console.print(growth, rules, ops)

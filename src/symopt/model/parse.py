@@ -1,0 +1,181 @@
+"""Reading a model file: statements, then the checks that make its outputs well defined."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from symopt.codegen.function import Param
+from symopt.errors import ConfigError, SourceError
+from symopt.grammar.parser import Statement, parse_statement
+from symopt.ir import App, Span, Sym, Term
+from symopt.model.model import Model, paused_gc
+from symopt.rulesets.assume import Assumption, parse_assumption
+
+_ASSUME = re.compile(r"(\s*assume\s+)(?![=\[])(\S.*)")
+"""``assume x > 0`` (but not ``assume = 1``, an output named ``assume``)."""
+
+
+@dataclass(frozen=True)
+class _Assume:
+    assumption: Assumption
+    span: Span
+
+
+@dataclass(frozen=True)
+class _Use:
+    """Where a base name was first used, and how (indexed or not)."""
+
+    indexed: bool
+    key: str
+    line: int
+
+
+class _Checker:
+    """Checks statements in file order and collects outputs and inputs."""
+
+    def __init__(
+        self,
+        path: str,
+        lines: dict[int, str],
+        statements: list[Statement],
+        assumptions: list[_Assume],
+    ) -> None:
+        self.path = path
+        self.lines = lines
+        self.statements = statements
+        self.assumptions = assumptions
+        self.assigned_at: dict[str, int] = {}  # target key -> index of its statement
+        self.assigned_bases: set[str] = set()
+        self.uses: dict[str, _Use] = {}
+        self.outputs: dict[str, bool] = {}
+        self.inputs: dict[str, bool] = {}
+
+    def error(self, message: str, span: Span, key: str) -> SourceError:
+        raw = self.lines[span.line]
+        start = span.column - 1
+        width = len(key) if raw.startswith(key, start) else (span.end_column or start + 1) - start
+        return SourceError(
+            message,
+            path=self.path,
+            line=span.line,
+            column=span.column,
+            source_line=raw,
+            width=width,
+        )
+
+    def use(self, name: str, index: int | None, span: Span, key: str) -> None:
+        """Record a use of base ``name``; a base name is either always indexed or never."""
+        first = self.uses.setdefault(name, _Use(index is not None, key, span.line))
+        if first.indexed != (index is not None):
+            raise self.error(
+                f"{name} is used both indexed and as a scalar ({first.key} on line {first.line})",
+                span,
+                key,
+            )
+
+    def collect_targets(self) -> None:
+        for i, stmt in enumerate(self.statements):
+            target = stmt.target
+            if target.key in self.assigned_at:
+                first = self.statements[self.assigned_at[target.key]].line
+                raise self.error(
+                    f"{target.key} is assigned twice (first on line {first})",
+                    target.span,
+                    target.key,
+                )
+            self.assigned_at[target.key] = i
+            self.assigned_bases.add(target.name)
+
+    def check_reads(self) -> None:
+        for i, stmt in enumerate(self.statements):
+            target = stmt.target
+            self.use(target.name, target.index, target.span, target.key)
+            stack: list[Term] = [stmt.expr]
+            while stack:  # left to right; a parsed expression is a tree, so no visited set
+                term = stack.pop()
+                if isinstance(term, App):
+                    stack.extend(reversed(term.args))
+                    continue
+                if not isinstance(term, Sym):
+                    continue
+                span = term.span or stmt.target.span
+                self.use(term.name, term.index, span, term.key)
+                at = self.assigned_at.get(term.key)
+                if at is not None and at >= i:
+                    where = "on this line" if at == i else f"on line {self.statements[at].line}"
+                    raise self.error(
+                        f"{term.key} is read before it is assigned ({where})", span, term.key
+                    )
+                if at is None and term.name in self.assigned_bases:
+                    raise self.error(
+                        f"{term.key} is read but never assigned ({term.name} is assigned "
+                        "elsewhere, so it is not an input)",
+                        span,
+                        term.key,
+                    )
+                if at is None:
+                    self.inputs.setdefault(term.name, term.index is not None)
+            if not stmt.is_let:
+                self.outputs.setdefault(target.name, target.index is not None)
+
+    def check_assumptions(self) -> None:
+        """An assumption is about an input: a name the model reads but never assigns."""
+        for item in self.assumptions:
+            sym = item.assumption.sym
+            if sym.name in self.assigned_bases:
+                raise self.error(
+                    f"assumption about {sym.key}, which the model assigns; assumptions are "
+                    "about inputs",
+                    item.span,
+                    sym.key,
+                )
+            if sym.index is not None:  # a bare name covers u and every u[i]
+                self.use(sym.name, sym.index, item.span, sym.key)
+
+
+def parse_model(text: str, path: str = "<input>") -> Model:
+    """Parse and check a model file (``target = expr`` / ``let name = expr`` lines).
+
+    Errors (:class:`~symopt.errors.SourceError`, with ``path:line:col``): a syntax error; a name
+    read before the statement that assigns it (or by it); a target assigned twice; a base name
+    used both indexed and as a scalar; ``du[5]`` read where ``du`` is assigned but ``du[5]`` not;
+    a bad ``assume x > 0`` line (see :mod:`symopt.rulesets.assume`) or one about an assigned name.
+    """
+    lines: dict[int, str] = {}
+    statements: list[Statement] = []
+    assumptions: list[_Assume] = []
+    with paused_gc():
+        for number, raw in enumerate(text.splitlines(), start=1):
+            code = raw.split("#", 1)[0]
+            if not code.strip():
+                continue
+            lines[number] = raw
+            assume = _ASSUME.match(code)
+            if assume:
+                assumptions.append(_assumption(assume, path, number, raw))
+            else:
+                statements.append(parse_statement(raw, path=path, line=number))
+        checker = _Checker(path, lines, statements, assumptions)
+        checker.collect_targets()
+        checker.check_reads()
+        checker.check_assumptions()
+    return Model(
+        path=path,
+        statements=tuple(statements),
+        outputs=tuple(Param(n, a) for n, a in checker.outputs.items()),
+        inputs=tuple(Param(n, a) for n, a in checker.inputs.items()),
+        assumptions=tuple(a.assumption for a in assumptions),
+    )
+
+
+def _assumption(match: re.Match[str], path: str, line: int, raw: str) -> _Assume:
+    """``assume ...`` on ``line`` (see :mod:`symopt.rulesets.assume`)."""
+    text = match[2].rstrip()
+    column = match.end(1) + 1
+    try:
+        return _Assume(parse_assumption(text), Span(line, column, column + len(text)))
+    except ConfigError as exc:
+        raise SourceError(
+            str(exc), path=path, line=line, column=column, source_line=raw, width=len(text)
+        ) from None
