@@ -204,7 +204,13 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
             name, index = node.payload  # type: ignore[misc]
             built[cls] = Sym(name, index)
         elif ready:
-            built[cls] = App(node.op, tuple(built[c] for c in node.children))
+            args = tuple(built[c] for c in node.children)
+            if node.op == "neg" and isinstance(args[0], Num) and args[0].value > 0:
+                # The e-graph keeps signs out of literals; a negative constant is a literal (free)
+                # in the IR and in emitted code, as in a term built with Num(-c).
+                built[cls] = Num(-args[0].value)
+            else:
+                built[cls] = App(node.op, args)
         else:
             stack.append((cls, True))
             stack.extend((c, False) for c in node.children if c not in built)
