@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from symopt.codegen.function import Param
 from symopt.errors import ConfigError, SourceError
+from symopt.gcpause import paused_gc
 from symopt.grammar.parser import Statement, parse_statement
 from symopt.ir import App, Span, Sym, Term
-from symopt.model.model import Model, paused_gc
+from symopt.model.model import Model
 from symopt.rulesets.assume import Assumption, parse_assumption
 
 _ASSUME = re.compile(r"(\s*assume\s+)(?![=\[])(\S.*)")

@@ -11,14 +11,13 @@ Semantics follow C's libm: ``min``/``max`` are ``fmin``/``fmax`` (a nan argument
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from symopt.gcpause import paused_gc
 from symopt.ir import OPERATORS, App, Num, PVar, Sym, Term
 
 Array = np.ndarray
@@ -168,18 +167,6 @@ _SCALE: dict[str, ScaleFn] = {
 }
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: building 10^5..10^6 acyclic objects otherwise triggers full scans."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass(frozen=True, slots=True)
 class Program:
     """A term list flattened to straight-line code over distinct (hash-consed) nodes.
@@ -209,7 +196,7 @@ def compile_terms(terms: Iterable[Term]) -> Program:
     stack: list[Term] = roots[::-1]
     expanded: set[int] = set()
     arity = _ARITY
-    with _gc_paused():
+    with paused_gc():
         while stack:
             t = stack.pop()
             tid = id(t)
@@ -278,7 +265,7 @@ def run(
     vals: list[Array | None] = [None] * len(ops)
     scales: list[Array | None] = [None] * len(ops)
     value_fns, scale_fns = _VALUE, _SCALE
-    with np.errstate(all="ignore"), _gc_paused():
+    with np.errstate(all="ignore"), paused_gc():
         for i, op in enumerate(ops):
             operands = args[i]
             if operands:
