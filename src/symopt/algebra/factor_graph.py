@@ -28,7 +28,6 @@ class PNode:
 @dataclass
 class PClass:
     nodes: list[PNode] = field(default_factory=list)
-    size: int = 0
     expanded: bool = False
 
 
@@ -43,14 +42,22 @@ def canonical(poly: Poly) -> tuple[float, Key]:
 
 
 class FactorGraph:
-    def __init__(self, *, alternatives: int = 2, budget: int = 200_000) -> None:
+    """Classes are created on demand (``add``) and expanded breadth-first from a work list.
+
+    ``alternatives``: Horner variants per class while fewer than ``budget`` e-nodes exist (then
+    one); an atom occurring less than ``1/cutoff`` as often as the most frequent one is not
+    offered as a variant."""
+
+    def __init__(
+        self, *, alternatives: int = 2, budget: int = 200_000, cutoff: float = 2.0
+    ) -> None:
         self.classes: list[PClass] = []
         self.keys: list[Key] = []
         self.memo: dict[Key, int] = {}
         self.alternatives = alternatives
         self.budget = budget
         self.enodes = 0
-        self.cutoff = 2
+        self.cutoff = cutoff
         self._pending: list[int] = []
 
     def add(self, poly: Poly) -> tuple[float, int]:
@@ -64,7 +71,7 @@ class FactorGraph:
         cid = self.memo.get(key)
         if cid is None:
             cid = self.memo[key] = len(self.classes)
-            self.classes.append(PClass(size=len(key)))
+            self.classes.append(PClass())
             self.keys.append(key)
             self._pending.append(cid)
         return sign, cid
