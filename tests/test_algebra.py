@@ -1,0 +1,98 @@
+"""The polynomial path (symopt.algebra): polynomials, factorization e-graph, sub-sum sharing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from symopt.algebra.pipeline import optimize_polynomials
+from symopt.algebra.polynomial import Atoms, to_poly
+from symopt.algebra.sums import share_sums, split_chains
+from symopt.codegen import to_sym
+from symopt.costs import load_cost_table
+from symopt.grammar import parse_expr
+from symopt.ir import App, intern, postorder
+from symopt.model import parse_model
+from symopt.verify import check_equivalent
+
+DATA = Path(__file__).parent / "data"
+COSTS = load_cost_table("throughput")
+
+
+def _poly(text: str) -> dict | None:
+    return to_poly(parse_expr(text), Atoms())
+
+
+def test_like_terms_combine_and_powers_expand() -> None:
+    poly = _poly("2*x*y + y*x*3 - x^2 + 0")
+    assert poly is not None
+    assert sorted(poly.values()) == [-1.0, 5.0]
+    assert len(poly) == 2
+
+
+def test_cancellation_to_zero_is_refused() -> None:
+    # x - x -> 0 is false for x = inf or nan: the polynomial path must not do it.
+    assert _poly("x*y - y*x + z") is None
+
+
+def test_products_of_large_sums_stay_atoms() -> None:
+    big = " + ".join(f"a{i}" for i in range(20))
+    poly = _poly(f"({big})*({big.replace('a', 'b')})")
+    assert poly is not None and len(poly) == 1  # not expanded into 400 monomials
+
+
+def _model_terms(name: str) -> list:
+    model = parse_model((DATA / f"{name}.sym").read_text(), str(DATA / f"{name}.sym"))
+    return intern([term for _, term in model.output_terms()])
+
+
+def test_model_gets_cheaper_and_agrees_numerically() -> None:
+    terms = _model_terms("multisite2")
+    out, report = optimize_polynomials(terms)
+    assert COSTS.dag_cost(out) < 0.8 * COSTS.dag_cost(terms)
+    assert report.kept == [] and report.classes > 0
+    assert check_equivalent(terms, out, ranges={"u": (0.0, 50.0), "p": (0.01, 2.0)}) == []
+
+
+def test_result_is_deterministic() -> None:
+    terms = _model_terms("multisite2")
+    first = [to_sym(t) for t in optimize_polynomials(terms)[0]]
+    second = [to_sym(t) for t in optimize_polynomials(_model_terms("multisite2"))[0]]
+    assert first == second
+
+
+def test_past_deadline_skips_optional_phases_but_stays_correct() -> None:
+    terms = _model_terms("multisite2")
+    out, report = optimize_polynomials(terms, deadline=0.0)
+    assert report.timed_out
+    assert check_equivalent(terms, out, ranges={"u": (0.0, 50.0), "p": (0.01, 2.0)}) == []
+
+
+def test_common_sub_sums_are_shared() -> None:
+    sums = [parse_expr(s) for s in ("x + a + b + c", "b + y + c + a", "c + a + z + b")]
+    assert COSTS.dag_cost(intern(sums)) == 9
+    out = share_sums(intern(sums))
+    assert COSTS.dag_cost(out) == 2 + 3  # a+b+c once, then one add per sum
+    assert check_equivalent(sums, out) == []
+
+
+def test_opposite_signs_share_too() -> None:
+    sums = [parse_expr(s) for s in ("x + a - b", "y - a + b", "z + a - b")]
+    out = share_sums(intern(sums))
+    assert COSTS.dag_cost(out) < COSTS.dag_cost(intern(sums))
+    assert check_equivalent(sums, out) == []
+
+
+def _depth(term) -> int:
+    depth: dict[int, int] = {}
+    for node in postorder([term]):
+        kids = node.args if isinstance(node, App) else ()
+        depth[id(node)] = 1 + max((depth[id(k)] for k in kids), default=0)
+    return depth[id(term)]
+
+
+def test_long_sums_split_into_independent_chains() -> None:
+    term = parse_expr(" + ".join(f"x{i}*y{i}" for i in range(32)))
+    (split,) = split_chains([term])
+    assert COSTS.dag_cost([split]) == COSTS.dag_cost([term])
+    assert _depth(split) < _depth(term) / 2
+    assert check_equivalent([term], [split]) == []
