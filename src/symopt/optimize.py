@@ -109,9 +109,10 @@ def optimize(
     if table.dag_cost(outputs) > before:
         outputs = list(inputs)
     elif polynomial:
-        from symopt.algebra.sums import split_chains
+        from symopt.algebra.sums import absorb_negations, split_chains
 
-        outputs = split_chains(outputs)  # same operations, shorter dependency chains
+        # Same additions without root negations, and shorter dependency chains.
+        outputs = split_chains(absorb_negations(outputs))
     fallbacks: list[Fallback] = []
     if verify:
         from symopt.verify import check_equivalent
