@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from symopt.costs.table import CostTable, load_cost_table
-from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
+from symopt.egraph.runner import Limits, Runner, RunReport
 from symopt.ir import Term, intern, node_count
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
@@ -89,19 +89,12 @@ def optimize(
         outputs, report = _saturate_and_extract(staged, rules, table, limits, assumptions, timings)
     elif node_count(staged) <= EGRAPH_MAX_NODES:
         remaining = max(0.0, limits.time - (t1 - t0))
-        polish = replace(
-            limits, nodes=min(limits.nodes, 50_000), time=min(remaining, POLISH_SECONDS)
-        )
+        cap = max(POLISH_SECONDS, 0.1 * limits.time)
+        polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
         outputs, report = _saturate_and_extract(staged, rules, table, polish, assumptions, timings)
     else:
         outputs = list(staged)
-        if poly_report.timed_out:
-            stop = StopReason.TIME_LIMIT
-        elif poly_report.budget_exhausted:
-            stop = StopReason.NODE_LIMIT
-        else:
-            stop = StopReason.SATURATED
-        report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
+        report = RunReport(stop=poly_report.stop, enodes=poly_report.enodes, seconds=t1 - t0)
     t2 = time.perf_counter()
     before = table.dag_cost(inputs)
     if polynomial and table.dag_cost(staged) < table.dag_cost(outputs):
@@ -115,13 +108,7 @@ def optimize(
         outputs = split_chains(absorb_negations(outputs))
     fallbacks: list[Fallback] = []
     if verify:
-        from symopt.verify import check_equivalent
-
-        mismatches = check_equivalent(inputs, outputs, ranges=sample_ranges, seed=seed)
-        for m in mismatches:
-            outputs[m.index] = inputs[m.index]
-            fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got))
-        outputs = intern(outputs)
+        outputs, fallbacks = _verified(inputs, outputs, sample_ranges, seed)
         timings["verify"] = time.perf_counter() - t2
     return Optimized(
         inputs=inputs,
@@ -133,6 +120,23 @@ def optimize(
         fallbacks=fallbacks,
         seconds=timings,
     )
+
+
+def _verified(
+    inputs: list[Term],
+    outputs: list[Term],
+    ranges: Mapping[str, tuple[float, float]] | None,
+    seed: int,
+) -> tuple[list[Term], list[Fallback]]:
+    """Outputs with every one that disagrees numerically with its input replaced by the input."""
+    from symopt.verify import check_equivalent
+
+    checked = list(outputs)
+    fallbacks: list[Fallback] = []
+    for m in check_equivalent(inputs, outputs, ranges=ranges, seed=seed):
+        checked[m.index] = inputs[m.index]
+        fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got))
+    return intern(checked), fallbacks
 
 
 def _saturate_and_extract(

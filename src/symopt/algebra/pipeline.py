@@ -12,6 +12,7 @@ from symopt.algebra.choose import build, choose
 from symopt.algebra.factor_graph import FactorGraph
 from symopt.algebra.polynomial import Atoms, to_poly
 from symopt.algebra.sums import share_sums
+from symopt.egraph.runner import StopReason
 from symopt.ir import Term, intern
 
 
@@ -23,6 +24,15 @@ class PolyReport:
     timed_out: bool = False
     kept: list[int] = field(default_factory=list)  # statements left as written
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stop(self) -> StopReason:
+        """Why the polynomial path stopped where it did (for reports)."""
+        if self.timed_out:
+            return StopReason.TIME_LIMIT
+        if self.budget_exhausted:
+            return StopReason.NODE_LIMIT
+        return StopReason.SATURATED
 
 
 def optimize_polynomials(
