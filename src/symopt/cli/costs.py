@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
+
+from symopt.cli.table import print_rows
 
 
 @click.group()
@@ -20,22 +20,9 @@ def show(spec: str) -> None:
 
     table = load_cost_table(spec)
     rows = [(op, f"{cycles:g}", table.sources.get(op, "")) for op, cycles in table.cycles.items()]
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        out = Table(title=f"cost table {table.name}")
-        out.add_column("operator")
-        out.add_column("cycles", justify="right")
-        out.add_column("source")
-        for row in rows:
-            out.add_row(*row)
-        Console().print(out)
-        return
-    op_w = max((len(r[0]) for r in rows), default=0)
-    cyc_w = max((len(r[1]) for r in rows), default=0)
-    for op, cycles, source in rows:
-        click.echo(f"{op.ljust(op_w)}  {cycles.rjust(cyc_w)}  {source}".rstrip())
+    print_rows(
+        f"cost table {table.name}", ("operator", "cycles", "source"), rows, right=("cycles",)
+    )
 
 
 @costs.command("calibrate")

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from symopt.cli.table import print_rows
 from symopt.ir import Term
 from symopt.rulesets.rule import Rule
 
@@ -115,21 +116,13 @@ def list_rules(spec: str) -> None:
 
     ruleset = load_ruleset(spec)
     rows = [
-        (r.name, r.tier, _guard_text(r), pattern_text(r.lhs), pattern_text(r.rhs), r.bidirectional)
+        (
+            r.name,
+            r.tier,
+            _guard_text(r) or "-",
+            f"{pattern_text(r.lhs)} {'<->' if r.bidirectional else '->'} {pattern_text(r.rhs)}",
+        )
         for r in ruleset.rules
     ]
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=f"ruleset {ruleset.name}: {ruleset.description}".rstrip(": "))
-        for col in ("name", "tier", "guard", "rule"):
-            table.add_column(col)
-        for name, tier, guard, lhs, rhs, both in rows:
-            table.add_row(name, tier, guard, f"{lhs} {'↔' if both else '→'} {rhs}")
-        Console().print(table)
-        return
-    width = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
-    for name, tier, guard, lhs, rhs, both in rows:
-        cells = [name.ljust(width[0]), tier.ljust(width[1]), (guard or "-").ljust(width[2])]
-        click.echo(f"{'  '.join(cells)}  {lhs} {'<->' if both else '->'} {rhs}".rstrip())
+    title = f"ruleset {ruleset.name}: {ruleset.description}".rstrip(": ")
+    print_rows(title, ("name", "tier", "guard", "rule"), rows)
