@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import Limits, Runner, RunReport
-from symopt.ir import Term, intern, node_count
+from symopt.ir import Term, intern, postorder
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
 
@@ -75,7 +75,7 @@ def optimize(
     t0 = time.perf_counter()
     staged = inputs
     if polynomial is None:
-        polynomial = node_count(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
+        polynomial = _distinct(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
     poly_report = None
     if polynomial:
         from symopt.algebra.pipeline import optimize_polynomials
@@ -87,7 +87,7 @@ def optimize(
     t1 = time.perf_counter()
     if poly_report is None:
         outputs, report = _saturate_and_extract(staged, rules, table, limits, assumptions, timings)
-    elif node_count(staged) <= EGRAPH_MAX_NODES:
+    elif _distinct(staged) <= EGRAPH_MAX_NODES:
         remaining = max(0.0, limits.time - (t1 - t0))
         cap = max(POLISH_SECONDS, 0.1 * limits.time)
         polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
@@ -120,6 +120,11 @@ def optimize(
         fallbacks=fallbacks,
         seconds=timings,
     )
+
+
+def _distinct(interned: list[Term]) -> int:
+    """Distinct nodes of already hash-consed terms (no second interning pass)."""
+    return sum(1 for _ in postorder(interned))
 
 
 def _verified(

@@ -158,9 +158,7 @@ def dag_choice(
                 node = nodes[i]
                 if any(c not in sets for c in node.children) or cls in node.children:
                     continue
-                merged: dict[int, float] = {}
-                for c in sorted(node.children, key=lambda c: -len(sets[c])):
-                    merged.update(sets[c]) if not merged else _merge(merged, sets[c])
+                merged = _union([sets[c] for c in node.children])
                 if cls in merged:
                     continue  # would be cyclic
                 merged[cls] = node.cost
@@ -183,10 +181,16 @@ def dag_choice(
     return start
 
 
-def _merge(into: dict[int, float], other: dict[int, float]) -> None:
-    for k, v in other.items():
-        if k not in into:
-            into[k] = v
+def _union(parts: list[dict[int, float]]) -> dict[int, float]:
+    """The classes of several sub-DAGs, each once (copy the largest, add the others to it)."""
+    if not parts:
+        return {}
+    parts = sorted(parts, key=len, reverse=True)
+    merged = dict(parts[0])
+    for other in parts[1:]:
+        for k, v in other.items():
+            merged.setdefault(k, v)
+    return merged
 
 
 def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:

@@ -98,6 +98,10 @@ class Runner:
             b.RunSchedule(b.Saturate(span, b.Run(span, b.RunConfig(FOLD_RULESET, None)))),
         ]
         backoff = {c.name: _Backoff(self.limits.match_limit) for c in self.program.rules}
+        run_rule = {
+            c.name: b.RunSchedule(b.Run(span, b.RunConfig(c.ruleset, None)))
+            for c in self.program.rules
+        }
         deadline = start + self.limits.time
         stop: StopReason | None = None
         for it in range(self.limits.iterations):
@@ -110,8 +114,7 @@ class Runner:
                 if state.banned_until > it:
                     banned_any = True
                     continue
-                cmd = b.RunSchedule(b.Run(span, b.RunConfig(rule.ruleset, None)))
-                out = egraph.run_program(cmd)[0].report
+                out = egraph.run_program(run_rule[rule.name])[0].report
                 n = sum(out.num_matches_per_rule.values())
                 if n:
                     matches[rule.name] = n
