@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
-from symopt.cli.compile import compile_model
-from symopt.cli.costs import costs
-from symopt.cli.rules import rules
-from symopt.cli.simplify import simplify
 from symopt.errors import SymoptError
+
+COMMANDS = {
+    "simplify": "symopt.cli.simplify:simplify",
+    "compile": "symopt.cli.compile:compile_model",
+    "rules": "symopt.cli.rules:rules",
+    "costs": "symopt.cli.costs:costs",
+}
+"""Subcommands, imported only when used: start-up stays that of the one command that runs."""
 
 EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe."""
@@ -27,6 +32,18 @@ def _silence_stdout() -> None:
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -53,12 +70,6 @@ class _Group(click.Group):
 @click.version_option(package_name="symopt")
 def cli() -> None:
     """symopt: e-graph optimizer for numerical expressions."""
-
-
-cli.add_command(simplify)
-cli.add_command(rules)
-cli.add_command(costs)
-cli.add_command(compile_model)
 
 
 def main() -> None:
