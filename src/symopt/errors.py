@@ -47,7 +47,3 @@ class SourceError(SymoptError):
 
 class ConfigError(SymoptError):
     """A bad ruleset, cost table or option value."""
-
-
-class LimitError(SymoptError):
-    """A resource limit made the requested work impossible (not used for graceful stops)."""

@@ -206,14 +206,6 @@ def node_count(roots: list[Term]) -> int:
     return len(set(postorder(intern(roots))))
 
 
-def tree_size(term: Term) -> int:
-    """Number of nodes of ``term`` written out as a tree (no sharing)."""
-    sizes: dict[int, int] = {}
-    for t in postorder([term]):
-        sizes[id(t)] = 1 + sum(sizes[id(c)] for c in t.children())
-    return sizes[id(term)]
-
-
 def symbols(roots: list[Term]) -> list[Sym]:
     """Distinct symbols in order of first appearance (left to right, depth first)."""
     out: dict[Sym, None] = {}
@@ -237,22 +229,6 @@ def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
             )
         done[id(t)] = t if repl is None else repl
     return done[id(term)]
-
-
-def add(a: Term, b: Term) -> App:
-    return App("add", (a, b))
-
-
-def sub(a: Term, b: Term) -> App:
-    return App("sub", (a, b))
-
-
-def mul(a: Term, b: Term) -> App:
-    return App("mul", (a, b))
-
-
-def div(a: Term, b: Term) -> App:
-    return App("div", (a, b))
 
 
 def neg(a: Term) -> App:

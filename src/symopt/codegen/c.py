@@ -150,22 +150,6 @@ def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements:
     return "\n".join(lines)
 
 
-def render_c_function(
-    fn: FunctionDef,
-    costs: CostTable | None = None,
-    *,
-    restrict: bool = False,
-    max_statements: int | None = None,
-) -> str:
-    """One C99 function definition.
-
-    ``restrict`` qualifies the pointer parameters. A body of more than ``max_statements``
-    statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
-    (only a function with outputs; they need :data:`NOINLINE_MACRO` defined before them).
-    """
-    return _render_function(fn, costs, restrict, max_statements)[0]
-
-
 def _render_function(
     fn: FunctionDef, costs: CostTable | None, restrict: bool, max_statements: int | None
 ) -> tuple[str, bool]:
@@ -190,8 +174,12 @@ def render_c_module(
     restrict: bool = False,
     max_statements: int | None = None,
 ) -> str:
-    """A C99 source file: ``#include <math.h>`` and the functions (see
-    :func:`render_c_function` for ``restrict`` and ``max_statements``)."""
+    """A C99 source file: ``#include <math.h>`` and the functions.
+
+    ``restrict`` qualifies the pointer parameters. A body of more than ``max_statements``
+    statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
+    (only a function with outputs).
+    """
     rendered = [_render_function(fn, costs, restrict, max_statements) for fn in functions]
     head = ["#include <math.h>"]
     if any(was_split for _, was_split in rendered):

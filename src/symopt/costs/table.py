@@ -42,14 +42,6 @@ class CostTable:
         rows = {op: (n, n * self.op(op)) for op, n in counts.items()}
         return dict(sorted(rows.items(), key=lambda kv: (-kv[1][1], kv[0])))
 
-    def tree_cost(self, term: Term) -> float:
-        """Cost of ``term`` with no sharing: every occurrence is computed."""
-        costs: dict[int, float] = {}
-        for t in postorder([term]):
-            own = self.op(t.op) if isinstance(t, App) else 0.0
-            costs[id(t)] = own + sum(costs[id(c)] for c in t.children())
-        return costs[id(term)]
-
 
 def parse_cost_table(text: str, *, name: str, path: str = "<costs>") -> CostTable:
     """Parse and validate a cost table; every operator of the language must have a cost."""
