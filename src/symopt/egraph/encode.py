@@ -3,6 +3,7 @@ command objects (program text for large data is ~100x slower), sent in batches."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from symopt.egraph.engine import bindings
@@ -14,7 +15,7 @@ _BATCH = 2000
 
 def _leaf(term: Term, b, span):  # type: ignore[no-untyped-def]
     if isinstance(term, Num):
-        if term.value < 0 or (term.value == 0 and str(term.value).startswith("-")):
+        if math.copysign(1.0, term.value) < 0:  # negative, or -0.0
             inner = b.Call(span, "Num", [b.Lit(span, b.Float(-term.value))])
             return b.Call(span, "Neg", [inner])
         return b.Call(span, "Num", [b.Lit(span, b.Float(term.value))])
