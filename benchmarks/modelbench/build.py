@@ -29,13 +29,18 @@ def gcc_version() -> str:
     return out.stdout.splitlines()[0]
 
 
-def _run(cmd: list[str], timeout: float) -> float:
+def run_timed(cmd: list[str], timeout: float) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run ``cmd`` capturing its output; its wall time and result (TimeoutExpired propagates)."""
     t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return time.perf_counter() - t0, proc
+
+
+def _run(cmd: list[str], timeout: float) -> float:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        elapsed, proc = run_timed(cmd, timeout)
     except subprocess.TimeoutExpired:
         raise BuildError(f"{cmd[0]} timed out after {timeout:g} s") from None
-    elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise BuildError(f"{cmd[0]} failed ({proc.returncode}): " + " | ".join(tail))

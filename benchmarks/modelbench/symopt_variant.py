@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from modelbench.build import run_timed
 
 
 class SymoptUnavailableError(Exception):
@@ -25,12 +26,10 @@ def symopt_compile(model_path: Path, out: Path, *, timeout: float, no_verify: bo
     cmd = [str(exe), "compile", str(model_path), "--lang", "c", "--name", "f", "-o", str(out)]
     if no_verify:
         cmd.append("--no-verify")
-    t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        elapsed, proc = run_timed(cmd, timeout)
     except subprocess.TimeoutExpired:
         raise SymoptUnavailableError(f"symopt compile timed out after {timeout:g} s") from None
-    elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         text = (proc.stderr or proc.stdout).strip()
         if "No such command" in text:
