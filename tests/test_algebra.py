@@ -6,7 +6,7 @@ from pathlib import Path
 
 from symopt.algebra.pipeline import optimize_polynomials
 from symopt.algebra.polynomial import Atoms, to_poly
-from symopt.algebra.sums import share_sums, split_chains
+from symopt.algebra.sums import share_products, share_sums, split_chains
 from symopt.codegen import to_sym
 from symopt.costs import load_cost_table
 from symopt.grammar import parse_expr
@@ -96,3 +96,34 @@ def test_long_sums_split_into_independent_chains() -> None:
     assert COSTS.dag_cost([split]) == COSTS.dag_cost([term])
     assert _depth(split) < _depth(term) / 2
     assert check_equivalent([term], [split]) == []
+
+
+def test_common_sub_products_are_shared() -> None:
+    products = [parse_expr(f"v{i}*u*p") for i in range(4)] + [parse_expr("p*w")]
+    assert COSTS.dag_cost(intern(products)) == 9
+    out = share_products(intern(products))
+    assert COSTS.dag_cost(out) == 1 + 4 + 1  # p*u once, then one multiply per product
+    assert check_equivalent(products, out) == []
+
+
+def test_rare_sub_products_are_not_shared() -> None:
+    products = intern([parse_expr("v*u*p"), parse_expr("w*u*p")])
+    assert [to_sym(t) for t in share_products(products, min_uses=3)] == [
+        to_sym(t) for t in products
+    ]
+
+
+def test_a_square_inside_a_product_is_one_factor() -> None:
+    # u*u*k*0.5 for several u: k*0.5 is the shared part; the squares stay whole.
+    products = [parse_expr(f"x{i}*x{i}*k*0.5") for i in range(4)]
+    out = share_products(intern(products))
+    assert COSTS.dag_cost(out) == 1 + 4 * 2
+    assert check_equivalent(products, out) == []
+
+
+def test_monomials_sharing_a_coefficient_share_one_multiply() -> None:
+    term = intern([parse_expr(" + ".join(f"2*x{i}" for i in range(6)) + " + 3*y + z")])
+    (out,), _ = optimize_polynomials(term)
+    muls = sum(1 for n in postorder([out]) if isinstance(n, App) and n.op == "mul")
+    assert muls == 2  # 2*(x0 + ... + x5) and 3*y
+    assert check_equivalent(term, [out]) == []

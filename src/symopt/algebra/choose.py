@@ -7,6 +7,7 @@ over its users in the previous round; the round with the lowest true shared cost
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 
@@ -44,7 +45,7 @@ def _own_cost(graph: FactorGraph, node: PNode) -> float:
     if node.kind == "mono":
         return max(0, sum(e for _, e in node.mono) - 1 + (node.coeff != 1.0) - (not node.mono))
     if node.kind == "sum":
-        return float(len(node.children) - 1)
+        return float(len(node.children) - 1 + sum(abs(s) != 1.0 for s, _ in node.children))
     quotient = node.children[0][1]
     mul = 0.0 if graph.keys[quotient] == _ONE else 1.0
     return mul + (len(node.children) - 1)
@@ -130,14 +131,22 @@ def _chain(parts: Sequence[tuple[float, Term]]) -> tuple[float, Term]:
     return sign, acc
 
 
-def _product(factors: list[Term], coeff: float) -> Term:
-    factors = sorted(factors, key=_is_leaf)
-    if not factors:
+def product(factors: Sequence[Term], coeff: float = 1.0) -> Term:
+    """``coeff * Π factors``, computed factors first and loads last (they fold into the
+    multiplies)."""
+    ordered = sorted(factors, key=_is_leaf)
+    if not ordered:
         return Num(coeff)
-    acc = factors[0]
-    for f in factors[1:]:
+    acc = ordered[0]
+    for f in ordered[1:]:
         acc = App("mul", (acc, f))
     return acc if coeff == 1.0 else App("mul", (acc, Num(coeff)))
+
+
+def _scaled(scale: float, term: Term) -> tuple[float, Term]:
+    """``(sign, t)`` with ``sign*t == scale*term``."""
+    magnitude = abs(scale)
+    return math.copysign(1.0, scale), term if magnitude == 1.0 else product([term], magnitude)
 
 
 def build(
@@ -152,15 +161,15 @@ def build(
         node = graph.classes[cid].nodes[choice[cid]]
         if node.kind == "mono":
             factors = [atoms[a] for a, e in node.mono for _ in range(e)]
-            built[cid] = (1.0, _product(factors, node.coeff))
+            built[cid] = (1.0, product(factors, node.coeff))
         elif node.kind == "sum":
-            parts = [(s * built[c][0], built[c][1]) for s, c in node.children]
+            parts = [_scaled(s * built[c][0], built[c][1]) for s, c in node.children]
             built[cid] = signed_sum(parts)
         else:
             (sq, q), *rest = node.children
             q_sign, q_term = built[q]
             atom = atoms[node.atom]
-            prod = atom if graph.keys[q] == _ONE else _product([q_term, atom], 1.0)
+            prod = atom if graph.keys[q] == _ONE else product([q_term, atom], 1.0)
             parts = [(sq * q_sign, prod)]
             if rest:
                 (sr, r) = rest[0]

@@ -16,7 +16,8 @@ from symopt.algebra.polynomial import Mono, Poly
 
 @dataclass(frozen=True, slots=True)
 class PNode:
-    """``mono``: coeff*mono (coeff > 0). ``sum``: Σ sign*child. ``factor``: atom*Q + sign*R."""
+    """``mono``: coeff*mono (coeff > 0). ``sum``: Σ scale*child (scale ±1, or a common
+    coefficient factored out of several monomials). ``factor``: atom*Q + sign*R."""
 
     kind: str
     coeff: float = 1.0
@@ -95,8 +96,7 @@ class FactorGraph:
         ranked = sorted((a for a, n in counts.items() if n >= 2), key=lambda a: (-counts[a], a))
         width = self.alternatives if self.enodes < self.budget else 1
         if not ranked:
-            children = tuple(self._class({m: c}) for m, c in sorted(poly.items()))
-            cls.nodes.append(PNode("sum", children=children))
+            cls.nodes.append(PNode("sum", children=self._scaled_parts(poly)))
             self.enodes += 1
             return
         best = counts[ranked[0]]
@@ -119,3 +119,18 @@ class FactorGraph:
                 children.append(self._class(rest))
             cls.nodes.append(PNode("factor", atom=atom, children=tuple(children)))
             self.enodes += 1
+
+    def _scaled_parts(self, poly: Poly) -> tuple[tuple[float, int], ...]:
+        """Children of a flat sum: monomials that share a coefficient magnitude other than 1 are
+        grouped under it (``2*a + 2*b`` → ``2*(a + b)``: one multiply instead of two)."""
+        groups: dict[float, Poly] = {}
+        for mono, coeff in sorted(poly.items()):
+            groups.setdefault(abs(coeff), {})[mono] = coeff
+        parts: list[tuple[float, int]] = []
+        for scale, group in groups.items():
+            if scale == 1.0 or len(group) == 1:
+                parts.extend(self._class({m: c}) for m, c in group.items())
+            else:
+                sign, cid = self._class({m: c / scale for m, c in group.items()})
+                parts.append((sign * scale, cid))
+        return tuple(parts)

@@ -1,7 +1,8 @@
-"""Common sub-sum elimination across statements (greedy pairing, after Paar's CSE for linear
-forms): the most frequent pair of terms that occur together, with the same relative sign, in
-several sums becomes one shared temporary; repeated until no pair is frequent enough. Pairs grow
-into larger shared sub-sums as the pairing repeats.
+"""Common sub-sum (and sub-product) elimination across statements (greedy pairing, after Paar's
+CSE for linear forms): the most frequent pair of terms that occur together, with the same
+relative sign, in several sums becomes one shared temporary; repeated until no pair is frequent
+enough. Pairs grow into larger shared sub-sums as the pairing repeats. Products are paired the
+same way: ``p*u*v`` and ``p*u*w`` share ``p*u``.
 
 Items are keyed by their position in a postorder walk (never by ``id()``), so results do not
 depend on memory addresses: the same input always gives the same output."""
@@ -12,7 +13,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 
-from symopt.algebra.choose import CHAIN_SPLIT, signed_sum
+from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
 from symopt.ir import App, Term, intern, postorder
 
 PairKey = tuple[int, int, int]
@@ -20,10 +21,12 @@ Items = dict[int, int]  # stable key of an item -> sign (+1 / -1)
 
 
 class _Sums:
-    """The maximal sums of a DAG, as signed item sets over stable keys."""
+    """The maximal sums of a DAG, as signed item sets over stable keys (or, with ``products``,
+    its maximal products as item sets with sign +1)."""
 
-    def __init__(self, roots: list[Term]) -> None:
+    def __init__(self, roots: list[Term], *, products: bool = False) -> None:
         self.roots = roots
+        self.is_chain = _is_product if products else _is_sum
         self.nodes = list(postorder(roots))
         self.key = {id(n): i for i, n in enumerate(self.nodes)}
         self.by_key: list[Term] = list(self.nodes)
@@ -37,20 +40,20 @@ class _Sums:
             if isinstance(node, App):
                 for arg in node.args:
                     uses[id(arg)] += 1
-                    if not _is_sum(node):
+                    if not self.is_chain(node):
                         other_parent.add(id(arg))
         root_ids = {id(r) for r in self.roots}
         return {
             id(n)
             for n in self.nodes
-            if _is_sum(n)
+            if self.is_chain(n)
             and uses[id(n)] == 1
             and id(n) not in other_parent
             and id(n) not in root_ids
         }
 
     def heads(self) -> list[Term]:
-        return [n for n in self.nodes if _is_sum(n) and id(n) not in self.inner]
+        return [n for n in self.nodes if self.is_chain(n) and id(n) not in self.inner]
 
     def flatten(self, root: Term) -> Items | None:
         """Signed items of a maximal sum; None if an item repeats."""
@@ -58,10 +61,14 @@ class _Sums:
         stack: list[tuple[Term, int]] = [(root, 1)]
         while stack:
             node, sign = stack.pop()
-            if _is_sum(node) and (node is root or id(node) in self.inner):
+            if (
+                self.is_chain(node)
+                and (node is root or id(node) in self.inner)
+                and not (node is not root and _is_square(node))
+            ):
                 assert isinstance(node, App)
                 stack.append((node.args[0], sign))
-                stack.append((node.args[1], sign if node.op == "add" else -sign))
+                stack.append((node.args[1], -sign if node.op == "sub" else sign))
             else:
                 k = self.key[id(node)]
                 if k in out:
@@ -70,7 +77,8 @@ class _Sums:
         return out
 
     def add_pair(self, a: int, b: int, rel: int) -> int:
-        pair = App("add" if rel > 0 else "sub", (self.by_key[a], self.by_key[b]))
+        op = "mul" if self.is_chain is _is_product else "add" if rel > 0 else "sub"
+        pair = App(op, (self.by_key[a], self.by_key[b]))
         self.by_key.append(pair)
         return len(self.by_key) - 1
 
@@ -95,7 +103,9 @@ class _Sums:
                 kids = list(node.args) if isinstance(node, App) else []
             stack.extend((k, False) for k in kids if id(k) not in seen)
         for node in order:
-            if id(node) in replacement:
+            if id(node) in replacement and self.is_chain is _is_product:
+                done[id(node)] = product([done[id(self.by_key[k])] for k in replacement[id(node)]])
+            elif id(node) in replacement:
                 parts = [
                     (float(s), done[id(self.by_key[k])]) for k, s in replacement[id(node)].items()
                 ]
@@ -112,9 +122,33 @@ def _is_sum(node: Term) -> bool:
     return isinstance(node, App) and node.op in ("add", "sub")
 
 
+def _is_product(node: Term) -> bool:
+    return isinstance(node, App) and node.op == "mul"
+
+
+def _is_square(node: Term) -> bool:
+    """``x*x`` inside a product stays one item (an item may not repeat)."""
+    return isinstance(node, App) and node.op == "mul" and node.args[0] is node.args[1]
+
+
+PRODUCT_MIN_USES = 3
+"""A shared product costs its multiply and usually a store and reloads (it lives across
+statements); each use saves one multiply and one load."""
+
+
 def share_sums(roots: Sequence[Term], *, min_uses: int = 2) -> list[Term]:
     """Rewrite ``roots`` so that frequent common sub-sums are computed once."""
-    dag = _Sums(intern(list(roots)))
+    return _share(roots, min_uses=min_uses, products=False)
+
+
+def share_products(roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES) -> list[Term]:
+    """Rewrite ``roots`` so that sub-products of three or more factors used by at least
+    ``min_uses`` products are computed once (``p*u*v``, ``p*u*w`` → ``t = p*u``)."""
+    return _share(roots, min_uses=min_uses, products=True)
+
+
+def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term]:
+    dag = _Sums(intern(list(roots)), products=products)
     heads: list[Term] = []
     sums: list[Items] = []
     for head in dag.heads():
