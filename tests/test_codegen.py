@@ -160,6 +160,25 @@ def test_temporaries_come_just_before_first_use() -> None:
     )
 
 
+def test_c_recomputes_a_shared_sum_of_two_loads() -> None:
+    # In C a temporary living across statements costs a store and reloads; u[0] + u[1] is
+    # one add with a folded load where it is used. Python keeps the temporary.
+    s = parse_expr("u[0] + u[1]")
+    fn = FunctionDef(
+        "g",
+        (Param("u", True),),
+        ((Sym("o", 0), App("mul", (s, Sym("u", 2)))), (Sym("o", 1), App("mul", (s, s)))),
+        (Param("o", True),),
+    )
+    assert body("c", fn) == (
+        "void g(double *o, const double *u) {\n"
+        "    o[0] = (u[0] + u[1]) * u[2];\n"
+        "    o[1] = (u[0] + u[1]) * (u[0] + u[1]);\n"
+        "}"
+    )
+    assert "t0 = u[0] + u[1]" in body("python", fn)
+
+
 def test_whole_shared_output_is_one_temporary() -> None:
     e = parse_expr("exp(x) + 1")
     fn = FunctionDef(

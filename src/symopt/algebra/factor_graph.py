@@ -93,7 +93,7 @@ class FactorGraph:
             self.enodes += 1
             return
         counts = Counter(atom for mono in poly for atom, _ in mono)
-        ranked = sorted((a for a, n in counts.items() if n >= 2), key=lambda a: (-counts[a], a))
+        ranked = self._ranked(counts)
         width = self.alternatives if self.enodes < self.budget else 1
         if not ranked:
             cls.nodes.append(PNode("sum", children=self._scaled_parts(poly)))
@@ -119,6 +119,10 @@ class FactorGraph:
                 children.append(self._class(rest))
             cls.nodes.append(PNode("factor", atom=atom, children=tuple(children)))
             self.enodes += 1
+
+    def _ranked(self, counts: Counter[int]) -> list[int]:
+        """Atoms worth factoring out (in two or more monomials), most frequent first."""
+        return sorted((a for a, n in counts.items() if n >= 2), key=lambda a: (-counts[a], a))
 
     def _scaled_parts(self, poly: Poly) -> tuple[tuple[float, int], ...]:
         """Children of a flat sum: monomials that share a coefficient magnitude other than 1 are

@@ -41,6 +41,15 @@ def shared_subterms(roots: Sequence[Term], nodes: Iterable[Term] | None = None) 
     return {key for key, count in uses.items() if count > 1}
 
 
+def is_load_sum(term: Term) -> bool:
+    """``a + b`` or ``a - b`` of two leaves (loads or constants)."""
+    return (
+        isinstance(term, App)
+        and term.op in ("add", "sub")
+        and not any(isinstance(a, App) for a in term.args)
+    )
+
+
 def schedule(roots: Sequence[Term], shared: set[int], new_name: Callable[[], str]) -> list[Step]:
     """Order the computation of interned ``roots``: each root preceded by its new temporaries.
 
