@@ -20,12 +20,13 @@ PairKey = tuple[int, int, int]
 Items = dict[int, int]  # stable key of an item -> sign (+1 / -1)
 
 
-class _Sums:
+class _Chains:
     """The maximal sums of a DAG, as signed item sets over stable keys (or, with ``products``,
     its maximal products as item sets with sign +1)."""
 
     def __init__(self, roots: list[Term], *, products: bool = False) -> None:
         self.roots = roots
+        self.products = products
         self.is_chain = _is_product if products else _is_sum
         self.nodes = list(postorder(roots))
         self.key = {id(n): i for i, n in enumerate(self.nodes)}
@@ -77,7 +78,7 @@ class _Sums:
         return out
 
     def add_pair(self, a: int, b: int, rel: int) -> int:
-        op = "mul" if self.is_chain is _is_product else "add" if rel > 0 else "sub"
+        op = "mul" if self.products else "add" if rel > 0 else "sub"
         pair = App(op, (self.by_key[a], self.by_key[b]))
         self.by_key.append(pair)
         return len(self.by_key) - 1
@@ -103,7 +104,7 @@ class _Sums:
                 kids = list(node.args) if isinstance(node, App) else []
             stack.extend((k, False) for k in kids if id(k) not in seen)
         for node in order:
-            if id(node) in replacement and self.is_chain is _is_product:
+            if id(node) in replacement and self.products:
                 done[id(node)] = product([done[id(self.by_key[k])] for k in replacement[id(node)]])
             elif id(node) in replacement:
                 parts = [
@@ -148,7 +149,7 @@ def share_products(roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES) -
 
 
 def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term]:
-    dag = _Sums(intern(list(roots)), products=products)
+    dag = _Chains(intern(list(roots)), products=products)
     heads: list[Term] = []
     sums: list[Items] = []
     for head in dag.heads():
@@ -163,7 +164,7 @@ def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term
 
 def split_chains(roots: Sequence[Term]) -> list[Term]:
     """Evaluate long sums as several independent chains (see ``choose.CHAIN_SPLIT``)."""
-    dag = _Sums(intern(list(roots)))
+    dag = _Chains(intern(list(roots)))
     replacement: dict[int, Items] = {}
     for head in dag.heads():
         items = dag.flatten(head)
@@ -175,7 +176,7 @@ def split_chains(roots: Sequence[Term]) -> list[Term]:
 def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     """``-(a - b - c)`` → ``b + c - a`` where the negated sum is used only there: the same
     additions without the negation."""
-    dag = _Sums(intern(list(roots)))
+    dag = _Chains(intern(list(roots)))
     uses: dict[int, int] = defaultdict(int)
     for node in dag.nodes:
         if isinstance(node, App):
@@ -191,7 +192,7 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     return dag.rebuild(replacement) if replacement else dag.roots
 
 
-def _pair_up(sums: list[Items], dag: _Sums, min_uses: int) -> int:
+def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
     occ: dict[PairKey, set[int]] = defaultdict(set)
     for si, items in enumerate(sums):
         keys = sorted(items)
