@@ -179,6 +179,15 @@ def test_c_recomputes_a_shared_sum_of_two_loads() -> None:
     assert "t0 = u[0] + u[1]" in body("python", fn)
 
 
+def test_c_keeps_a_much_used_sum_of_two_loads_in_a_temporary() -> None:
+    s = parse_expr("u[0] + u[1]")
+    body_ = tuple((Sym("o", i), App("mul", (s, Sym("u", i + 2)))) for i in range(5))
+    fn = FunctionDef("g", (Param("u", True),), body_, (Param("o", True),))
+    text = body("c", fn)
+    assert "const double t0 = u[0] + u[1];" in text
+    assert text.count("u[0] + u[1]") == 1
+
+
 def test_c_computes_the_users_of_a_temporary_together() -> None:
     # o[0] and o[2] share exp(x), o[1] and o[3] share exp(y): C computes o[2] right after o[0]
     # (shorter live ranges, fewer spills); each output still gets its own value.

@@ -10,13 +10,14 @@ from symopt.codegen.infix import Dialect, write
 from symopt.codegen.lower import lower_powers
 from symopt.codegen.names import fresh_names, safe_names
 from symopt.codegen.schedule import (
+    RECOMPUTE_MAX_USES,
     Root,
     Step,
     Temp,
     affinity_order,
     is_load_sum,
     schedule,
-    shared_subterms,
+    use_counts,
 )
 from symopt.costs import CostTable
 from symopt.ir import App, PVar, Sym, Term, intern, postorder
@@ -77,10 +78,11 @@ def plan_function(
     """Lower integer powers, share repeated subterms as temporaries and rename clashing names.
 
     Parameters are renamed; a reserved function name is an error (it is the caller's API).
-    With ``recompute_load_sums`` a repeated sum of two leaves is written out where it is used
-    instead of becoming a temporary: in compiled code each use is then one more add with a
-    folded load, while a temporary that lives across statements costs a store, reloads and
-    register copies (measured: fewer instructions per call on every model of the benchmark).
+    With ``recompute_load_sums`` a sum of two leaves used at most ``RECOMPUTE_MAX_USES`` times
+    is written out where it is used instead of becoming a temporary: in compiled code each use
+    is then one more add with a folded load, while a temporary that lives across statements
+    costs a store, reloads and register copies (measured on the benchmark models: 2 to 4 uses
+    are cheaper recomputed, 8 or more are cheaper kept).
     With ``reorder`` the body entries are computed in :func:`affinity_order` (each still
     assigns its own target; body expressions never read outputs).
     """
@@ -93,9 +95,10 @@ def plan_function(
     renames = safe_names(params, is_reserved)
     taken = {renames.get(p, p) for p in params} | {fn.name}
     temp_names = fresh_names("t", taken)
-    shared = shared_subterms(roots, nodes)
+    uses = use_counts(roots, nodes)
+    shared = {key for key, count in uses.items() if count > 1}
     if recompute_load_sums:
-        shared -= {id(t) for t in nodes if is_load_sum(t)}
+        shared -= {id(t) for t in nodes if is_load_sum(t) and uses[id(t)] <= RECOMPUTE_MAX_USES}
     order = affinity_order(roots, shared) if reorder else None
     steps = schedule(roots, shared, lambda: next(temp_names), order)
     bound = {id(step.term): step.name for step in steps if isinstance(step, Temp)}

@@ -29,8 +29,8 @@ class Root:
 Step = Temp | Root
 
 
-def shared_subterms(roots: Sequence[Term], nodes: Iterable[Term] | None = None) -> set[int]:
-    """Ids of the ``App`` nodes referenced more than once (by parents or as roots).
+def use_counts(roots: Sequence[Term], nodes: Iterable[Term] | None = None) -> Counter[int]:
+    """How often each ``App`` node is referenced (by parents or as a root), by id.
 
     ``roots`` must be interned (:func:`symopt.ir.intern`) so equal subterms are one object;
     ``nodes`` are their distinct subterms if already at hand (else computed).
@@ -39,7 +39,17 @@ def shared_subterms(roots: Sequence[Term], nodes: Iterable[Term] | None = None) 
     for t in postorder(list(roots)) if nodes is None else nodes:
         if isinstance(t, App):
             uses.update(id(a) for a in t.args if isinstance(a, App))
-    return {key for key, count in uses.items() if count > 1}
+    return uses
+
+
+def shared_subterms(roots: Sequence[Term], nodes: Iterable[Term] | None = None) -> set[int]:
+    """Ids of the ``App`` nodes referenced more than once (see :func:`use_counts`)."""
+    return {key for key, count in use_counts(roots, nodes).items() if count > 1}
+
+
+RECOMPUTE_MAX_USES = 4
+"""A sum of two loads used at most this often is recomputed at each use in C (see
+:func:`symopt.codegen.plan.plan_function`); more often used, it stays a temporary."""
 
 
 def is_load_sum(term: Term) -> bool:
@@ -63,9 +73,10 @@ def affinity_order(roots: Sequence[Term], shared: set[int]) -> list[int]:
     preferred) and all gains fade by :data:`AFFINITY_DECAY` per emitted root; the pending root
     with the most pull comes next, ties (and roots with no pull) in the given order. Shorter live
     ranges mean fewer temporaries spilled to the stack in compiled code (measured on bcr: −4 %
-    instructions per call).
+    instructions per call). Deterministic: temporaries are keyed by postorder position.
     """
-    needs = [_temporaries(root, shared) for root in roots]
+    position = {id(node): k for k, node in enumerate(postorder(list(roots)))}
+    needs = [sorted(position[t] for t in _temporaries(root, shared)) for root in roots]
     users: dict[int, list[int]] = {}
     for i, temps in enumerate(needs):
         for t in temps:
