@@ -127,3 +127,26 @@ def test_monomials_sharing_a_coefficient_share_one_multiply() -> None:
     muls = sum(1 for n in postorder([out]) if isinstance(n, App) and n.op == "mul")
     assert muls == 2  # 2*(x0 + ... + x5) and 3*y
     assert check_equivalent(term, [out]) == []
+
+
+def test_coefficient_groups_keep_signs_and_constants() -> None:
+    term = intern([parse_expr("-2*a + 2*b - 3*c + 3*d + 2*e + 2 + f")])
+    (out,), _ = optimize_polynomials(term)
+    muls = sum(1 for n in postorder([out]) if isinstance(n, App) and n.op == "mul")
+    assert muls == 2  # 2*(b + e - a) and 3*(d - c); the constant and f stay single terms
+    assert check_equivalent(term, [out]) == []
+
+
+def test_products_with_repeated_factors_share_only_whole_items() -> None:
+    # x*x*x*y: the square x*x is one item and x another, so (x*x)*x*y flattens to three items;
+    # x^4 is (x*x)*(x*x): an item repeats and the product is left alone.
+    products = intern([parse_expr(f"x*x*x*y{i}") for i in range(3)] + [parse_expr("x*x*(x*x)*z")])
+    out = share_products(products)
+    assert COSTS.dag_cost(out) <= COSTS.dag_cost(products)
+    assert check_equivalent(products, out, ranges={"x": (-3.0, 3.0)}) == []
+
+
+def test_non_polynomial_statements_keep_their_value_through_sharing() -> None:
+    terms = intern([parse_expr(f"exp(a)*b*c{i} + sqrt(b)*exp(a)*c{i}") for i in range(4)])
+    out, _ = optimize_polynomials(terms)
+    assert check_equivalent(terms, out, ranges={"b": (0.0, 4.0)}) == []

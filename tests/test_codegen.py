@@ -415,3 +415,74 @@ def test_affinity_order_is_a_permutation_for_long_bodies() -> None:
     order = affinity_order(roots, shared_subterms(roots))
     assert sorted(order) == list(range(1500))
     assert all(abs(order[k] - order[k + 1]) == 750 for k in range(0, 1500, 2))
+
+
+def test_value_returning_c_function_recomputes_a_load_sum() -> None:
+    fn = scalar_fn("g", "(u[0] + u[1])*(u[0] + u[1])", "u[]")
+    assert body("c", fn) == (
+        "double g(const double *u) {\n    return (u[0] + u[1]) * (u[0] + u[1]);\n}"
+    )
+
+
+def test_affinity_order_without_temporaries_keeps_the_given_order() -> None:
+    from symopt.codegen.schedule import affinity_order, shared_subterms
+    from symopt.ir import intern
+
+    roots = intern([parse_expr(f"u[{i}]*p[{i}]") for i in range(5)])
+    assert affinity_order(roots, shared_subterms(roots)) == [0, 1, 2, 3, 4]
+    assert affinity_order([], set()) == []
+
+
+def test_affinity_order_is_linear_when_every_root_shares_one_temporary() -> None:
+    import time
+
+    from symopt.codegen.schedule import affinity_order, shared_subterms
+    from symopt.ir import intern
+
+    t = parse_expr("exp(x)")
+    roots = intern([App("mul", (t, Sym("u", i))) for i in range(20_000)])
+    start = time.process_time()
+    order = affinity_order(roots, shared_subterms(roots))
+    assert sorted(order) == list(range(20_000))
+    assert time.process_time() - start < 10.0  # quadratic would be ~4e8 heap operations
+
+
+def test_c_keeps_file_order_when_a_target_repeats() -> None:
+    # A repeated target must end with its last value: no reordering then.
+    e = parse_expr("exp(x)")
+    fn = FunctionDef(
+        "g",
+        (Param("x", False), Param("u", True)),
+        (
+            (Sym("o", 0), App("mul", (e, Sym("u", 0)))),
+            (Sym("o", 1), Sym("u", 1)),
+            (Sym("o", 0), App("add", (e, Sym("u", 2)))),
+        ),
+        (Param("o", True),),
+    )
+    lines = body("c", fn).splitlines()
+    assert [line.split(" =")[0].strip() for line in lines if line.strip().startswith("o[")] == [
+        "o[0]",
+        "o[1]",
+        "o[0]",
+    ]
+
+
+def test_split_c_function_with_reordering_defines_every_temporary_before_use() -> None:
+    from symopt.codegen.c import render_c_module
+
+    temps = [parse_expr(f"exp(x{k})") for k in range(6)]
+    exprs = [
+        App("mul", (temps[i % 6], App("add", (Sym("u", i), Sym("u", i + 1))))) for i in range(24)
+    ]
+    fn = FunctionDef(
+        "g",
+        (*(Param(f"x{k}", False) for k in range(6)), Param("u", True)),
+        tuple((Sym("o", i), e) for i, e in enumerate(exprs)),
+        (Param("o", True),),
+    )
+    text = render_c_module([fn], max_statements=5)
+    assert "static" in text
+    for k in range(6):
+        assert text.count(f"exp(x{k})") == 1
+    assert sorted(int(t.split("]")[0]) for t in text.split("o[")[1:]) == list(range(24))

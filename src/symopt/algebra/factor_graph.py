@@ -96,8 +96,11 @@ class FactorGraph:
         ranked = self._ranked(counts)
         width = self.alternatives if self.enodes < self.budget else 1
         if not ranked:
-            cls.nodes.append(PNode("sum", children=self._scaled_parts(poly)))
-            self.enodes += 1
+            plain = tuple(self._class({m: c}) for m, c in sorted(poly.items()))
+            grouped = self._scaled_parts(poly)
+            for children in (grouped, plain) if grouped != plain else (plain,):
+                cls.nodes.append(PNode("sum", children=children))
+                self.enodes += 1
             return
         best = counts[ranked[0]]
         for atom in ranked[:width]:

@@ -46,8 +46,8 @@ def optimize_polynomials(
     """Cheaper equivalent terms (over the reals) for polynomial statements.
 
     ``budget`` bounds the e-nodes that get alternatives; past ``deadline`` (a ``perf_counter``
-    time) the optional phases (choice refinement rounds, sub-sum sharing) are skipped and
-    ``report.timed_out`` is set; the result is still complete and correct."""
+    time) the optional phases (choice refinement rounds, sub-sum and sub-product sharing) are
+    skipped and ``report.timed_out`` is set; the result is still complete and correct."""
     report = PolyReport()
     t0 = time.perf_counter()
     atoms = Atoms()

@@ -34,7 +34,8 @@ class _Chains:
         self.inner = self._single_use_sums()
 
     def _single_use_sums(self) -> set[int]:
-        """Sums used exactly once, by another sum: they are part of their parent's chain."""
+        """Chain nodes (sums, or products) used exactly once, by another node of the same kind:
+        they are part of their parent's chain."""
         uses: dict[int, int] = defaultdict(int)
         other_parent: set[int] = set()
         for node in self.nodes:
@@ -57,7 +58,8 @@ class _Chains:
         return [n for n in self.nodes if self.is_chain(n) and id(n) not in self.inner]
 
     def flatten(self, root: Term) -> Items | None:
-        """Signed items of a maximal sum; None if an item repeats."""
+        """Signed items of a maximal chain (a square ``x*x`` inside a product is one item);
+        None if an item repeats."""
         out: Items = {}
         stack: list[tuple[Term, int]] = [(root, 1)]
         while stack:
@@ -143,8 +145,9 @@ def share_sums(roots: Sequence[Term], *, min_uses: int = 2) -> list[Term]:
 
 
 def share_products(roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES) -> list[Term]:
-    """Rewrite ``roots`` so that sub-products of three or more factors used by at least
-    ``min_uses`` products are computed once (``p*u*v``, ``p*u*w`` → ``t = p*u``)."""
+    """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
+    products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
+    ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
     return _share(roots, min_uses=min_uses, products=True)
 
 

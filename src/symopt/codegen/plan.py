@@ -83,8 +83,8 @@ def plan_function(
     is then one more add with a folded load, while a temporary that lives across statements
     costs a store, reloads and register copies (measured on the benchmark models: 2 to 4 uses
     are cheaper recomputed, 8 or more are cheaper kept).
-    With ``reorder`` the body entries are computed in :func:`affinity_order` (each still
-    assigns its own target; body expressions never read outputs).
+    With ``reorder`` the body entries are computed in :func:`affinity_order` when their targets
+    are distinct (body expressions never read outputs, so each still gets its own value).
     """
     if is_reserved(fn.name):
         raise ValueError(f"function name {fn.name!r} is reserved in {lang}; choose another")
@@ -99,7 +99,9 @@ def plan_function(
     shared = {key for key, count in uses.items() if count > 1}
     if recompute_load_sums:
         shared -= {id(t) for t in nodes if is_load_sum(t) and uses[id(t)] <= RECOMPUTE_MAX_USES}
-    order = affinity_order(roots, shared) if reorder else None
+    targets = [target for target, _ in fn.body]
+    distinct = len(set(targets)) == len(targets)  # a repeated target must keep its last value
+    order = affinity_order(roots, shared) if reorder and distinct else None
     steps = schedule(roots, shared, lambda: next(temp_names), order)
     bound = {id(step.term): step.name for step in steps if isinstance(step, Temp)}
     ops = frozenset(t.op for t in nodes if isinstance(t, App))

@@ -53,7 +53,7 @@ RECOMPUTE_MAX_USES = 4
 
 
 def is_load_sum(term: Term) -> bool:
-    """``a + b`` or ``a - b`` of two leaves (loads or constants)."""
+    """``a + b`` or ``a - b`` of two leaves (array loads, scalar parameters or constants)."""
     return (
         isinstance(term, App)
         and term.op in ("add", "sub")
@@ -63,6 +63,11 @@ def is_load_sum(term: Term) -> bool:
 
 AFFINITY_DECAY = 0.6
 """How fast a root's pull towards recently computed temporaries fades, per emitted root."""
+
+
+AFFINITY_MAX_USERS = 32
+"""Temporaries needed by more roots than this pull nothing (their pull would be tiny anyway);
+this keeps the ordering linear in the size of the body."""
 
 
 def affinity_order(roots: Sequence[Term], shared: set[int]) -> list[int]:
@@ -76,7 +81,8 @@ def affinity_order(roots: Sequence[Term], shared: set[int]) -> list[int]:
     instructions per call). Deterministic: temporaries are keyed by postorder position.
     """
     position = {id(node): k for k, node in enumerate(postorder(list(roots)))}
-    needs = [sorted(position[t] for t in _temporaries(root, shared)) for root in roots]
+    memo: dict[int, frozenset[int]] = {}
+    needs = [sorted(position[t] for t in _temporaries(r, shared, memo)) for r in roots]
     users: dict[int, list[int]] = {}
     for i, temps in enumerate(needs):
         for t in temps:
@@ -94,12 +100,16 @@ def affinity_order(roots: Sequence[Term], shared: set[int]) -> list[int]:
         done[i] = True
         order.append(i)
         weight /= AFFINITY_DECAY
+        gained: dict[int, float] = {}
         for t in needs[i]:
             pending[t] -= 1
-            for j in users[t]:
-                if not done[j] and pending[t]:
-                    pull[j] += weight / pending[t]
-                    heapq.heappush(heap, (-pull[j], j))
+            if 0 < pending[t] <= AFFINITY_MAX_USERS:
+                for j in users[t]:
+                    if not done[j]:
+                        gained[j] = gained.get(j, 0.0) + weight / pending[t]
+        for j, gain in gained.items():
+            pull[j] += gain
+            heapq.heappush(heap, (-pull[j], j))
         if weight > 1e100:  # rescale before overflow
             pull = [x / weight for x in pull]
             weight = 1.0
@@ -108,20 +118,43 @@ def affinity_order(roots: Sequence[Term], shared: set[int]) -> list[int]:
     return order
 
 
-def _temporaries(root: Term, shared: set[int]) -> set[int]:
-    """Ids of the shared nodes ``root`` reaches (through other temporaries too)."""
-    found: set[int] = set()
-    seen: set[int] = set()
-    stack = [root]
+def _direct(node: Term, shared: set[int]) -> list[Term]:
+    """The shared nodes ``node`` reads directly (through unshared nodes only)."""
+    found: list[Term] = []
+    stack = list(node.args) if isinstance(node, App) else []
     while stack:
-        node = stack.pop()
-        if id(node) in seen or not isinstance(node, App):
+        n = stack.pop()
+        if not isinstance(n, App):
             continue
-        seen.add(id(node))
-        if id(node) in shared:
-            found.add(id(node))
-        stack.extend(node.args)
+        if id(n) in shared:
+            found.append(n)
+        else:
+            stack.extend(n.args)
     return found
+
+
+def _temporaries(root: Term, shared: set[int], memo: dict[int, frozenset[int]]) -> set[int]:
+    """Ids of the shared nodes ``root`` needs, through other temporaries too (memoised per
+    temporary in ``memo``)."""
+    out: set[int] = set()
+    for top in _direct(root, shared) if id(root) not in shared else [root]:
+        stack = [top]
+        while stack:
+            node = stack[-1]
+            if id(node) in memo:
+                stack.pop()
+                continue
+            kids = [k for k in _direct(node, shared) if id(k) not in memo]
+            if kids:
+                stack.extend(kids)
+                continue
+            stack.pop()
+            closure = {id(node)}
+            for k in _direct(node, shared):
+                closure |= memo[id(k)]
+            memo[id(node)] = frozenset(closure)
+        out |= memo[id(top)]
+    return out
 
 
 def schedule(
