@@ -188,30 +188,36 @@ def test_c_keeps_a_much_used_sum_of_two_loads_in_a_temporary() -> None:
     assert text.count("u[0] + u[1]") == 1
 
 
+def _pairs_sharing_temporaries(n: int) -> FunctionDef:
+    """o[i] and o[i + n] share exp(x_i)."""
+    temps = [parse_expr(f"exp(x{k})") for k in range(n)]
+    body_ = tuple(
+        (Sym("o", i), App("mul" if i < n else "add", (temps[i % n], Sym("u", i))))
+        for i in range(2 * n)
+    )
+    params = (*(Param(f"x{k}", False) for k in range(n)), Param("u", True))
+    return FunctionDef("g", params, body_, (Param("o", True),))
+
+
+def _output_order(text: str) -> list[int]:
+    return [int(line.split("o[")[1].split("]")[0]) for line in text.splitlines() if " o[" in line]
+
+
 def test_c_computes_the_users_of_a_temporary_together() -> None:
-    # o[0] and o[2] share exp(x), o[1] and o[3] share exp(y): C computes o[2] right after o[0]
+    # 40 temporaries (more than AFFINITY_MIN_TEMPORARIES): o[i + 40] comes right after o[i]
     # (shorter live ranges, fewer spills); each output still gets its own value.
-    ex, ey = parse_expr("exp(x)"), parse_expr("exp(y)")
-    exprs = [App("mul", (ex, Sym("u", 0))), App("mul", (ey, Sym("u", 1)))] * 2
-    exprs[2] = App("add", (ex, Sym("u", 2)))
-    exprs[3] = App("add", (ey, Sym("u", 3)))
-    fn = FunctionDef(
-        "g",
-        (Param("x", False), Param("y", False), Param("u", True)),
-        tuple((Sym("o", i), e) for i, e in enumerate(exprs)),
-        (Param("o", True),),
-    )
-    assert body("c", fn) == (
-        "void g(double *o, double x, double y, const double *u) {\n"
-        "    const double t0 = exp(x);\n"
-        "    o[0] = t0 * u[0];\n"
-        "    o[2] = t0 + u[2];\n"
-        "    const double t1 = exp(y);\n"
-        "    o[1] = t1 * u[1];\n"
-        "    o[3] = t1 + u[3];\n"
-        "}"
-    )
-    assert body("python", fn).index("o[1] =") < body("python", fn).index("o[2] =")
+    text = body("c", _pairs_sharing_temporaries(40))
+    order = _output_order(text)
+    assert sorted(order) == list(range(80))
+    assert all(order[k + 1] == order[k] + 40 for k in range(0, 80, 2))
+    assert "    o[40] = t0 + u[40];" in text
+    python = body("python", _pairs_sharing_temporaries(40))
+    assert _output_order(python) == list(range(80))
+
+
+def test_c_keeps_file_order_with_few_temporaries() -> None:
+    # Few temporaries all fit in registers: the order gains nothing (multistate: 103 → 108).
+    assert _output_order(body("c", _pairs_sharing_temporaries(4))) == list(range(8))
 
 
 def test_whole_shared_output_is_one_temporary() -> None:
@@ -449,23 +455,11 @@ def test_affinity_order_is_linear_when_every_root_shares_one_temporary() -> None
 
 def test_c_keeps_file_order_when_a_target_repeats() -> None:
     # A repeated target must end with its last value: no reordering then.
-    e = parse_expr("exp(x)")
-    fn = FunctionDef(
-        "g",
-        (Param("x", False), Param("u", True)),
-        (
-            (Sym("o", 0), App("mul", (e, Sym("u", 0)))),
-            (Sym("o", 1), Sym("u", 1)),
-            (Sym("o", 0), App("add", (e, Sym("u", 2)))),
-        ),
-        (Param("o", True),),
-    )
-    lines = body("c", fn).splitlines()
-    assert [line.split(" =")[0].strip() for line in lines if line.strip().startswith("o[")] == [
-        "o[0]",
-        "o[1]",
-        "o[0]",
-    ]
+    fn = _pairs_sharing_temporaries(40)
+    fn = replace(fn, body=(*fn.body, (Sym("o", 0), Sym("u", 99))))
+    text = body("c", fn)
+    assert _output_order(text) == [*range(80), 0]
+    assert text.rstrip("}\n").endswith("o[0] = u[99];")
 
 
 def test_split_c_function_with_reordering_defines_every_temporary_before_use() -> None:

@@ -10,6 +10,7 @@ from symopt.codegen.infix import Dialect, write
 from symopt.codegen.lower import lower_powers
 from symopt.codegen.names import fresh_names, safe_names
 from symopt.codegen.schedule import (
+    AFFINITY_MIN_TEMPORARIES,
     RECOMPUTE_MAX_USES,
     Root,
     Step,
@@ -84,7 +85,8 @@ def plan_function(
     costs a store, reloads and register copies (measured on the benchmark models: 2 to 4 uses
     are cheaper recomputed, 8 or more are cheaper kept).
     With ``reorder`` the body entries are computed in :func:`affinity_order` when their targets
-    are distinct (body expressions never read outputs, so each still gets its own value).
+    are distinct (body expressions never read outputs, so each still gets its own value) and
+    there are at least ``AFFINITY_MIN_TEMPORARIES`` temporaries.
     """
     if is_reserved(fn.name):
         raise ValueError(f"function name {fn.name!r} is reserved in {lang}; choose another")
@@ -101,7 +103,8 @@ def plan_function(
         shared -= {id(t) for t in nodes if is_load_sum(t) and uses[id(t)] <= RECOMPUTE_MAX_USES}
     targets = [target for target, _ in fn.body]
     distinct = len(set(targets)) == len(targets)  # a repeated target must keep its last value
-    order = affinity_order(roots, shared) if reorder and distinct else None
+    reorder = reorder and distinct and len(shared) >= AFFINITY_MIN_TEMPORARIES
+    order = affinity_order(roots, shared) if reorder else None
     steps = schedule(roots, shared, lambda: next(temp_names), order)
     bound = {id(step.term): step.name for step in steps if isinstance(step, Temp)}
     ops = frozenset(t.op for t in nodes if isinstance(t, App))

@@ -65,6 +65,11 @@ AFFINITY_DECAY = 0.6
 """How fast a root's pull towards recently computed temporaries fades, per emitted root."""
 
 
+AFFINITY_MIN_TEMPORARIES = 32
+"""Bodies with fewer temporaries keep their order: twice the 16 SSE registers of x86-64, few
+enough that the order does not decide what is spilled (multistate, 21 temporaries: 103
+instructions per call in file order, 108 reordered)."""
+
 AFFINITY_MAX_USERS = 32
 """Temporaries needed by more roots than this pull nothing (their pull would be tiny anyway);
 this keeps the ordering linear in the size of the body."""
