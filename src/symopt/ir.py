@@ -166,9 +166,11 @@ class App(Term):
         return self.args
 
 
-def postorder(roots: list[Term] | tuple[Term, ...]) -> Iterator[Term]:
-    """Yield every distinct subterm of ``roots`` once, children before parents (iterative)."""
-    seen: set[int] = set()
+def postorder(roots: list[Term] | tuple[Term, ...], seen: set[int] | None = None) -> Iterator[Term]:
+    """Yield every distinct subterm of ``roots`` once, children before parents (iterative).
+
+    ``seen`` (ids) skips subterms already yielded by earlier walks that share the set."""
+    seen = set() if seen is None else seen
     stack: list[tuple[Term, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         term, expanded = stack.pop()

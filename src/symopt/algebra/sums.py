@@ -27,7 +27,6 @@ class _Chains:
     def __init__(self, roots: list[Term], *, products: bool = False) -> None:
         self.roots = roots
         self.products = products
-        self.is_chain = _is_product if products else _is_sum
         self.nodes = list(postorder(roots))
         self.key = {id(n): i for i, n in enumerate(self.nodes)}
         self.by_key: list[Term] = list(self.nodes)
@@ -53,6 +52,10 @@ class _Chains:
             and id(n) not in other_parent
             and id(n) not in root_ids
         }
+
+    def is_chain(self, node: Term) -> bool:
+        """``node`` is a sum (or, for products, a multiplication)."""
+        return _is_product(node) if self.products else _is_sum(node)
 
     def heads(self) -> list[Term]:
         return [n for n in self.nodes if self.is_chain(n) and id(n) not in self.inner]

@@ -104,7 +104,7 @@ def plan_function(
     targets = [target for target, _ in fn.body]
     distinct = len(set(targets)) == len(targets)  # a repeated target must keep its last value
     reorder = reorder and distinct and len(shared) >= AFFINITY_MIN_TEMPORARIES
-    order = affinity_order(roots, shared) if reorder else None
+    order = affinity_order(roots, shared, nodes) if reorder else None
     steps = schedule(roots, shared, lambda: next(temp_names), order)
     bound = {id(step.term): step.name for step in steps if isinstance(step, Temp)}
     ops = frozenset(t.op for t in nodes if isinstance(t, App))
