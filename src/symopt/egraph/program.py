@@ -8,7 +8,7 @@ from importlib import resources
 
 from symopt.egraph.schema import constructor, datatype_program
 from symopt.errors import ConfigError
-from symopt.ir import App, Num, PVar, Sym, Term
+from symopt.ir import OPERATORS, App, Num, PVar, Sym, Term
 from symopt.rulesets.rule import Rule, Ruleset
 
 GUARD_RELATION = {
@@ -88,10 +88,35 @@ def _builtin(name: str) -> str:
     return resources.files("symopt.egraph").joinpath(name).read_text()
 
 
+def prune_constants_program() -> str:
+    """Rules that subsume every operator node in a class known to be a constant.
+
+    A constant class needs no other forms: the literal is what extraction picks. Without this,
+    exact identities turn such a class into a cycle (``0 = 0 + 0 = 2*0 = 2*(0 + 0) …``) and
+    factoring and associativity grow it without bound (``z - 0`` filled 40,000 e-nodes). A
+    negative constant is ``(Neg (Num c))``; its class keeps its ``Neg`` nodes."""
+    lines = []
+    for op, arity in sorted(OPERATORS.items()):
+        ctor = constructor(op)
+        node = f"({ctor} {' '.join(f'a{i}' for i in range(arity))})"
+        lines.append(
+            f"(rule ((= e (Num c)) (= e {node})) ((subsume {node})) "
+            f':ruleset {FOLD_RULESET} :name "prune-{op}")'
+        )
+        if ctor != "Neg":
+            lines.append(
+                f"(rule ((= e (Neg (Num c))) (= e {node})) ((subsume {node})) "
+                f':ruleset {FOLD_RULESET} :name "prune-neg-{op}")'
+            )
+    return "\n".join(lines)
+
+
 def build_program(ruleset: Ruleset, *, fold: bool = True) -> Program:
-    """Datatype, fact analysis (``analysis.egg``), constant folding (``fold.egg``) and the rules."""
+    """Datatype, fact analysis (``analysis.egg``), constant folding (``fold.egg``, with constant
+    classes pruned) and the rules."""
     compiled = [c for rule in ruleset.rules for c in compile_rule(rule)]
     parts = [datatype_program(), f"(ruleset {ANALYSIS_RULESET})", _builtin("analysis.egg")]
-    parts += [f"(ruleset {FOLD_RULESET})", _builtin("fold.egg") if fold else ""]
+    parts += [f"(ruleset {FOLD_RULESET})"]
+    parts += [_builtin("fold.egg"), prune_constants_program()] if fold else []
     parts += [c.text for c in compiled]
     return Program("\n".join(parts), tuple(compiled))

@@ -1,0 +1,37 @@
+"""The saturation runner: limits, stop reasons and keeping the e-graph small."""
+
+from __future__ import annotations
+
+import pytest
+
+from symopt import Limits, optimize
+from symopt.codegen import to_sym
+from symopt.egraph.runner import StopReason
+from symopt.grammar import parse_expr
+
+LIMITS = Limits(time=60.0)  # saturation, not the clock, ends these runs, even on a busy CI
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("z - 0", "z"),
+        ("z + 0", "z"),
+        ("(x + y)*1 + 0", "x + y"),
+        ("x*x + 2*x*y + y*y + 0", "(x + y)*(x + y)"),
+        ("2*(3 - 3) + w", "w"),
+    ],
+)
+def test_identities_with_constants_saturate_small(source: str, expected: str) -> None:
+    # A class that holds a constant keeps only the literal: 0 = 0 + 0 = 2*0 … used to grow
+    # until the node limit (40,000 e-nodes for `z - 0`).
+    result = optimize([parse_expr(source)], limits=LIMITS)
+    assert to_sym(result.outputs[0]) == expected
+    assert result.report.stop is StopReason.SATURATED
+    assert result.report.enodes < 500
+
+
+def test_constant_subterms_still_fold_inside_larger_terms() -> None:
+    result = optimize([parse_expr("x*(2 + 3) + y*(7 - 2)")], limits=LIMITS)
+    assert to_sym(result.outputs[0]) == "5*(x + y)"
+    assert result.report.stop is StopReason.SATURATED
