@@ -75,8 +75,8 @@ def test_reoptimising_never_costs_more(term: Term) -> None:
     assert cost_once <= TABLE.dag_cost([term])
     # The extractor itself (below optimize's never-worse guard) must find a program at most as
     # costly as the one it was seeded with: that program is in the e-graph.
-    egraph, roots, _ = Runner(RULES, LIMITS).run(once.outputs)
-    again = intern(extract(egraph, roots, TABLE))
+    with Runner(RULES, LIMITS).run(once.outputs) as (egraph, roots, _):
+        again = intern(extract(egraph, roots, TABLE))
     assert TABLE.dag_cost(again) <= cost_once, (
         f"{to_sym(once.outputs[0])} ({cost_once:g}) -> {to_sym(again[0])} "
         f"({TABLE.dag_cost(again):g})"

@@ -6,8 +6,9 @@ import pytest
 
 from symopt import Limits, optimize
 from symopt.codegen import to_sym
-from symopt.egraph.runner import StopReason
+from symopt.egraph.runner import Runner, StopReason
 from symopt.grammar import parse_expr
+from symopt.rulesets.loader import load_ruleset
 
 LIMITS = Limits(time=60.0)  # saturation, not the clock, ends these runs, even on a busy CI
 
@@ -35,3 +36,15 @@ def test_constant_subterms_still_fold_inside_larger_terms() -> None:
     result = optimize([parse_expr("x*(2 + 3) + y*(7 - 2)")], limits=LIMITS)
     assert to_sym(result.outputs[0]) == "5*(x + y)"
     assert result.report.stop is StopReason.SATURATED
+
+
+def test_runs_share_the_loaded_program_but_not_their_terms() -> None:
+    runner = Runner(load_ruleset("default"), LIMITS)
+    with runner.run([parse_expr("x*y + x*z")]) as (_, _, big):
+        pass
+    with pytest.raises(RuntimeError), runner.run([parse_expr("a + b + c")]):
+        raise RuntimeError("the caller fails while the e-graph is open")
+    with runner.run([parse_expr("w")]) as (_, roots, alone):
+        assert len(roots) == 1
+    assert big.enodes > 5
+    assert alone.enodes == 1  # nothing left over from the earlier runs

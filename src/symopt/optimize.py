@@ -155,9 +155,9 @@ def _saturate_and_extract(
     from symopt.egraph.extract import extract
 
     t0 = time.perf_counter()
-    egraph, roots, report = Runner(rules, limits).run(terms, assumptions)
-    t1 = time.perf_counter()
-    outputs = intern(extract(egraph, roots, table))
+    with Runner(rules, limits).run(terms, assumptions) as (egraph, roots, report):
+        t1 = time.perf_counter()
+        outputs = intern(extract(egraph, roots, table))
     timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
     return outputs, report
 

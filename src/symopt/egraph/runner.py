@@ -4,15 +4,21 @@ egglog has no node or time limit inside an iteration, so every rewrite direction
 egglog ruleset and the runner applies them one by one, checking e-graph size and the clock after
 each. A per-rule back-off (as in egg's BackoffScheduler) bans a rule for a few iterations when it
 matched more than its budget, and doubles its budget each time, so AC rules cannot swamp the graph.
+
+Loading a program (datatype, analyses, every rule) costs ~35 ms, more than saturating a typical
+expression, so each program is loaded once per process and every run works on top of it between
+an egglog ``push`` and ``pop``.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from symopt.egraph.encode import assert_facts, insert_terms
 from symopt.egraph.engine import bindings
@@ -69,25 +75,45 @@ class _Backoff:
     banned_until: int = -1
 
 
+@lru_cache(maxsize=4)
+def _loaded(program: str):  # type: ignore[no-untyped-def]
+    """An e-graph with ``program`` loaded and nothing else (runs push and pop on top of it)."""
+    egraph = bindings().EGraph()
+    egraph.run_program(*egraph.parse_program(program))
+    return egraph
+
+
 class Runner:
-    """Runs a ruleset over terms in a fresh egglog e-graph."""
+    """Runs a ruleset over terms in an e-graph that holds nothing else."""
 
     def __init__(self, ruleset: Ruleset, limits: Limits | None = None) -> None:
         self.ruleset = ruleset
         self.limits = limits or Limits()
         self.program: Program = build_program(ruleset)
 
-    def run(self, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]] = ()):  # type: ignore[no-untyped-def]
-        """Saturate; returns ``(egraph, root_names, report)``. The e-graph is always usable.
+    @contextmanager
+    def run(  # type: ignore[no-untyped-def]
+        self, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]] = ()
+    ) -> Iterator[tuple[object, list[str], RunReport]]:
+        """Saturate; yields ``(egraph, root_names, report)``. The e-graph is always usable
+        inside the ``with`` block and discarded after it.
 
         ``assumptions`` are facts given by the user, ``(term, relation)`` with relation one of
         the fact relations (``Positive``, ``Nonnegative``, ``Nonzero``, …).
         """
         b = bindings()
-
         start = time.perf_counter()
-        egraph = b.EGraph()
-        egraph.run_program(*egraph.parse_program(self.program.text))
+        egraph = _loaded(self.program.text)
+        egraph.run_program(b.Push(1))
+        try:
+            yield self._saturate(egraph, terms, assumptions, start)
+        finally:
+            egraph.run_program(b.Pop(b.RustSpan("symopt", 0, 0), 1))
+
+    def _saturate(  # type: ignore[no-untyped-def]
+        self, egraph, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]], start: float
+    ) -> tuple[object, list[str], RunReport]:
+        b = bindings()
         roots = insert_terms(egraph, terms)
         if assumptions:
             assert_facts(egraph, assumptions)
@@ -123,8 +149,7 @@ class Runner:
                     state.banned_until = it + 1 + (self.limits.ban_length << state.bans)
                     state.bans += 1
                     state.limit <<= 1
-                size = self._size(egraph)
-                if size > self.limits.nodes:
+                if out.updated and self._size(egraph) > self.limits.nodes:
                     stop = StopReason.NODE_LIMIT
                 elif time.perf_counter() > deadline:
                     stop = StopReason.TIME_LIMIT
