@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from symopt.rulesets.assume import Assumption
 
 COMPILE_LANGS = ("c", "python", "numpy")
-_POINT_SHOWN = 6
-"""Symbols of a disagreeing sample point named in a warning (a model statement may read many)."""
 
 
 def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) -> Ranges:
@@ -45,16 +43,6 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: bad JSON: {exc.msg}") from None
     return merge_ranges(sidecar_ranges(data, str(path)), overrides)
-
-
-def _point(point: dict[str, float]) -> str:
-    items = [f"{k}={v:.17g}" for k, v in list(point.items())[:_POINT_SHOWN]]
-    more = len(point) - _POINT_SHOWN
-    return ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
-
-
-def _warn(message: str) -> None:
-    sys.stderr.write(message + "\n")
 
 
 @click.command("compile")
@@ -120,6 +108,7 @@ def compile_model(
     The function's parameters are the model's outputs, then its inputs, each in order of first
     appearance ('-' reads the model from stdin).
     """
+    from symopt.cli.report import warn_fallback
     from symopt.codegen import FunctionDef, render_module
     from symopt.codegen.c import render_c_module
     from symopt.egraph.runner import Limits
@@ -156,11 +145,8 @@ def compile_model(
     t2 = time.perf_counter()
     for fb in result.fallbacks:
         target = pairs[fb.index][0]
-        _warn(
-            f"{path}:{parsed.line_of(target)}: warning: {target.key}: optimised form disagreed "
-            f"with the input at {_point(fb.point)} (expected {fb.expected:.17g}, got "
-            f"{fb.got:.17g}); kept the unoptimised statement"
-        )
+        where = f"{path}:{parsed.line_of(target)}"
+        warn_fallback(where, fb, "kept the unoptimised statement", target.key)
     body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs, strict=True))
     try:
         fn = FunctionDef(name, parsed.inputs, body, parsed.outputs)

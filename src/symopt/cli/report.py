@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from symopt.optimize import Optimized
+from symopt.optimize import Fallback, Optimized
 
 
 @dataclass(frozen=True)
@@ -58,5 +58,18 @@ def _rich_table(rows: list[StatRow]) -> None:
     Console(stderr=True).print(table)
 
 
-def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
+POINT_SHOWN = 6
+"""Symbols of a disagreeing sample point named in a warning (a model statement may read many)."""
+
+
+def warn_fallback(where: str, fallback: Fallback, kept: str, output: str = "") -> None:
+    """``FILE:LINE: warning: [OUTPUT: ]…`` for an output that failed verification and was
+    replaced (``kept`` says by what)."""
+    items = [f"{k}={v:.17g}" for k, v in list(fallback.point.items())[:POINT_SHOWN]]
+    more = len(fallback.point) - POINT_SHOWN
+    at = ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
+    subject = f"{output}: " if output else ""
+    sys.stderr.write(
+        f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
+        f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}\n"
+    )

@@ -7,7 +7,7 @@ import click
 from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
-from symopt.cli.report import StatRow, print_stats, warn
+from symopt.cli.report import StatRow, print_stats, warn_fallback
 from symopt.egraph.runner import Limits
 from symopt.ir import Sym, Term, symbols
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
@@ -84,11 +84,7 @@ def simplify(
             assumptions=facts(assumptions, symbols([term])),
         )
         for fb in result.fallbacks:
-            at = ", ".join(f"{k}={v:.17g}" for k, v in fb.point.items())
-            warn(
-                f"{path}:{line}: optimised form disagreed with the input at {at} "
-                f"(expected {fb.expected:.17g}, got {fb.got:.17g}); kept the input"
-            )
+            warn_fallback(f"{path}:{line}", fb, "kept the input")
         rows.append(StatRow(f"{path}:{line}", result))
         if explain:
             explained.append(explain_run(result, table, ruleset=rules, label=f"{path}:{line}"))
