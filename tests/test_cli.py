@@ -7,6 +7,7 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -166,7 +167,7 @@ POINTS = [dict(x=0.3, y=-1.7, a=2.5, b=0.4, c=-3.0), dict(x=1.9, y=0.2, a=-1.0, 
 def test_python_outputs_evaluate_and_agree(lang: str) -> None:
     code, out, err = simplify(SAMPLE + "\n", "--lang", lang)
     assert code == 0, err
-    namespace: dict[str, object] = {}
+    namespace: dict[str, Any] = {}
     exec(compile(out, "<generated>", "exec"), namespace)
     fn = namespace["f"]
     for point in POINTS:

@@ -172,7 +172,8 @@ def c_function(lib: ctypes.CDLL, fn: FunctionDef) -> Callable[..., float]:
     cfunc.restype = ctypes.c_double if fn.returns_value else None
 
     def call(*args: Any) -> float:
-        converted, buffers = [], []
+        converted: list[Any] = []
+        buffers = []
         for a in args:
             if isinstance(a, list):
                 buf = (ctypes.c_double * len(a))(*a)
@@ -231,7 +232,8 @@ def test_numpy_matches_reference_scalars_and_batches() -> None:
         wants = [evaluate(fn.body[0][1], point, "numpy") for point in POINTS]
         got_batch = f(*arguments(batch))
         for k, (point, want) in enumerate(zip(POINTS, wants, strict=True)):
-            scalars = [np.float64(point["x"]), np.float64(point["y"]), np.array(point["u"])]
+            x, y = float(point["x"]), float(point["y"])  # type: ignore[arg-type]
+            scalars = [np.float64(x), np.float64(y), np.array(point["u"])]
             assert close(float(f(*scalars)), want, 1e-10), (fn.name, point)
             assert close(float(np.broadcast_to(got_batch, (len(POINTS),))[k]), want, 1e-10)
 

@@ -161,7 +161,7 @@ def _c_function(source: str, tmp: Path, name: str = "f") -> Callable[..., None]:
     subprocess.run([*cmd, "-o", str(lib), str(c_file), "-lm"], check=True, timeout=120)
     fn = getattr(ctypes.CDLL(str(lib)), name)
     fn.restype = None
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def _call_c(fn: Callable[..., None], ref: Reference) -> np.ndarray:
@@ -188,7 +188,7 @@ def _call_c(fn: Callable[..., None], ref: Reference) -> np.ndarray:
 def _python_function(source: str, name: str = "f") -> Callable[..., None]:
     namespace: dict[str, Any] = {}
     exec(compile(source, "<generated>", "exec"), namespace)
-    return namespace[name]  # type: ignore[no-any-return]
+    return namespace[name]
 
 
 def _call_python(fn: Callable[..., None], ref: Reference) -> np.ndarray:

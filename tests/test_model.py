@@ -44,7 +44,8 @@ def test_output_terms_substitute_locals_and_earlier_targets() -> None:
     k = App("mul", (Sym("a"), Sym("b")))
     assert ty == App("add", (k, Sym("c")))
     assert tz == App("mul", (ty, k))
-    assert isinstance(tz, App) and tz.args[0] is ty and tz.args[1] is ty.args[0]  # shared objects
+    assert isinstance(tz, App) and isinstance(ty, App)
+    assert tz.args[0] is ty and tz.args[1] is ty.args[0]  # shared objects
 
 
 def test_output_terms_are_linear_in_a_deep_chain_of_locals() -> None:

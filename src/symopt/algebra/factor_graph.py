@@ -117,10 +117,10 @@ class FactorGraph:
                     quotient[tuple(sorted(exps.items()))] = coeff
                 else:
                     rest[mono] = coeff
-            children = [self._class(quotient)]
+            parts = [self._class(quotient)]
             if rest:
-                children.append(self._class(rest))
-            cls.nodes.append(PNode("factor", atom=atom, children=tuple(children)))
+                parts.append(self._class(rest))
+            cls.nodes.append(PNode("factor", atom=atom, children=tuple(parts)))
             self.enodes += 1
 
     def _ranked(self, counts: Counter[int]) -> list[int]:

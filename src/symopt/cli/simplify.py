@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from symopt.cli.explain import explain_options, render_explain
@@ -12,8 +14,11 @@ from symopt.egraph.runner import Limits
 from symopt.ir import Sym, Term, symbols
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
 
+if TYPE_CHECKING:
+    from symopt.codegen import FunctionDef
 
-def function_for(name: str, source: Term, term: Term):  # type: ignore[no-untyped-def]
+
+def function_for(name: str, source: Term, term: Term) -> FunctionDef:
     """A one-expression function computing ``term``; its parameters are the symbols of ``source``
     (the input) in order of first appearance, so the signature does not depend on the rewrite.
     An indexed base name (``u[3]``) becomes an array parameter."""

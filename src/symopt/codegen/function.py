@@ -63,11 +63,11 @@ class FunctionDef:
         for target in targets:
             if target is None:
                 raise ValueError(f"{self.name}: a function with outputs cannot return a value")
-            param = outputs.get(target.name)
-            if param is None:
+            output = outputs.get(target.name)
+            if output is None:
                 raise ValueError(f"{self.name}: target {target.key} is not a declared output")
-            if param.is_array != (target.index is not None):
-                kind = "an array" if param.is_array else "a scalar"
+            if output.is_array != (target.index is not None):
+                kind = "an array" if output.is_array else "a scalar"
                 raise ValueError(f"{self.name}: target {target.key} but output is {kind}")
 
     @property

@@ -110,6 +110,7 @@ def write(root: Term, dialect: Dialect, bound: Mapping[int, str] | None = None) 
             continue
         term = piece.term
         name = bound.get(id(term))
+        pieces: list[Piece]
         if name is not None:
             prec, pieces = ATOM, [name]
         else:

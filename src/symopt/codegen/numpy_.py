@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symopt.codegen.function import FunctionDef
-from symopt.codegen.infix import ADD, MUL, Dialect, Layout, Operand
+from symopt.codegen.infix import ADD, MUL, Dialect, Layout, Operand, Piece
 from symopt.codegen.plan import plan_function
 from symopt.codegen.python import PYTHON_RESERVED, render_function
 from symopt.costs import CostTable
@@ -45,7 +45,7 @@ class NumpyDialect(Dialect):
     def layout(self, app: App) -> Layout:
         if app.op == "fma":
             a, b, c = app.args
-            pieces = [Operand(a, MUL), " * ", Operand(b, MUL + 1, True), " + "]
+            pieces: list[Piece] = [Operand(a, MUL), " * ", Operand(b, MUL + 1, True), " + "]
             return ADD, [*pieces, Operand(c, ADD + 1, True)]
         return super().layout(app)
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
-from symopt.egraph.engine import bindings
+from symopt.egraph.engine import EGraph, bindings
 from symopt.egraph.schema import constructor
 from symopt.ir import App, Num, PVar, Sym, Term, intern, postorder
 
 _BATCH = 2000
 
 
-def _leaf(term: Term, b, span):  # type: ignore[no-untyped-def]
+def _leaf(term: Term, b: ModuleType, span: Any) -> Any:
     if isinstance(term, Num):
         if math.copysign(1.0, term.value) < 0:  # negative, or -0.0
             inner = b.Call(span, "Num", [b.Lit(span, b.Float(-term.value))])
@@ -30,7 +32,7 @@ def _leaf(term: Term, b, span):  # type: ignore[no-untyped-def]
     raise TypeError(f"not a term: {term!r}")
 
 
-def insert_terms(egraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]:  # type: ignore[no-untyped-def]
+def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]:
     """Add ``terms`` to ``egraph``; returns the global names bound to each root's e-class."""
     b = bindings()
 
@@ -55,7 +57,7 @@ def insert_terms(egraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]
     return [names[id(r)] for r in roots]
 
 
-def assert_facts(egraph, facts: Sequence[tuple[Term, str]]) -> None:  # type: ignore[no-untyped-def]
+def assert_facts(egraph: EGraph, facts: Sequence[tuple[Term, str]]) -> None:
     """Add user facts such as ``(Sym("x"), "Positive")``: the term is inserted (if new) and the
     fact relation asserted on its e-class."""
     b = bindings()

@@ -16,6 +16,10 @@ import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any, TypeAlias
+
+EGraph: TypeAlias = Any
+"""An ``egglog.bindings.EGraph`` (the extension module has no type information)."""
 
 
 @cache

@@ -13,8 +13,10 @@ import heapq
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from symopt.costs.table import CostTable
+from symopt.egraph.engine import EGraph
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import App, Num, Sym, Term
 
@@ -35,7 +37,7 @@ class Graph:
     roots: list[int]
 
 
-def read_graph(egraph, root_names: Sequence[str], costs: CostTable) -> Graph:  # type: ignore[no-untyped-def]
+def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> Graph:
     """Export the e-graph (``freeze``) into plain Python nodes with integer class ids."""
     frozen = egraph.freeze()
     ids: dict[object, int] = {}
@@ -203,9 +205,9 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
             continue
         node = graph.nodes[choice[cls]]
         if node.op == "num":
-            built[cls] = Num(float(node.payload))  # type: ignore[arg-type]
+            built[cls] = Num(cast(float, node.payload))
         elif node.op == "sym":
-            name, index = node.payload  # type: ignore[misc]
+            name, index = cast(tuple[str, int | None], node.payload)
             built[cls] = Sym(name, index)
         elif ready:
             args = tuple(built[c] for c in node.children)
@@ -221,7 +223,9 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
     return [built[r] for r in graph.roots]
 
 
-def extract(egraph, root_names: Sequence[str], costs: CostTable, *, dag: bool = True) -> list[Term]:  # type: ignore[no-untyped-def]
+def extract(
+    egraph: EGraph, root_names: Sequence[str], costs: CostTable, *, dag: bool = True
+) -> list[Term]:
     """Cheapest terms for the named roots, sharing counted once."""
     graph = read_graph(egraph, root_names, costs)
     choice = tree_choice(graph)

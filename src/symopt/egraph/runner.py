@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
+from typing import Any
 
 from symopt.egraph.encode import assert_facts, insert_terms
-from symopt.egraph.engine import bindings
+from symopt.egraph.engine import EGraph, bindings
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import Term
@@ -76,7 +77,7 @@ class _Backoff:
 
 
 @lru_cache(maxsize=4)
-def _loaded(program: str):  # type: ignore[no-untyped-def]
+def _loaded(program: str) -> EGraph:
     """An e-graph with ``program`` loaded and nothing else (runs push and pop on top of it)."""
     egraph = bindings().EGraph()
     egraph.run_program(*egraph.parse_program(program))
@@ -92,9 +93,9 @@ class Runner:
         self.program: Program = build_program(ruleset)
 
     @contextmanager
-    def run(  # type: ignore[no-untyped-def]
+    def run(
         self, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]] = ()
-    ) -> Iterator[tuple[object, list[str], RunReport]]:
+    ) -> Iterator[tuple[EGraph, list[str], RunReport]]:
         """Saturate; yields ``(egraph, root_names, report)``. The e-graph is always usable
         inside the ``with`` block and discarded after it.
 
@@ -110,9 +111,13 @@ class Runner:
         finally:
             egraph.run_program(b.Pop(b.RustSpan("symopt", 0, 0), 1))
 
-    def _saturate(  # type: ignore[no-untyped-def]
-        self, egraph, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]], start: float
-    ) -> tuple[object, list[str], RunReport]:
+    def _saturate(
+        self,
+        egraph: EGraph,
+        terms: Sequence[Term],
+        assumptions: Sequence[tuple[Term, str]],
+        start: float,
+    ) -> tuple[EGraph, list[str], RunReport]:
         b = bindings()
         roots = insert_terms(egraph, terms)
         if assumptions:
@@ -174,7 +179,7 @@ class Runner:
         return egraph, roots, report
 
     @staticmethod
-    def _run_schedules(egraph, cmds, matches: dict[str, int]) -> bool:  # type: ignore[no-untyped-def]
+    def _run_schedules(egraph: EGraph, cmds: list[Any], matches: dict[str, int]) -> bool:
         changed = False
         for out in egraph.run_program(*cmds):
             changed |= out.report.updated
@@ -184,7 +189,7 @@ class Runner:
         return changed
 
     @staticmethod
-    def _size(egraph) -> int:  # type: ignore[no-untyped-def]
+    def _size(egraph: EGraph) -> int:
         b = bindings()
 
         out = egraph.run_program(b.PrintSize(b.RustSpan("symopt", 0, 0), None))[0]

@@ -70,6 +70,15 @@ class _SemanticError(Exception):
         self.width = width
 
 
+def _binary(op: str) -> Any:
+    """A transformer callback building the binary ``op`` (spanning from its left operand)."""
+
+    def build(self: _Builder, a: Term, b: Term) -> App:
+        return App(op, (a, b), a.span)
+
+    return build
+
+
 @v_args(inline=True)
 class _Builder(Transformer[Token, Any]):
     """Builds IR terms while Lark parses (LALR inline transformer)."""
@@ -118,12 +127,6 @@ class _Builder(Transformer[Token, Any]):
                 f"{fname}() takes {arity} argument{plural}, got {len(real_args)}", span, len(fname)
             )
         return App(fname, real_args, span)
-
-    def _binary(op: str) -> Any:  # noqa: N805
-        def build(self: _Builder, a: Term, b: Term) -> App:
-            return App(op, (a, b), a.span)
-
-        return build
 
     add = _binary("add")
     sub = _binary("sub")
@@ -180,7 +183,7 @@ def _source_error(
 ) -> SourceError:
     column = exc.column if isinstance(exc.column, int) and exc.column > 0 else len(text) + 1
     if isinstance(exc, UnexpectedCharacters):
-        message = f"unexpected character {text[exc.pos_in_stream]!r}"
+        message = f"unexpected character {text[exc.pos_in_stream or 0]!r}"
     elif isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):

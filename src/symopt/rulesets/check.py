@@ -260,9 +260,9 @@ def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray]) -> Finding:
         )
     judged = ~(lhs_range | rhs_range)
     bad = judged & ~(lhs_undef & rhs_undef) & ~agree
-    counts = {"points": int(judged.sum()), "skipped": int((~judged).sum())}
+    points, skipped = int(judged.sum()), int((~judged).sum())
     if not bad.any():
-        return Finding(rule, "pass", **counts)
+        return Finding(rule, "pass", points=points, skipped=skipped)
     first = int(np.flatnonzero(bad)[0])
     if lhs_undef[first] and not rhs_undef[first]:
         why = "rhs is defined where lhs is not (it widens the domain)"
@@ -275,7 +275,8 @@ def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray]) -> Finding:
         "fail",
         f"declared algebra but {why}",
         _counterexample(first, env, lhs, rhs),
-        **counts,
+        points=points,
+        skipped=skipped,
     )
 
 

@@ -203,6 +203,7 @@ def compile_terms(terms: Iterable[Term]) -> Program:
             if tid in slot_of:
                 continue
             key: object
+            op: str | Term
             if type(t) is App:
                 targs = t.args
                 if tid not in expanded:  # first visit: children first
@@ -221,7 +222,8 @@ def compile_terms(terms: Iterable[Term]) -> Program:
                     operands = tuple([slot_of[id(c)] for c in targs])
                 key = (op, operands)
             elif isinstance(t, Num | Sym):
-                key = op = t
+                key = t
+                op = t
                 operands = ()
             elif isinstance(t, PVar):
                 raise ValueError(f"pattern variable ?{t.name} cannot be evaluated")
@@ -299,7 +301,7 @@ def evaluate(terms: Sequence[Term], env: Mapping[Sym, np.ndarray]) -> list[np.nd
     for a missing symbol, a pattern variable or an unknown operator.
     """
     values, _ = run(compile_terms(terms), env, env_size(env), with_scale=False)
-    return values  # type: ignore[return-value]
+    return values
 
 
 def error_scale(terms: Sequence[Term], env: Mapping[Sym, np.ndarray]) -> list[np.ndarray]:
@@ -313,4 +315,4 @@ def error_scale(terms: Sequence[Term], env: Mapping[Sym, np.ndarray]) -> list[np
     """
     _, scales = run(compile_terms(terms), env, env_size(env), with_scale=True)
     assert scales is not None
-    return scales  # type: ignore[return-value]
+    return scales
