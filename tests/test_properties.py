@@ -17,7 +17,7 @@ from symopt.costs import load_cost_table
 from symopt.egraph.extract import extract
 from symopt.egraph.runner import Runner
 from symopt.grammar import parse_expr
-from symopt.ir import App, Num, Sym, Term, intern, neg
+from symopt.ir import App, Num, Sym, Term, intern
 from symopt.optimize import resolve_ruleset
 from symopt.verify import check_equivalent, evaluate, sample_env
 
@@ -29,8 +29,9 @@ VARS = (Sym("x"), Sym("y"), Sym("z"), Sym("u", 0), Sym("u", 1))
 CONSTANTS = tuple(Num(v) for v in (0.0, 0.5, 1.0, 2.0, 3.0))
 UNARY = ("neg", "exp", "log", "sqrt", "sin", "cos", "abs")
 BINARY = ("add", "sub", "mul", "div", "min", "max")
-POWERS = (neg(Num(1.0)), Num(2.0), Num(3.0))
-"""Exponents as the parser builds them: numbers carry no sign, ``x^-1`` is ``pow(x, neg(1))``."""
+POWERS = (Num(-1.0), Num(2.0), Num(3.0), Num(1.5), Num(-0.5))
+"""Exponents as the parser builds them: ``x^-1`` is ``pow(x, -1)`` (a negated literal is a
+negative literal)."""
 
 PROPERTY_SETTINGS = settings(
     max_examples=60,
@@ -40,10 +41,17 @@ PROPERTY_SETTINGS = settings(
 )
 
 
+def _unary(op: str, a: Term) -> Term:
+    """``op(a)``, with a negated literal folded as the parser folds it."""
+    if op == "neg" and isinstance(a, Num):
+        return Num(-a.value)
+    return App(op, (a,))
+
+
 def _extend(children: st.SearchStrategy[Term]) -> st.SearchStrategy[Term]:
     return st.one_of(
         st.builds(lambda op, a, b: App(op, (a, b)), st.sampled_from(BINARY), children, children),
-        st.builds(lambda op, a: App(op, (a,)), st.sampled_from(UNARY), children),
+        st.builds(_unary, st.sampled_from(UNARY), children),
         st.builds(lambda a, n: App("pow", (a, n)), children, st.sampled_from(POWERS)),
     )
 

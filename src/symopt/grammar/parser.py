@@ -136,7 +136,11 @@ class _Builder(Transformer[Token, Any]):
     def pow(self, a: Term, _tok: Token, b: Term) -> App:
         return App("pow", (a, b), a.span)
 
-    def neg(self, a: Term) -> App:
+    def neg(self, a: Term) -> Term:
+        # A negated literal is a negative literal, as the optimiser and the printers make it
+        # (``-2^2`` is still ``-(2^2)``: the operand of this minus is the power, not 2).
+        if isinstance(a, Num):
+            return Num(-a.value, a.span)
         return App("neg", (a,), a.span)
 
     def pos(self, a: Term) -> Term:
