@@ -13,6 +13,7 @@ import heapq
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import copysign
 from typing import cast
 
 from symopt.costs.table import CostTable
@@ -211,7 +212,7 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
             built[cls] = Sym(name, index)
         elif ready:
             args = tuple(built[c] for c in node.children)
-            if node.op == "neg" and isinstance(args[0], Num) and args[0].value > 0:
+            if node.op == "neg" and isinstance(args[0], Num) and copysign(1.0, args[0].value) > 0:
                 # The e-graph keeps signs out of literals; a negative constant is a literal (free)
                 # in the IR and in emitted code, as in a term built with Num(-c).
                 built[cls] = Num(-args[0].value)
