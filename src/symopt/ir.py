@@ -12,7 +12,7 @@ Operators (``App.op``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 ARITH_ARITY: dict[str, int] = {"add": 2, "sub": 2, "mul": 2, "div": 2, "neg": 1, "pow": 2}
@@ -219,8 +219,13 @@ def symbols(roots: list[Term]) -> list[Sym]:
 
 def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
     """Rebuild ``term`` bottom-up, replacing any subterm for which ``fn`` returns a term."""
+    return substitute_all([term], fn)[0]
+
+
+def substitute_all(roots: Sequence[Term], fn: Callable[[Term], Term | None]) -> list[Term]:
+    """:func:`substitute` over several roots at once (a shared subterm is rebuilt once)."""
     done: dict[int, Term] = {}
-    for t in postorder([term]):
+    for t in postorder(list(roots)):
         repl = fn(t)
         if repl is None and isinstance(t, App):
             args = tuple(done[id(a)] for a in t.args)
@@ -230,7 +235,7 @@ def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
                 else App(t.op, args, t.span)
             )
         done[id(t)] = t if repl is None else repl
-    return done[id(term)]
+    return [done[id(r)] for r in roots]
 
 
 def neg(a: Term) -> App:

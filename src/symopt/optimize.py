@@ -93,7 +93,9 @@ def optimize(
         polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
         outputs, report = _saturate_and_extract(staged, rules, table, polish, assumptions, timings)
     else:
-        outputs = list(staged)
+        base = staged if table.dag_cost(staged) <= table.dag_cost(inputs) else inputs
+        deadline = t0 + limits.time
+        outputs = _polish_regions(base, rules, table, limits, assumptions, timings, deadline)
         report = RunReport(stop=poly_report.stop, enodes=poly_report.enodes, seconds=t1 - t0)
     t2 = time.perf_counter()
     before = table.dag_cost(inputs)
@@ -162,11 +164,51 @@ def _saturate_and_extract(
     return outputs, report
 
 
+def _polish_regions(
+    terms: list[Term],
+    rules: Ruleset,
+    table: CostTable,
+    limits: Limits,
+    assumptions: Sequence[tuple[Term, str]],
+    timings: dict[str, float],
+    deadline: float,
+) -> list[Term]:
+    """The non-polynomial regions of a large result, each batch saturated in its own e-graph
+    (:mod:`symopt.regions`) until ``deadline``; a batch is replaced only when it got cheaper."""
+    from symopt.regions import replace_regions
+
+    t0 = time.perf_counter()
+
+    def optimise(batch: list[Term]) -> list[Term] | None:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return None
+        nodes = min(limits.nodes, REGION_NODES)
+        bounded = replace(limits, nodes=nodes, time=min(remaining, POLISH_SECONDS))
+        out, _ = _saturate_and_extract(batch, rules, table, bounded, assumptions, {})
+        return out if _emitted_cost(out, table) < _emitted_cost(batch, table) else None
+
+    result = intern(replace_regions(terms, optimise, EGRAPH_MAX_NODES))
+    timings["regions"] = time.perf_counter() - t0
+    return result
+
+
+def _emitted_cost(terms: list[Term], table: CostTable) -> float:
+    """Cost as printed code computes it (integer powers lowered to multiplies where cheaper):
+    a rewrite the printer makes anyway is no reason to replace a region."""
+    from symopt.codegen.lower import lower_powers
+
+    return table.dag_cost(intern([lower_powers(t, table) for t in terms]))
+
+
 POLYNOMIAL_THRESHOLD = 300
 """Inputs with more distinct nodes than this take the polynomial path first."""
 
 EGRAPH_MAX_NODES = 2_000
 """The polynomial path's result is polished by the rule-based e-graph while at most this big."""
+
+REGION_NODES = 20_000
+"""E-node cap of the e-graph of one batch of regions of a result too large to polish whole."""
 
 POLISH_SECONDS = 2.0
 """Time cap of that polish (or a tenth of the time limit if more; e-nodes are capped at 50,000)."""

@@ -1,0 +1,128 @@
+"""Bounded regions of a large input for the rule-based e-graph.
+
+The polynomial path (:mod:`symopt.algebra`) handles sums and products of a whole model, but treats
+everything else (``exp``, ``/``, ``sqrt``, non-integer powers) as opaque atoms. When the result is
+too large for one e-graph, those atoms are optimised region by region: the outermost
+non-polynomial subterms (with the products they sit in) are grouped into batches of a bounded
+number of distinct nodes, each batch saturates in its own e-graph under a share of the time
+limit, and the extracted forms are put back in place. Subterms shared within a batch are found
+(``r_ij`` and ``r_ji`` in one batch become one value); across batches only identical results
+are shared (by hash-consing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import islice
+
+from symopt.ir import App, Num, Sym, Term, postorder, substitute_all
+
+_POLYNOMIAL_OPS = frozenset({"add", "sub", "neg", "mul"})
+_STRUCTURE_OPS = frozenset({"add", "sub", "neg"})
+
+MAX_REGION_NODES = 400
+"""A product larger than this is not one region: its factors are looked at instead."""
+
+
+def _polynomial_nodes(roots: Sequence[Term]) -> set[int]:
+    """Ids of the subterms built from symbols and numbers with + - * and integer powers only."""
+    poly: set[int] = set()
+    for t in postorder(list(roots)):
+        if _is_polynomial_step(t, poly):
+            poly.add(id(t))
+    return poly
+
+
+def _is_polynomial_step(t: Term, poly: set[int]) -> bool:
+    """``t`` is a leaf, ``+ - *`` of polynomial terms or a polynomial to a small integer power."""
+    if not isinstance(t, App):
+        return True
+    if t.op in _POLYNOMIAL_OPS:
+        return all(id(a) in poly for a in t.args)
+    base, exponent = t.args if t.op == "pow" else (None, None)
+    return (
+        base is not None
+        and id(base) in poly
+        and isinstance(exponent, Num)
+        and exponent.value.is_integer()
+        and 0 <= exponent.value <= 16
+    )
+
+
+def _size_at_most(term: Term, limit: int) -> bool:
+    return sum(1 for _ in islice(postorder([term]), limit + 1)) <= limit
+
+
+def region_roots(roots: Sequence[Term]) -> list[Term]:
+    """The outermost non-polynomial subterms below sums (a product containing one counts as one
+    region, unless it has more than :data:`MAX_REGION_NODES` distinct nodes), each once, ordered
+    by the symbols of their non-polynomial core (ties in order of appearance)."""
+    poly = _polynomial_nodes(roots)
+    found: dict[int, Term] = {}
+    visited: set[int] = set()
+    stack = list(reversed(roots))
+    while stack:
+        t = stack.pop()
+        if id(t) in visited or id(t) in poly or not isinstance(t, App):
+            continue
+        visited.add(id(t))
+        small = t.op != "mul" or _size_at_most(t, MAX_REGION_NODES)
+        if t.op in _STRUCTURE_OPS or not small:
+            stack.extend(reversed(t.args))
+        else:
+            found.setdefault(id(t), t)
+    regions = list(found.values())
+    cores = _core_symbols(regions, poly)
+    return sorted(regions, key=lambda r: cores[id(r)])
+
+
+def _core_symbols(regions: list[Term], poly: set[int]) -> dict[int, tuple[tuple[str, int], ...]]:
+    """Per region, the symbols under its innermost non-polynomial nodes (the argument of a
+    ``pow``, ``exp``, a denominator's sum), sorted: regions built around the same core sort
+    next to each other and so tend to share a batch (``r_ij`` of statement i and ``r_ji`` of
+    statement j)."""
+    syms: dict[int, frozenset[tuple[str, int]]] = {}
+    core: dict[int, frozenset[tuple[str, int]]] = {}
+    for t in postorder(regions):
+        if isinstance(t, Sym):
+            syms[id(t)] = frozenset({(t.name, -1 if t.index is None else t.index)})
+            core[id(t)] = frozenset()
+        elif isinstance(t, App):
+            syms[id(t)] = frozenset().union(*(syms[id(a)] for a in t.args))
+            inner = frozenset().union(*(core[id(a)] for a in t.args))
+            core[id(t)] = inner if inner or id(t) in poly else syms[id(t)]
+        else:
+            syms[id(t)] = core[id(t)] = frozenset()
+    return {id(r): tuple(sorted(core[id(r)])) for r in regions}
+
+
+def batches(regions: Sequence[Term], max_nodes: int) -> list[list[Term]]:
+    """Consecutive groups of regions with at most ``max_nodes`` distinct nodes each (a larger
+    region is a batch of its own)."""
+    out: list[list[Term]] = []
+    current: list[Term] = []
+    seen: set[int] = set()
+    for region in regions:
+        nodes = {id(t) for t in postorder([region])}
+        if current and len(seen | nodes) > max_nodes:
+            out.append(current)
+            current, seen = [], set()
+        current.append(region)
+        seen |= nodes
+    if current:
+        out.append(current)
+    return out
+
+
+def replace_regions(
+    roots: Sequence[Term], optimise: Callable[[list[Term]], list[Term] | None], max_nodes: int
+) -> list[Term]:
+    """``roots`` with every batch of regions replaced by what ``optimise`` returns for it (in
+    order; ``None`` keeps the batch as it is, e.g. when time has run out)."""
+    replaced: dict[int, Term] = {}
+    for batch in batches(region_roots(roots), max_nodes):
+        better = optimise(batch)
+        if better is not None:
+            replaced.update((id(old), new) for old, new in zip(batch, better, strict=True))
+    if not replaced:
+        return list(roots)
+    return substitute_all(roots, lambda t: replaced.get(id(t)))
