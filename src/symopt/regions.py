@@ -103,7 +103,7 @@ def batches(regions: Sequence[Term], max_nodes: int) -> list[list[Term]]:
     seen: set[int] = set()
     for region in regions:
         nodes = {id(t) for t in postorder([region])}
-        if current and len(seen | nodes) > max_nodes:
+        if current and len(seen) + len(nodes - seen) > max_nodes:
             out.append(current)
             current, seen = [], set()
         current.append(region)
