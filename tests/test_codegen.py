@@ -188,6 +188,29 @@ def test_c_keeps_a_much_used_sum_of_two_loads_in_a_temporary() -> None:
     assert text.count("u[0] + u[1]") == 1
 
 
+def _body_with_a_shared_load_product(temporaries: int) -> FunctionDef:
+    """o[0] and o[1] share p[0]*u[0]; every other output pair shares exp(u[k])."""
+    product = parse_expr("p[0]*u[0]")
+    body_ = [
+        (Sym("o", 0), App("add", (product, Sym("u", 1)))),
+        (Sym("o", 1), App("sub", (product, Sym("u", 2)))),
+    ]
+    for k in range(temporaries):
+        e = parse_expr(f"exp(u[{k}])")
+        body_ += [(Sym("o", 2 + 2 * k), e), (Sym("o", 3 + 2 * k), App("mul", (e, e)))]
+    return FunctionDef("g", (Param("p", True), Param("u", True)), tuple(body_), (Param("o", True),))
+
+
+def test_c_recomputes_a_rarely_used_load_product_only_in_large_bodies() -> None:
+    # With hundreds of temporaries most live on the stack and a reload costs what the multiply
+    # does; in a small body the product stays a temporary in a register.
+    large = body("c", _body_with_a_shared_load_product(300))
+    assert large.count("p[0] * u[0]") == 2
+    small = body("c", _body_with_a_shared_load_product(10))
+    assert small.count("p[0] * u[0]") == 1 and "= p[0] * u[0];" in small
+    assert body("python", _body_with_a_shared_load_product(300)).count("p[0] * u[0]") == 1
+
+
 def _pairs_sharing_temporaries(n: int) -> FunctionDef:
     """o[i] and o[i + n] share exp(x_i)."""
     temps = [parse_expr(f"exp(x{k})") for k in range(n)]

@@ -12,11 +12,12 @@ from symopt.codegen.names import fresh_names, safe_names
 from symopt.codegen.schedule import (
     AFFINITY_MIN_TEMPORARIES,
     RECOMPUTE_MAX_USES,
+    RECOMPUTE_PRODUCTS_MIN_TEMPORARIES,
     Root,
     Step,
     Temp,
     affinity_order,
-    is_load_sum,
+    is_load_pair,
     schedule,
     use_counts,
 )
@@ -83,7 +84,8 @@ def plan_function(
     is written out where it is used instead of becoming a temporary: in compiled code each use
     is then one more add with a folded load, while a temporary that lives across statements
     costs a store, reloads and register copies (measured on the benchmark models: 2 to 4 uses
-    are cheaper recomputed, 8 or more are cheaper kept).
+    are cheaper recomputed, 8 or more are cheaper kept); with ``RECOMPUTE_PRODUCTS_MIN_TEMPORARIES``
+    or more temporaries, so is a product of two leaves.
     With ``reorder`` the body entries are computed in :func:`affinity_order` when their targets
     are distinct (body expressions never read outputs, so each still gets its own value) and
     there are at least ``AFFINITY_MIN_TEMPORARIES`` temporaries.
@@ -100,7 +102,10 @@ def plan_function(
     uses = use_counts(roots, nodes)
     shared = {key for key, count in uses.items() if count > 1}
     if recompute_load_sums:
-        shared -= {id(t) for t in nodes if is_load_sum(t) and uses[id(t)] <= RECOMPUTE_MAX_USES}
+        many = len(shared) >= RECOMPUTE_PRODUCTS_MIN_TEMPORARIES
+        pair_ops = ("add", "sub", "mul") if many else ("add", "sub")
+        rare = {id(t) for t in nodes if uses[id(t)] <= RECOMPUTE_MAX_USES}
+        shared -= {id(t) for t in nodes if id(t) in rare and is_load_pair(t, pair_ops)}
     targets = [target for target, _ in fn.body]
     distinct = len(set(targets)) == len(targets)  # a repeated target must keep its last value
     reorder = reorder and distinct and len(shared) >= AFFINITY_MIN_TEMPORARIES

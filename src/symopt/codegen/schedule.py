@@ -52,12 +52,17 @@ RECOMPUTE_MAX_USES = 4
 :func:`symopt.codegen.plan.plan_function`); more often used, it stays a temporary."""
 
 
-def is_load_sum(term: Term) -> bool:
-    """``a + b`` or ``a - b`` of two leaves (array loads, scalar parameters or constants)."""
+RECOMPUTE_PRODUCTS_MIN_TEMPORARIES = 256
+"""In bodies with at least this many temporaries, a product of two leaves used at most
+``RECOMPUTE_MAX_USES`` times is recomputed too: there most temporaries live in stack slots, and a
+reload costs what the multiply does (instructions per call: egfr_net −41, bcr −124; in smaller
+bodies, where registers suffice, it costs: multisite2 with 76 temporaries +46)."""
+
+
+def is_load_pair(term: Term, ops: tuple[str, ...] = ("add", "sub")) -> bool:
+    """``a op b`` of two leaves (array loads, scalar parameters or constants), ``op`` in ``ops``."""
     return (
-        isinstance(term, App)
-        and term.op in ("add", "sub")
-        and not any(isinstance(a, App) for a in term.args)
+        isinstance(term, App) and term.op in ops and not any(isinstance(a, App) for a in term.args)
     )
 
 
