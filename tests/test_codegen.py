@@ -191,7 +191,7 @@ def test_c_keeps_a_much_used_sum_of_two_loads_in_a_temporary() -> None:
 def _body_with_a_shared_load_product(temporaries: int) -> FunctionDef:
     """o[0] and o[1] share p[0]*u[0]; every other output pair shares exp(u[k])."""
     product = parse_expr("p[0]*u[0]")
-    body_ = [
+    body_: list[tuple[Sym, Term]] = [
         (Sym("o", 0), App("add", (product, Sym("u", 1)))),
         (Sym("o", 1), App("sub", (product, Sym("u", 2)))),
     ]
@@ -503,3 +503,26 @@ def test_split_c_function_with_reordering_defines_every_temporary_before_use() -
     for k in range(6):
         assert text.count(f"exp(x{k})") == 1
     assert sorted(int(t.split("]")[0]) for t in text.split("o[")[1:]) == list(range(24))
+
+
+def _calls_and_shared_sums(n: int) -> FunctionDef:
+    """o[k] = exp(u[k]) * s_k + s_(k+1), with s_k = u[k] + 2*u[k+1] shared by neighbours."""
+    sums = [parse_expr(f"u[{k}] + 2*u[{k + 1}]") for k in range(n + 1)]
+    body_ = tuple(
+        (Sym("o", k), App("add", (App("mul", (parse_expr(f"exp(u[{k}])"), sums[k])), sums[k + 1])))
+        for k in range(n)
+    )
+    return FunctionDef("g", (Param("u", True),), body_, (Param("o", True),))
+
+
+def test_c_computes_library_calls_first_in_large_bodies() -> None:
+    # A call clobbers every floating-point register: computed before the outputs, it finds
+    # little live to spill.
+    lines = body("c", _calls_and_shared_sums(40)).splitlines()
+    first_output = next(i for i, line in enumerate(lines) if line.lstrip().startswith("o["))
+    calls = [i for i, line in enumerate(lines) if "exp(" in line]
+    assert len(calls) == 40 and max(calls) < first_output
+    assert all(lines[i].lstrip().startswith("const double") for i in calls)
+    small = body("c", _calls_and_shared_sums(3))
+    assert "o[0] = exp(u[0]) * " in small  # a small body keeps its calls in place
+    assert "o[0] = math.exp(u[0]) * " in body("python", _calls_and_shared_sums(40))

@@ -154,7 +154,9 @@ def _render_function(
     fn: FunctionDef, costs: CostTable | None, restrict: bool, max_statements: int | None
 ) -> tuple[str, bool]:
     """The definition, and whether it was split."""
-    plan = plan_function(fn, "C", is_reserved_c, costs, recompute_load_sums=True, reorder=True)
+    plan = plan_function(
+        fn, "C", is_reserved_c, costs, recompute_load_sums=True, reorder=True, calls_first=True
+    )
     dialect = CDialect(plan.renames)
     if max_statements is not None and len(plan.steps) > max_statements and fn.outputs:
         return _render_split(plan, dialect, restrict, max_statements), True

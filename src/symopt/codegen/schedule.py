@@ -175,15 +175,21 @@ def schedule(
     shared: set[int],
     new_name: Callable[[], str],
     order: Sequence[int] | None = None,
+    first: Sequence[Term] = (),
 ) -> list[Step]:
     """Order the computation of interned ``roots``: each root preceded by its new temporaries.
 
     Temporaries are the nodes whose id is in ``shared`` (see :func:`shared_subterms`). They
     appear in dependency order, just before the first root that needs them, and are named by
-    calling ``new_name``. Roots are computed in ``order`` (indices; default: as given).
+    calling ``new_name``. Roots are computed in ``order`` (indices; default: as given), after the
+    temporaries that ``first`` (shared terms) needs.
     """
     seen: set[int] = set()
     steps: list[Step] = []
+    for term in postorder(list(first), seen):
+        if id(term) in shared:
+            assert isinstance(term, App)
+            steps.append(Temp(new_name(), term))
     for index in range(len(roots)) if order is None else order:
         root = roots[index]
         for term in postorder([root], seen):
