@@ -6,6 +6,7 @@ import time
 
 from symopt import Limits, optimize
 from symopt.codegen import to_sym
+from symopt.egraph.runner import StopReason
 from symopt.grammar import parse_expr
 from symopt.ir import App, intern, postorder
 from symopt.model import parse_model
@@ -62,4 +63,5 @@ def test_regions_respect_the_time_limit() -> None:
     terms = [t for _, t in parse_model(_forces(12), "forces.sym").output_terms()]
     result = optimize(terms, limits=Limits(time=0.0), verify=False)
     assert result.cost_after <= result.cost_before  # nothing polished, still correct
+    assert result.report.stop is StopReason.TIME_LIMIT
     assert not check_equivalent(terms, result.outputs, seed=3)

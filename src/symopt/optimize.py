@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from symopt.costs.table import CostTable, load_cost_table
-from symopt.egraph.runner import Limits, Runner, RunReport
+from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
 from symopt.ir import Term, intern, postorder
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
@@ -95,8 +95,9 @@ def optimize(
     else:
         base = staged if table.dag_cost(staged) <= table.dag_cost(inputs) else inputs
         deadline = t0 + limits.time
-        outputs = _polish_regions(base, rules, table, limits, assumptions, timings, deadline)
-        report = RunReport(stop=poly_report.stop, enodes=poly_report.enodes, seconds=t1 - t0)
+        outputs, stops = _polish_regions(base, rules, table, limits, assumptions, timings, deadline)
+        stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
+        report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
     t2 = time.perf_counter()
     before = table.dag_cost(inputs)
     if polynomial and table.dag_cost(staged) < table.dag_cost(outputs):
@@ -172,25 +173,29 @@ def _polish_regions(
     assumptions: Sequence[tuple[Term, str]],
     timings: dict[str, float],
     deadline: float,
-) -> list[Term]:
+) -> tuple[list[Term], list[StopReason]]:
     """The non-polynomial regions of a large result, each batch saturated in its own e-graph
-    (:mod:`symopt.regions`) until ``deadline``; a batch is replaced only when it got cheaper."""
+    (:mod:`symopt.regions`) until ``deadline``; a batch is replaced only when it got cheaper.
+    Also returns why each batch stopped (``TIME_LIMIT`` for a batch skipped at the deadline)."""
     from symopt.regions import replace_regions
 
     t0 = time.perf_counter()
+    stops: list[StopReason] = []
 
     def optimise(batch: list[Term]) -> list[Term] | None:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
+            stops.append(StopReason.TIME_LIMIT)
             return None
         nodes = min(limits.nodes, REGION_NODES)
         bounded = replace(limits, nodes=nodes, time=min(remaining, POLISH_SECONDS))
-        out, _ = _saturate_and_extract(batch, rules, table, bounded, assumptions, {})
+        out, report = _saturate_and_extract(batch, rules, table, bounded, assumptions, {})
+        stops.append(report.stop)
         return out if _emitted_cost(out, table) < _emitted_cost(batch, table) else None
 
     result = intern(replace_regions(terms, optimise, EGRAPH_MAX_NODES))
     timings["regions"] = time.perf_counter() - t0
-    return result
+    return result, stops
 
 
 def _emitted_cost(terms: list[Term], table: CostTable) -> float:
@@ -200,6 +205,14 @@ def _emitted_cost(terms: list[Term], table: CostTable) -> float:
 
     return table.dag_cost(intern([lower_powers(t, table) for t in terms]))
 
+
+_SEVERITY = [
+    StopReason.SATURATED,
+    StopReason.ITERATION_LIMIT,
+    StopReason.NODE_LIMIT,
+    StopReason.TIME_LIMIT,
+]
+"""Stop reasons from least to most limiting: a report over several e-graphs names the worst."""
 
 POLYNOMIAL_THRESHOLD = 300
 """Inputs with more distinct nodes than this take the polynomial path first."""
