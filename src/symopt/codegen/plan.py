@@ -114,8 +114,8 @@ def plan_function(
     if recompute_load_sums:
         many = len(shared) >= RECOMPUTE_PRODUCTS_MIN_TEMPORARIES
         pair_ops = ("add", "sub", "mul") if many else ("add", "sub")
-        rare = {id(t) for t in nodes if uses[id(t)] <= RECOMPUTE_MAX_USES}
-        shared -= {id(t) for t in nodes if id(t) in rare and is_load_pair(t, pair_ops)}
+        rare = (t for t in nodes if uses[id(t)] <= RECOMPUTE_MAX_USES)
+        shared -= {id(t) for t in rare if is_load_pair(t, pair_ops)}
     targets = [target for target, _ in fn.body]
     distinct = len(set(targets)) == len(targets)  # a repeated target must keep its last value
     reorder = reorder and distinct and len(shared) >= AFFINITY_MIN_TEMPORARIES
