@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -52,9 +51,7 @@ def test_output_terms_are_linear_in_a_deep_chain_of_locals() -> None:
     # Written out as a tree the output has ~2^2000 nodes; shared it has 2003.
     lines = ["let a0 = x + 1"] + [f"let a{i} = a{i - 1}*a{i - 1}" for i in range(1, 2000)]
     model = parse_model("\n".join([*lines, "y = a1999 + a1000"]), "deep.sym")
-    start = time.perf_counter()
-    [(_, term)] = model.output_terms()
-    assert time.perf_counter() - start < 2.0
+    [(_, term)] = model.output_terms()  # a walk of the tree would never end
     assert node_count([term]) == 2003  # x, 1, a0, a1..a1999, the sum
 
 
