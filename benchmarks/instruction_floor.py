@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_STATEMENT = re.compile(r"^\s*(?:const double (\w+)|(\w+\[\d+\]|\*\w+)) = (.*);\s*$")
+_STATEMENT = re.compile(r"^\s*(?:const double (\w+)|(?:\w+\[\d+\]|\*\w+)) = (.*);\s*$")
 _INDEXED = re.compile(r"\b(\w+)\[(\d+)\]")
 
 
@@ -54,7 +54,7 @@ def _statements(text: str) -> list[tuple[str | None, ast.expr]]:
     for line in text.splitlines():
         match = _STATEMENT.match(line)
         if match:
-            temp, _target, rhs = match.groups()
+            temp, rhs = match.groups()
             out.append((temp, ast.parse(_INDEXED.sub(r"\1_\2", rhs), mode="eval").body))
     return out
 

@@ -166,7 +166,7 @@ class App(Term):
         return self.args
 
 
-def postorder(roots: list[Term] | tuple[Term, ...], seen: set[int] | None = None) -> Iterator[Term]:
+def postorder(roots: Sequence[Term], seen: set[int] | None = None) -> Iterator[Term]:
     """Yield every distinct subterm of ``roots`` once, children before parents (iterative).
 
     ``seen`` (ids) skips subterms already yielded by earlier walks that share the set."""
@@ -225,7 +225,7 @@ def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
 def substitute_all(roots: Sequence[Term], fn: Callable[[Term], Term | None]) -> list[Term]:
     """:func:`substitute` over several roots at once (a shared subterm is rebuilt once)."""
     done: dict[int, Term] = {}
-    for t in postorder(list(roots)):
+    for t in postorder(roots):
         repl = fn(t)
         if repl is None and isinstance(t, App):
             args = tuple(done[id(a)] for a in t.args)

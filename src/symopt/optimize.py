@@ -71,8 +71,10 @@ def optimize(
     rules = resolve_ruleset(ruleset, tier)
     limits = limits or Limits()
     inputs = intern(list(terms))
+    engine = _Engine(rules, table, assumptions)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    before = table.dag_cost(inputs)
     staged = inputs
     if polynomial is None:
         polynomial = _distinct(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
@@ -85,22 +87,21 @@ def optimize(
         )
         timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
     t1 = time.perf_counter()
+    staged_cost = table.dag_cost(staged) if polynomial else before
     if poly_report is None:
-        outputs, report = _saturate_and_extract(staged, rules, table, limits, assumptions, timings)
+        outputs, report = engine.saturate(staged, limits, timings)
     elif _distinct(staged) <= EGRAPH_MAX_NODES:
         remaining = max(0.0, limits.time - (t1 - t0))
         cap = max(POLISH_SECONDS, 0.1 * limits.time)
         polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
-        outputs, report = _saturate_and_extract(staged, rules, table, polish, assumptions, timings)
+        outputs, report = engine.saturate(staged, polish, timings)
     else:
-        base = staged if table.dag_cost(staged) <= table.dag_cost(inputs) else inputs
-        deadline = t0 + limits.time
-        outputs, stops = _polish_regions(base, rules, table, limits, assumptions, timings, deadline)
+        base = staged if staged_cost <= before else inputs
+        outputs, stops = _polish_regions(base, engine, limits, timings, deadline=t0 + limits.time)
         stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
         report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
     t2 = time.perf_counter()
-    before = table.dag_cost(inputs)
-    if polynomial and table.dag_cost(staged) < table.dag_cost(outputs):
+    if polynomial and staged_cost < table.dag_cost(outputs):
         outputs = list(staged)
     if table.dag_cost(outputs) > before:
         outputs = list(inputs)
@@ -147,30 +148,32 @@ def _verified(
     return intern(checked), fallbacks
 
 
-def _saturate_and_extract(
-    terms: list[Term],
-    rules: Ruleset,
-    table: CostTable,
-    limits: Limits,
-    assumptions: Sequence[tuple[Term, str]],
-    timings: dict[str, float],
-) -> tuple[list[Term], RunReport]:
-    from symopt.egraph.extract import extract
+@dataclass(frozen=True)
+class _Engine:
+    """The rule-based e-graph as one optimisation uses it: ruleset, cost table, user facts."""
 
-    t0 = time.perf_counter()
-    with Runner(rules, limits).run(terms, assumptions) as (egraph, roots, report):
-        t1 = time.perf_counter()
-        outputs = intern(extract(egraph, roots, table))
-    timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
-    return outputs, report
+    rules: Ruleset
+    table: CostTable
+    assumptions: Sequence[tuple[Term, str]]
+
+    def saturate(
+        self, terms: list[Term], limits: Limits, timings: dict[str, float]
+    ) -> tuple[list[Term], RunReport]:
+        """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents."""
+        from symopt.egraph.extract import extract
+
+        t0 = time.perf_counter()
+        with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
+            t1 = time.perf_counter()
+            outputs = intern(extract(egraph, roots, self.table))
+        timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
+        return outputs, report
 
 
 def _polish_regions(
     terms: list[Term],
-    rules: Ruleset,
-    table: CostTable,
+    engine: _Engine,
     limits: Limits,
-    assumptions: Sequence[tuple[Term, str]],
     timings: dict[str, float],
     deadline: float,
 ) -> tuple[list[Term], list[StopReason]]:
@@ -189,9 +192,10 @@ def _polish_regions(
             return None
         nodes = min(limits.nodes, REGION_NODES)
         bounded = replace(limits, nodes=nodes, time=min(remaining, POLISH_SECONDS))
-        out, report = _saturate_and_extract(batch, rules, table, bounded, assumptions, {})
+        out, report = engine.saturate(batch, bounded, {})
         stops.append(report.stop)
-        return out if _emitted_cost(out, table) < _emitted_cost(batch, table) else None
+        cheaper = _emitted_cost(out, engine.table) < _emitted_cost(batch, engine.table)
+        return out if cheaper else None
 
     result = intern(replace_regions(terms, optimise, EGRAPH_MAX_NODES))
     timings["regions"] = time.perf_counter() - t0

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from itertools import islice
 
-from symopt.ir import App, Num, Sym, Term, postorder, substitute_all
+from symopt.algebra.polynomial import integer_exponent
+from symopt.ir import App, Sym, Term, postorder, substitute_all
 
 _POLYNOMIAL_OPS = frozenset({"add", "sub", "neg", "mul"})
 _STRUCTURE_OPS = frozenset({"add", "sub", "neg"})
@@ -33,19 +34,13 @@ def _polynomial_nodes(roots: Sequence[Term]) -> set[int]:
 
 
 def _is_polynomial_step(t: Term, poly: set[int]) -> bool:
-    """``t`` is a leaf, ``+ - *`` of polynomial terms or a polynomial to a small integer power."""
+    """``t`` is a leaf, ``+ - *`` of polynomial terms or a polynomial to a power the polynomial
+    path expands (:func:`~symopt.algebra.polynomial.integer_exponent`)."""
     if not isinstance(t, App):
         return True
     if t.op in _POLYNOMIAL_OPS:
         return all(id(a) in poly for a in t.args)
-    base, exponent = t.args if t.op == "pow" else (None, None)
-    return (
-        base is not None
-        and id(base) in poly
-        and isinstance(exponent, Num)
-        and exponent.value.is_integer()
-        and 0 <= exponent.value <= 16
-    )
+    return t.op == "pow" and id(t.args[0]) in poly and integer_exponent(t.args[1]) is not None
 
 
 def _size_at_most(term: Term, limit: int) -> bool:

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 
 from symopt.algebra.polynomial import Mono, Poly
 
+VARIANT_CUTOFF = 2.0
+"""A Horner variant on an atom is offered only if it occurs at least half as often as the most
+frequent atom of the polynomial."""
+
 
 @dataclass(frozen=True, slots=True)
 class PNode:
@@ -46,19 +50,16 @@ class FactorGraph:
     """Classes are created on demand (``add``) and expanded breadth-first from a work list.
 
     ``alternatives``: Horner variants per class while fewer than ``budget`` e-nodes exist (then
-    one); an atom occurring less than ``1/cutoff`` as often as the most frequent one is not
-    offered as a variant."""
+    one); an atom occurring less than ``1/VARIANT_CUTOFF`` as often as the most frequent one is
+    not offered as a variant."""
 
-    def __init__(
-        self, *, alternatives: int = 2, budget: int = 200_000, cutoff: float = 2.0
-    ) -> None:
+    def __init__(self, *, alternatives: int = 2, budget: int = 200_000) -> None:
         self.classes: list[PClass] = []
         self.keys: list[Key] = []
         self.memo: dict[Key, int] = {}
         self.alternatives = alternatives
         self.budget = budget
         self.enodes = 0
-        self.cutoff = cutoff
         self._pending: list[int] = []
 
     def add(self, poly: Poly) -> tuple[float, int]:
@@ -104,7 +105,7 @@ class FactorGraph:
             return
         best = counts[ranked[0]]
         for atom in ranked[:width]:
-            if counts[atom] * self.cutoff < best:  # a much rarer atom is not worth a variant
+            if counts[atom] * VARIANT_CUTOFF < best:  # a much rarer atom is not worth a variant
                 break
             quotient: Poly = {}
             rest: Poly = {}

@@ -63,7 +63,8 @@ def _mul(a: Poly, b: Poly) -> Poly:
     return out
 
 
-def _integer_exponent(term: Term) -> int | None:
+def integer_exponent(term: Term) -> int | None:
+    """The exponent of a power the polynomial path expands (an integer from 2 to 16), or None."""
     if isinstance(term, Num) and term.value.is_integer() and 2 <= term.value <= 16:
         return int(term.value)
     return None
@@ -97,7 +98,7 @@ def _convert(node: Term, memo: dict[int, Poly], atoms: Atoms, max_expansion: int
         if len(a) * len(b) <= max(max_expansion, len(a) + len(b)) or min(len(a), len(b)) == 1:
             return _mul(a, b)
     if op == "pow":
-        k = _integer_exponent(node.args[1])
+        k = integer_exponent(node.args[1])
         base = memo[id(node.args[0])]
         if k is not None and len(base) == 1:
             ((mono, coeff),) = base.items()

@@ -30,12 +30,14 @@ class _Chains:
         self.nodes = list(postorder(roots))
         self.key = {id(n): i for i, n in enumerate(self.nodes)}
         self.by_key: list[Term] = list(self.nodes)
+        self.uses: dict[int, int] = defaultdict(int)
+        """How many parents (by id) each node has."""
         self.inner = self._single_use_sums()
 
     def _single_use_sums(self) -> set[int]:
         """Chain nodes (sums, or products) used exactly once, by another node of the same kind:
-        they are part of their parent's chain."""
-        uses: dict[int, int] = defaultdict(int)
+        they are part of their parent's chain. Counts :attr:`uses` on the way."""
+        uses = self.uses
         other_parent: set[int] = set()
         for node in self.nodes:
             if isinstance(node, App):
@@ -118,7 +120,9 @@ class _Chains:
                 sign, term = signed_sum(parts, split=split)
                 done[id(node)] = term if sign > 0 else App("neg", (term,))
             elif isinstance(node, App):
-                done[id(node)] = App(node.op, tuple(done[id(a)] for a in node.args))
+                args = tuple(done[id(a)] for a in node.args)
+                same = all(n is o for n, o in zip(args, node.args, strict=True))
+                done[id(node)] = node if same else App(node.op, args)
             else:
                 done[id(node)] = node
         return intern([done[id(r)] for r in self.roots])
@@ -183,16 +187,11 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     """``-(a - b - c)`` → ``b + c - a`` where the negated sum is used only there: the same
     additions without the negation."""
     dag = _Chains(intern(list(roots)))
-    uses: dict[int, int] = defaultdict(int)
-    for node in dag.nodes:
-        if isinstance(node, App):
-            for arg in node.args:
-                uses[id(arg)] += 1
     replacement: dict[int, Items] = {}
     for node in dag.nodes:
         if isinstance(node, App) and node.op == "neg" and _is_sum(node.args[0]):
             inner = node.args[0]
-            items = dag.flatten(inner) if uses[id(inner)] == 1 else None
+            items = dag.flatten(inner) if dag.uses[id(inner)] == 1 else None
             if items is not None and any(sign < 0 for sign in items.values()):
                 replacement[id(node)] = {k: -sign for k, sign in items.items()}
     return dag.rebuild(replacement) if replacement else dag.roots

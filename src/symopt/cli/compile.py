@@ -110,7 +110,6 @@ def compile_model(
     """
     from symopt.cli.report import warn_fallback
     from symopt.codegen import FunctionDef, render_module
-    from symopt.codegen.c import render_c_module
     from symopt.egraph.runner import Limits
     from symopt.ir import symbols
     from symopt.model import parse_model
@@ -150,12 +149,9 @@ def compile_model(
     body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs, strict=True))
     try:
         fn = FunctionDef(name, parsed.inputs, body, parsed.outputs)
-        if lang == "c":
-            rendered = render_c_module(
-                [fn], table, restrict=restrict, max_statements=max_statements
-            )
-        else:
-            rendered = render_module(lang, [fn], costs=table)
+        rendered = render_module(
+            lang, [fn], costs=table, restrict=restrict, max_statements=max_statements
+        )
     except ValueError as exc:  # a bad --name, or a parameter clashing with it
         raise ConfigError(str(exc)) from None
     t3 = time.perf_counter()

@@ -70,13 +70,14 @@ def calibrate(
 
     start = time.perf_counter()
     cal = run_calibration(kind, cc=cc, cflags=shlex.split(cflags), quick=quick, ghz=ghz)
-    table_name = name or (Path(output).stem if output and output != "-" else f"calibrated-{kind}")
+    dest = output if output not in (None, "-") else None
+    table_name = name or (Path(dest).stem if dest else f"calibrated-{kind}")
     text = to_toml(cal, table_name)
     parse_cost_table(text, name=table_name, path="<calibration>")  # loadable with --costs
     write_output(text, output)
     click.echo(
         f"calibrated {len(cal.cycles)} operators ({kind}) in {time.perf_counter() - start:.1f} s "
         f"with {cal.timer} ({cal.frequency}) on {cal.machine}"
-        + (f"; wrote {output}" if output and output != "-" else ""),
+        + (f"; wrote {dest}" if dest else ""),
         err=True,
     )

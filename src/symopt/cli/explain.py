@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 import click
 
+from symopt.cli.table import speedup
+
 F = Callable[..., Any]
 Explanation = dict[str, Any]
 
@@ -57,19 +59,13 @@ def render_explain(
     out.flush()
 
 
-def _ratio(cost: dict[str, float]) -> str:
-    before, after = cost["before"], cost["after"]
-    if after == 0:
-        return "inf" if before else "1.00x"
-    return f"{before / after:.2f}x"
-
-
 def _summary(e: Explanation) -> str:
     cost = e["cost"]
     head = f"{e['label']}: " if e["label"] else ""
     fallbacks = f", {len(e['fallbacks'])} kept unoptimised" if e["fallbacks"] else ""
+    ratio = speedup(cost["before"], cost["after"])
     return (
-        f"{head}cost {cost['before']:g} -> {cost['after']:g} cycles ({_ratio(cost)}, "
+        f"{head}cost {cost['before']:g} -> {cost['after']:g} cycles ({ratio}, "
         f"table {cost['table']}), stop: {e['stop']} after {len(e['iterations'])} iterations, "
         f"{e['enodes']} e-nodes, {e['seconds']:.3f} s{fallbacks}"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from symopt.cli.table import speedup
 from symopt.optimize import Fallback, Optimized
 
 
@@ -12,12 +13,6 @@ from symopt.optimize import Fallback, Optimized
 class StatRow:
     label: str
     result: Optimized
-
-
-def _ratio(before: float, after: float) -> str:
-    if after == 0:
-        return "inf" if before else "1.00x"
-    return f"{before / after:.2f}x"
 
 
 def print_stats(rows: list[StatRow]) -> None:
@@ -30,7 +25,7 @@ def print_stats(rows: list[StatRow]) -> None:
         rep = r.report
         sys.stderr.write(
             f"{row.label}: cost {r.cost_before:g} -> {r.cost_after:g} cycles "
-            f"({_ratio(r.cost_before, r.cost_after)}), stop: {rep.stop}, "
+            f"({speedup(r.cost_before, r.cost_after)}), stop: {rep.stop}, "
             f"{len(rep.iterations)} iterations, {rep.enodes} e-nodes, {rep.seconds:.3f} s\n"
         )
 
@@ -49,7 +44,7 @@ def _rich_table(rows: list[StatRow]) -> None:
             row.label,
             f"{r.cost_before:g}",
             f"{r.cost_after:g}",
-            _ratio(r.cost_before, r.cost_after),
+            speedup(r.cost_before, r.cost_after),
             str(rep.stop),
             str(len(rep.iterations)),
             str(rep.enodes),

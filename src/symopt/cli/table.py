@@ -8,6 +8,13 @@ from collections.abc import Sequence
 import click
 
 
+def speedup(before: float, after: float) -> str:
+    """``before / after`` as ``3.25x``; ``inf`` when a nonzero cost fell to zero."""
+    if after == 0:
+        return "inf" if before else "1.00x"
+    return f"{before / after:.2f}x"
+
+
 def print_rows(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[str] = ()
 ) -> None:

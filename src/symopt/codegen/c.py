@@ -107,6 +107,12 @@ NOINLINE_MACRO = """#ifndef SYMOPT_NOINLINE
 """Keeps a compiler from merging the parts of a split function back into one body."""
 
 
+def _header(plan: Plan, restrict: bool) -> list[str]:
+    """The renaming comment (if any) and the opening line of the function."""
+    comment = [f"/* {renamed_comment(plan.renames)} */"] if plan.renames else []
+    return [*comment, _signature(plan, restrict) + " {"]
+
+
 def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements: int) -> str:
     """The function as ``static`` parts called in order; temporaries that cross a part
     boundary go through a local scratch array (see :mod:`symopt.codegen.split`)."""
@@ -140,9 +146,7 @@ def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements:
                 lines.append(f"    {scratch}[{split.slots[step.name]}] = {step.name};")
         lines.append("}")
         lines.append("")
-    if plan.renames:
-        lines.append(f"/* {renamed_comment(plan.renames)} */")
-    lines.append(_signature(plan, restrict) + " {")
+    lines += _header(plan, restrict)
     if split.slots:
         lines.append(f"    double {scratch}[{len(split.slots)}];")
     lines.extend(f"    {name}({', '.join(args)});" for name in names)
@@ -160,10 +164,7 @@ def _render_function(
     dialect = CDialect(plan.renames)
     if max_statements is not None and len(plan.steps) > max_statements and fn.outputs:
         return _render_split(plan, dialect, restrict, max_statements), True
-    lines = []
-    if plan.renames:
-        lines.append(f"/* {renamed_comment(plan.renames)} */")
-    lines.append(_signature(plan, restrict) + " {")
+    lines = _header(plan, restrict)
     lines.extend(_statement(plan, step, dialect) for step in plan.steps)
     lines.append("}")
     return "\n".join(lines), False

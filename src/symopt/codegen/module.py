@@ -22,7 +22,12 @@ def render_sym_module(functions: Sequence[FunctionDef]) -> str:
 
 
 def render_module(
-    lang: str, functions: Sequence[FunctionDef], *, costs: CostTable | None = None
+    lang: str,
+    functions: Sequence[FunctionDef],
+    *,
+    costs: CostTable | None = None,
+    restrict: bool = False,
+    max_statements: int | None = None,
 ) -> str:
     """A complete source file defining ``functions`` in ``lang`` (one of :data:`LANGS`).
 
@@ -30,7 +35,8 @@ def render_module(
     ``numpy``: ``import numpy as np`` and defs; ``sym``: one line per body entry, no temporaries.
     For the imperative languages, integer powers are lowered to multiplications where ``costs``
     (default: the built-in ``throughput`` table) says it pays, and repeated subterms are computed
-    once into temporaries.
+    once into temporaries. ``restrict`` and ``max_statements`` are C's (see
+    :func:`~symopt.codegen.c.render_c_module`); other languages ignore them.
     """
     names = [fn.name for fn in functions]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -39,7 +45,7 @@ def render_module(
     if lang == "sym":
         return render_sym_module(functions)
     if lang == "c":
-        return render_c_module(functions, costs)
+        return render_c_module(functions, costs, restrict=restrict, max_statements=max_statements)
     if lang == "python":
         return render_python_module(functions, costs)
     if lang == "numpy":

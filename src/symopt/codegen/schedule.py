@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from symopt.ir import App, Term, postorder
@@ -132,8 +132,8 @@ def affinity_order(
     return order
 
 
-def _direct(node: Term, shared: set[int]) -> list[Term]:
-    """The shared nodes ``node`` reads directly (through unshared nodes only)."""
+def direct_temporaries(node: Term, shared: Container[int]) -> list[Term]:
+    """The shared nodes ``node`` reads directly (through unshared nodes only), right to left."""
     found: list[Term] = []
     stack = list(node.args) if isinstance(node, App) else []
     while stack:
@@ -151,7 +151,7 @@ def _temporaries(root: Term, shared: set[int], memo: dict[int, frozenset[int]]) 
     """Ids of the shared nodes ``root`` needs, through other temporaries too (memoised per
     temporary in ``memo``)."""
     out: set[int] = set()
-    for top in _direct(root, shared) if id(root) not in shared else [root]:
+    for top in direct_temporaries(root, shared) if id(root) not in shared else [root]:
         stack = [top]
         direct: dict[int, list[Term]] = {}
         while stack:
@@ -159,7 +159,7 @@ def _temporaries(root: Term, shared: set[int], memo: dict[int, frozenset[int]]) 
             if id(node) in memo:
                 stack.pop()
                 continue
-            kids = direct.setdefault(id(node), _direct(node, shared))
+            kids = direct.setdefault(id(node), direct_temporaries(node, shared))
             missing = [k for k in kids if id(k) not in memo]
             if missing:
                 stack.extend(missing)
@@ -186,15 +186,15 @@ def schedule(
     """
     seen: set[int] = set()
     steps: list[Step] = []
-    for term in postorder(list(first), seen):
-        if id(term) in shared:
-            assert isinstance(term, App)
-            steps.append(Temp(new_name(), term))
-    for index in range(len(roots)) if order is None else order:
-        root = roots[index]
-        for term in postorder([root], seen):
+
+    def new_temporaries(terms: list[Term]) -> None:
+        for term in postorder(terms, seen):
             if id(term) in shared:
                 assert isinstance(term, App)
                 steps.append(Temp(new_name(), term))
-        steps.append(Root(index, root))
+
+    new_temporaries(list(first))
+    for index in range(len(roots)) if order is None else order:
+        new_temporaries([roots[index]])
+        steps.append(Root(index, roots[index]))
     return steps

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from symopt.codegen.schedule import Root, Step, Temp
-from symopt.ir import App, Term
+from symopt.codegen.schedule import Root, Step, Temp, direct_temporaries
 
 DEFAULT_MAX_STATEMENTS = 4000
 """Default most statements (temporaries and outputs) per part. Naive bcr model (25,311 statements),
@@ -45,16 +44,8 @@ def temps_read(step: Step, bound: Mapping[int, str]) -> list[str]:
     """Names of the temporaries ``step``'s right-hand side refers to, in order of first use."""
     if isinstance(step, Root) and id(step.term) in bound:
         return [bound[id(step.term)]]
-    stack: list[Term] = list(reversed(step.term.args)) if isinstance(step.term, App) else []
-    found: dict[str, None] = {}
-    while stack:
-        term = stack.pop()
-        name = bound.get(id(term))
-        if name is not None:
-            found.setdefault(name, None)
-        elif isinstance(term, App):
-            stack.extend(reversed(term.args))
-    return list(found)
+    found = reversed(direct_temporaries(step.term, bound))
+    return list(dict.fromkeys(bound[id(t)] for t in found))
 
 
 def split_steps(steps: Sequence[Step], bound: Mapping[int, str], max_statements: int) -> Split:

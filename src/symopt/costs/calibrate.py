@@ -30,7 +30,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from symopt.errors import SymoptError
@@ -215,15 +215,16 @@ def _c_double(value: float) -> str:
 
 def c_source() -> str:
     """The benchmark program: the baseline first and last, every operator in between."""
-    items = [("_base", "_base", _BASELINE)] + [(op, op, b) for op, b in BENCHES.items()]
+    base = ("_base", _BASELINE)
+    items = [base, *BENCHES.items()]
     parts = [_PRELUDE]
-    parts += [_kernels(ident, bench) for ident, _, bench in items]
+    parts += [_kernels(name, bench) for name, bench in items]
     rows = []
-    for ident, name, bench in [*items, ("_base", "_base", _BASELINE)]:
+    for name, bench in [*items, base]:
         domains = list(bench.domains) + [_WIDE] * (3 - len(bench.domains))
         lo = ", ".join(_c_double(d[0]) for d in domains)
         hi = ", ".join(_c_double(d[1]) for d in domains)
-        rows.append(f'    {{"{name}", tp_{ident}, lat_{ident}, {{{lo}}}, {{{hi}}}}},')
+        rows.append(f'    {{"{name}", tp_{name}, lat_{name}, {{{lo}}}, {{{hi}}}}},')
     parts.append(_MAIN % "\n".join(rows))
     return "".join(parts)
 
@@ -306,8 +307,6 @@ class Calibration:
     cflags: list[str]
     machine: str
     date: str
-    raw: dict[str, float] = field(default_factory=dict)
-    """Ticks per evaluation before the baseline is subtracted."""
 
     @property
     def summary(self) -> str:
@@ -413,7 +412,6 @@ def calibrate(
         cflags=flags,
         machine=cpu_name(),
         date=datetime.date.today().isoformat(),
-        raw=ticks,
     )
 
 

@@ -4,6 +4,7 @@ can schedule and ban each rule on its own), plus built-in fact analysis and cons
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 from symopt.egraph.schema import constructor, datatype_program
@@ -88,6 +89,7 @@ def _builtin(name: str) -> str:
     return resources.files("symopt.egraph").joinpath(name).read_text()
 
 
+@cache
 def prune_constants_program() -> str:
     """Rules that subsume every operator node in a class known to be a constant.
 

@@ -231,7 +231,8 @@ def parse_pattern(text: str, *, path: str = "<pattern>", line: int = 1) -> Term:
     return _parse(text, "expr", path=path, line=line, allow_pvars=True)
 
 
-def _strip_comment(raw: str) -> str:
+def strip_comment(raw: str) -> str:
+    """``raw`` without its ``#`` comment."""
     cut = raw.find("#")
     return raw if cut < 0 else raw[:cut]
 
@@ -240,7 +241,7 @@ def parse_expression_file(text: str, *, path: str = "<stdin>") -> list[tuple[int
     """Parse an expression file: one expression per line. Returns ``(line_number, term)`` pairs."""
     out: list[tuple[int, Term]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        if not _strip_comment(raw).strip():
+        if not strip_comment(raw).strip():
             continue
         out.append((number, parse_expr(raw, path=path, line=number)))
     return out

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from symopt.codegen.function import Param
 from symopt.gcpause import paused_gc
 from symopt.grammar.parser import Statement
-from symopt.ir import App, Sym, Term
+from symopt.ir import App, Sym, Term, postorder
 from symopt.rulesets.assume import Assumption
 
 
@@ -47,25 +48,18 @@ class Model:
 
     def line_of(self, target: Sym) -> int:
         """The line that assigns ``target`` (an output key such as ``du[3]``)."""
-        for stmt in self.statements:
-            if (stmt.target.name, stmt.target.index) == (target.name, target.index):
-                return stmt.line
-        raise KeyError(target.key)
+        return self._lines[target.key]
+
+    @cached_property
+    def _lines(self) -> dict[str, int]:
+        return {stmt.target.key: stmt.line for stmt in self.statements}
 
 
 def _substitute(expr: Term, assigned: dict[Sym, Term], table: dict[Term, Term]) -> Term:
     """``expr`` with assigned symbols replaced, rebuilt bottom-up and interned in ``table``."""
     done: dict[int, Term] = {}
-    stack: list[tuple[Term, bool]] = [(expr, False)]
-    while stack:
-        term, expanded = stack.pop()
-        if id(term) in done:
-            continue
+    for term in postorder([expr]):
         if isinstance(term, App):
-            if not expanded:
-                stack.append((term, True))
-                stack.extend((a, False) for a in reversed(term.args) if id(a) not in done)
-                continue
             args = tuple(done[id(a)] for a in term.args)
             same = all(n is o for n, o in zip(args, term.args, strict=True))
             new: Term = term if same else App(term.op, args, term.span)

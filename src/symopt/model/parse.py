@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from symopt.codegen.function import Param
 from symopt.errors import ConfigError, SourceError
 from symopt.gcpause import paused_gc
-from symopt.grammar.parser import Statement, parse_statement
-from symopt.ir import App, Span, Sym, Term
+from symopt.grammar.parser import Statement, parse_statement, strip_comment
+from symopt.ir import Span, symbols
 from symopt.model.model import Model
 from symopt.rulesets.assume import Assumption, parse_assumption
 
@@ -49,8 +49,8 @@ class _Checker:
         self.assigned_at: dict[str, int] = {}  # target key -> index of its statement
         self.assigned_bases: set[str] = set()
         self.uses: dict[str, _Use] = {}
-        self.outputs: dict[str, bool] = {}
-        self.inputs: dict[str, bool] = {}
+        self.outputs: dict[str, None] = {}  # base names in order; uses[name] says if indexed
+        self.inputs: dict[str, None] = {}
 
     def error(self, message: str, span: Span, key: str) -> SourceError:
         raw = self.lines[span.line]
@@ -92,14 +92,7 @@ class _Checker:
         for i, stmt in enumerate(self.statements):
             target = stmt.target
             self.use(target.name, target.index, target.span, target.key)
-            stack: list[Term] = [stmt.expr]
-            while stack:  # left to right; a parsed expression is a tree, so no visited set
-                term = stack.pop()
-                if isinstance(term, App):
-                    stack.extend(reversed(term.args))
-                    continue
-                if not isinstance(term, Sym):
-                    continue
+            for term in symbols([stmt.expr]):  # left to right, each name's first occurrence
                 span = term.span or stmt.target.span
                 self.use(term.name, term.index, span, term.key)
                 at = self.assigned_at.get(term.key)
@@ -116,9 +109,9 @@ class _Checker:
                         term.key,
                     )
                 if at is None:
-                    self.inputs.setdefault(term.name, term.index is not None)
+                    self.inputs.setdefault(term.name)
             if not stmt.is_let:
-                self.outputs.setdefault(target.name, target.index is not None)
+                self.outputs.setdefault(target.name)
 
     def check_assumptions(self) -> None:
         """An assumption is about an input: a name the model reads but never assigns."""
@@ -148,7 +141,7 @@ def parse_model(text: str, path: str = "<input>") -> Model:
     assumptions: list[_Assume] = []
     with paused_gc():
         for number, raw in enumerate(text.splitlines(), start=1):
-            code = raw.split("#", 1)[0]
+            code = strip_comment(raw)
             if not code.strip():
                 continue
             lines[number] = raw
@@ -164,8 +157,8 @@ def parse_model(text: str, path: str = "<input>") -> Model:
     return Model(
         path=path,
         statements=tuple(statements),
-        outputs=tuple(Param(n, a) for n, a in checker.outputs.items()),
-        inputs=tuple(Param(n, a) for n, a in checker.inputs.items()),
+        outputs=tuple(Param(n, checker.uses[n].indexed) for n in checker.outputs),
+        inputs=tuple(Param(n, checker.uses[n].indexed) for n in checker.inputs),
         assumptions=tuple(a.assumption for a in assumptions),
     )
 
