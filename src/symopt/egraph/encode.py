@@ -3,6 +3,7 @@ command objects (program text for large data is ~100x slower), sent in batches."
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from types import ModuleType
@@ -13,6 +14,12 @@ from symopt.egraph.schema import constructor
 from symopt.ir import App, Num, PVar, Sym, Term, intern, postorder
 
 _BATCH = 2000
+
+_CALLS = itertools.count()
+"""Every insertion binds fresh global names. egglog 13.2 mis-resolves a global ``let`` name that
+is bound again after a ``pop`` removed its earlier binding: the name can then denote another
+e-class (a 113-node Horner form's root came back as ``(Add (Num 0.5) (Num 0.5))`` on the second
+push/insert/pop round, so folding turned it into ``1``). Names never reused, that never happens."""
 
 
 def _leaf(term: Term, b: ModuleType, span: Any) -> Any:
@@ -38,6 +45,7 @@ def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> l
 
     span = b.RustSpan("symopt", 0, 0)
     roots = intern(list(terms))
+    prefix = f"{prefix}{next(_CALLS)}_"
     names: dict[int, str] = {}
     batch: list[object] = []
     for term in postorder(roots):
