@@ -54,7 +54,7 @@ def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> G
             for row in fn.rows:
                 if row.subsumed:
                     continue
-                if name == "Num":
+                if name in ("Num", "Rounded"):
                     payload: object = egraph.value_to_f64(row.inputs[0])
                     nodes.append(ENode(cid(row.output), "num", (), payload))
                 elif name == "Var":

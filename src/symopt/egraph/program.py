@@ -96,7 +96,8 @@ def prune_constants_program() -> str:
     A constant class needs no other forms: the literal is what extraction picks. Without this,
     exact identities turn such a class into a cycle (``0 = 0 + 0 = 2*0 = 2*(0 + 0) …``) and
     factoring and associativity grow it without bound (``z - 0`` filled 40,000 e-nodes). A
-    negative constant is ``(Neg (Num c))``; its class keeps its ``Neg`` nodes."""
+    negative constant is ``(Neg (Num c))``; its class keeps its ``Neg`` nodes. A class holding a
+    rounded constant ``(Rounded v …)`` is pruned the same way (it prints as the literal ``v``)."""
     lines = []
     for op, arity in sorted(OPERATORS.items()):
         ctor = constructor(op)
@@ -104,6 +105,10 @@ def prune_constants_program() -> str:
         lines.append(
             f"(rule ((= e (Num c)) (= e {node})) ((subsume {node})) "
             f':ruleset {FOLD_RULESET} :name "prune-{op}")'
+        )
+        lines.append(
+            f"(rule ((= e (Rounded v o x y)) (= e {node})) ((subsume {node})) "
+            f':ruleset {FOLD_RULESET} :name "prune-rounded-{op}")'
         )
         if ctor != "Neg":
             lines.append(

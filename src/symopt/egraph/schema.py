@@ -15,7 +15,9 @@ def constructor(op: str) -> str:
 CONSTRUCTOR_OPS: dict[str, str] = {constructor(op): op for op in OPERATORS}
 """egglog constructor name → IR operator."""
 
-LEAVES = {"Num": "f64", "Var": "String", "Idx": "String i64"}
+LEAVES = {"Num": "f64", "Var": "String", "Idx": "String i64", "Rounded": "f64 i64 f64 f64"}
+"""Leaf constructors and their argument sorts. ``(Rounded value op x y)`` is the IEEE value of
+an operation on two literals that rounds (``fold.egg``): extracted as a literal, opaque to rules."""
 
 FACT_RELATIONS = ("Positive", "Nonnegative", "Nonzero", "Finite", "Integer")
 """Relations on ``Math`` e-classes: facts the analysis derives, users assume and guards read."""
