@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
 from symopt.ir import Term, intern, postorder
@@ -21,6 +22,8 @@ class Fallback:
     point: dict[str, float]
     expected: float
     got: float
+    reason: str = "disagrees"
+    """``disagrees``, or ``unverifiable`` (the input is finite at no sample point)."""
 
 
 @dataclass
@@ -75,7 +78,8 @@ def optimize(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     before = table.dag_cost(inputs)
-    staged = inputs
+    folded = intern(fold_constants(inputs))
+    staged = folded
     if polynomial is None:
         polynomial = _distinct(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
     poly_report = None
@@ -83,7 +87,7 @@ def optimize(
         from symopt.algebra.pipeline import optimize_polynomials
 
         staged, poly_report = optimize_polynomials(
-            inputs, budget=limits.nodes, deadline=t0 + limits.time
+            folded, budget=limits.nodes, deadline=t0 + limits.time
         )
         timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
     t1 = time.perf_counter()
@@ -96,7 +100,7 @@ def optimize(
         polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
         outputs, report = engine.saturate(staged, polish, timings)
     else:
-        base = staged if staged_cost <= before else inputs
+        base = staged if staged_cost <= before else folded
         outputs, stops = _polish_regions(base, engine, limits, timings, deadline=t0 + limits.time)
         stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
         report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
@@ -144,7 +148,7 @@ def _verified(
     fallbacks: list[Fallback] = []
     for m in check_equivalent(inputs, outputs, ranges=ranges, seed=seed):
         checked[m.index] = inputs[m.index]
-        fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got))
+        fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got, m.reason))
     return intern(checked), fallbacks
 
 
