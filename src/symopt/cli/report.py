@@ -64,6 +64,12 @@ def warn_fallback(where: str, fallback: Fallback, kept: str, output: str = "") -
     more = len(fallback.point) - POINT_SHOWN
     at = ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
     subject = f"{output}: " if output else ""
+    if fallback.reason == "unverifiable":
+        sys.stderr.write(
+            f"{where}: warning: {subject}optimised form could not be verified: the input is not "
+            f"finite at any sample point (first: {at}); {kept}\n"
+        )
+        return
     sys.stderr.write(
         f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
         f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}\n"

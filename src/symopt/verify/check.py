@@ -7,9 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symopt.ir import Term, symbols
+from symopt.ir import Sym, Term, intern, symbols
 from symopt.verify.evaluate import compile_terms, run
 from symopt.verify.sampling import sample_env
+
+UNVERIFIABLE = "unverifiable"
+
+RESCALES: tuple[float, ...] = (1e-300, 1e-150, 1e-50, 1e50, 1e150, 1e300)
+"""Factors applied to the first :data:`RESCALED` points of every unranged symbol, for extra
+points where terms with extreme constants (``1e308*u``) are moderate."""
+RESCALED = 8
+
+UNDERFLOW_SCALE = 1e-200
+"""Error scales below this may hide an underflow (rescaled points with one are not judged)."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +37,13 @@ class Mismatch:
     error: float
     """``|got - expected|``."""
     tolerance: float
+    reason: str = "disagrees"
+    """``disagrees``, or ``unverifiable`` when the input was not finite at any sample point."""
 
     def __str__(self) -> str:
         where = ", ".join(f"{k}={v!r}" for k, v in self.point.items())
+        if self.reason == UNVERIFIABLE:
+            return f"term {self.index}: the input is not finite at any sample point"
         return (
             f"term {self.index}: expected {self.expected!r}, got {self.got!r} "
             f"(error {self.error:.3g} > tolerance {self.tolerance:.3g}) at {where or 'any point'}"
@@ -46,32 +60,55 @@ def check_equivalent(
     rtol: float = 1e-9,
     atol: float = 1e-300,
 ) -> list[Mismatch]:
-    """Compare ``before[i]`` and ``after[i]`` at ``n`` shared sample points (see ``sample_env``).
+    """Compare ``before[i]`` and ``after[i]`` at ``n`` shared sample points (see ``sample_env``)
+    and at rescaled copies of some of them (:data:`RESCALES`, unranged symbols only; there an
+    optimised value that is not finite, or a point where an error scale overflows or underflows,
+    is not judged, as rewrites may move an overflow).
 
     Only points where ``before`` is finite are judged; there ``after`` must be finite and within
-    ``rtol * max(error_scale(before), error_scale(after)) + atol``. A point whose error scale is
-    undefined on both sides (nan) is judged on finiteness only. Returns one :class:`Mismatch` per
-    failing term (its worst point, by error/tolerance), in term order; empty if all agree.
+    ``rtol * max(error_scale(before), error_scale(after)) + atol``; where ``before`` is exactly 0
+    at every judged point (an exact cancellation, not an underflow), ``after`` must be 0 to within
+    ``rtol`` times its own error scale (a huge input scale cannot hide ``1e308*u - 1e308*u → u``).
+    A point whose error scale is undefined on both sides (nan) is judged on finiteness only. A changed term whose
+    input is finite at no point is a mismatch too (reason ``unverifiable``). Returns one
+    :class:`Mismatch` per failing term (its worst point, by error/tolerance), in term order.
     """
     if len(before) != len(after):
         raise ValueError(f"term lists differ in length: {len(before)} vs {len(after)}")
     count = len(before)
-    program = compile_terms([*before, *after])
-    env = sample_env(program.symbols(), n, seed=seed, ranges=ranges)
-    values, scales = run(program, env, n, with_scale=True)
+    shared = intern([*before, *after])  # hash-consed: an unchanged term is the same object
+    program = compile_terms(shared)
+    env = _with_rescaled(sample_env(program.symbols(), n, seed=seed, ranges=ranges), ranges, n)
+    total = n + len(RESCALES) * min(RESCALED, n)
+    values, scales = run(program, env, total, with_scale=True)
     assert scales is not None
 
     out: list[Mismatch] = []
     with np.errstate(all="ignore"):
         for i in range(count):
+            if shared[i] is shared[count + i]:
+                continue
             b, a = values[i], values[count + i]
             judged = np.isfinite(b)
             if not judged.any():
+                point = {s.key: float(env[s][0]) for s in symbols([before[i], after[i]])}
+                out.append(Mismatch(i, point, float(b[0]), float(a[0]), np.inf, 0.0, UNVERIFIABLE))
                 continue
             error = np.abs(a - b)
             scale = np.fmax(scales[i], scales[count + i])
             tol = rtol * np.where(np.isnan(scale), np.inf, scale) + atol
+            own = rtol * np.where(np.isnan(scales[count + i]), np.inf, scales[count + i]) + atol
+            if _identically_zero(b[:n], scales[i][:n]):
+                tol = np.fmin(tol, own)
             bad = judged & ~(np.isfinite(a) & (error <= tol))
+            # At rescaled points a legitimate rewrite may overflow or underflow where the input
+            # did not (a/b/c → a/(b*c)): only finite values with moderate scales are compared.
+            moderate = (
+                np.isfinite(scales[i])
+                & np.isfinite(scales[count + i])
+                & (scales[i] >= UNDERFLOW_SCALE)
+            )
+            bad[n:] &= np.isfinite(a[n:]) & moderate[n:]
             if not bad.any():
                 continue
             ratio = np.where(np.isfinite(a), error / tol, np.inf)
@@ -89,3 +126,27 @@ def check_equivalent(
                 )
             )
     return out
+
+
+def _with_rescaled(
+    env: dict[Sym, np.ndarray], ranges: Mapping[str, tuple[float, float]] | None, n: int
+) -> dict[Sym, np.ndarray]:
+    """``env`` with the first :data:`RESCALED` points appended once per factor of
+    :data:`RESCALES`, scaled for unranged symbols (a ranged one keeps its values)."""
+    ranges = ranges or {}
+    k = min(RESCALED, n)
+    out: dict[Sym, np.ndarray] = {}
+    for sym, values in env.items():
+        ranged = sym.key in ranges or sym.name in ranges
+        extra = [values[:k] if ranged else values[:k] * f for f in RESCALES]
+        out[sym] = np.concatenate([values, *extra])
+    return out
+
+
+def _identically_zero(values: np.ndarray, scales: np.ndarray) -> bool:
+    """The input computed exactly 0 at every point where it is finite, as a cancellation of
+    terms (error scale at least :data:`UNDERFLOW_SCALE`), not as an underflow."""
+    finite = np.isfinite(values)
+    return bool(
+        finite.any() and (values[finite] == 0).all() and (scales[finite] >= UNDERFLOW_SCALE).all()
+    )
