@@ -69,9 +69,10 @@ def check_equivalent(
     ``rtol * max(error_scale(before), error_scale(after)) + atol``; where ``before`` is exactly 0
     at every judged point (an exact cancellation, not an underflow), ``after`` must be 0 to within
     ``rtol`` times its own error scale (a huge input scale cannot hide ``1e308*u - 1e308*u → u``).
-    A point whose error scale is undefined on both sides (nan) is judged on finiteness only. A changed term whose
-    input is finite at no point is a mismatch too (reason ``unverifiable``). Returns one
-    :class:`Mismatch` per failing term (its worst point, by error/tolerance), in term order.
+    A point whose error scale is undefined on both sides (nan) is judged on finiteness only. A
+    changed term whose input is finite at no point is a mismatch too (reason ``unverifiable``).
+    Returns one :class:`Mismatch` per failing term (its worst point, by error/tolerance), in term
+    order.
     """
     if len(before) != len(after):
         raise ValueError(f"term lists differ in length: {len(before)} vs {len(after)}")
