@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import InputError, read_source, write_output
+from symopt.cli.io import InputError, check_output, read_source, write_output
 from symopt.cli.options import assume_option, optimizer_options
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 from symopt.errors import ConfigError, SourceError
@@ -57,7 +57,13 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
 @optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
 @assume_option
 @click.option("--name", default="f", show_default=True, help="Name of the generated function.")
-@click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    callback=check_output,
+    help="Write here (atomically) instead of stdout.",
+)
 @click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
 @click.option(
     "--max-statements-per-function",

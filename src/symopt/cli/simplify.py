@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import read_source, write_output
+from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn_fallback
 from symopt.egraph.runner import Limits
@@ -43,7 +43,13 @@ def function_for(name: str, source: Term, term: Term) -> FunctionDef:
     show_default=True,
     help="Function name (c/python/numpy); several expressions get NAME_LINE.",
 )
-@click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    callback=check_output,
+    help="Write here (atomically) instead of stdout.",
+)
 @click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
 @explain_options
 def simplify(
