@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from symopt.errors import SymoptError
+from symopt.errors import SourceError, SymoptError
 
 
 class InputError(SymoptError):
@@ -20,17 +21,47 @@ class InputError(SymoptError):
 
 
 def read_source(path: str) -> tuple[str, str]:
-    """Return ``(display_name, text)`` for a path, or ``-`` for standard input."""
+    """Return ``(display_name, text)`` for a path, or ``-`` for standard input (read as bytes and
+    decoded by :func:`decode_source`, like a file)."""
     if path == "-":
-        return "<stdin>", sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)  # None: a text-only stand-in for stdin
+        data = (
+            stdin.read()
+            if stdin is not None
+            else sys.stdin.read().encode("utf-8", "surrogateescape")
+        )
+        return "<stdin>", decode_source(data, "<stdin>")
     try:
-        return path, Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return path, decode_source(data, path)
+
+
+def decode_source(data: bytes, path: str = "<stdin>") -> str:
+    """``data`` as UTF-8 text, without a leading byte order mark. Invalid UTF-8 is a
+    :class:`SourceError` at the line and column (in characters) of the first bad byte."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Lines as the parsers split them; "?" stands in for the bad byte to find its column.
+        before = (data[: exc.start].decode("utf-8") + "?").splitlines()
+        line, column = len(before), len(before[-1])
+        source_line = data.decode("utf-8", "replace").splitlines()[line - 1]
+        bad = data[exc.start : exc.end]
+        shown = ("byte " if len(bad) == 1 else "bytes ") + " ".join(f"0x{b:02x}" for b in bad)
+        raise SourceError(
+            f"invalid UTF-8 ({shown}: {exc.reason})",
+            path=path,
+            line=line,
+            column=column,
+            source_line=source_line,
+        ) from None
 
 
 def output_problem(path: str) -> str | None:
