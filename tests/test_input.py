@@ -1,4 +1,5 @@
-"""Reading input: UTF-8 errors located by line and column, a byte order mark accepted."""
+"""Reading input: UTF-8 errors located by line and column, a byte order mark accepted, warnings
+for literals that underflow."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from click.testing import CliRunner
 
 from symopt.cli.io import decode_source
 from symopt.cli.main import cli
-from symopt.errors import SourceError
+from symopt.errors import SourceError, SourceWarning
+from symopt.grammar.parser import literal_warning, parse_expr
+from symopt.model import parse_model
 
 
 def run(args: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
@@ -78,3 +81,89 @@ def test_bom_inside_the_text_is_still_an_error() -> None:
     code, _, err = run(["simplify", "-"], stdin="x\n\ufeffy\n".encode())
     assert code == 2
     assert err.startswith("<stdin>:2:1: error: unexpected character '\\ufeff'")
+
+
+# --- literals that underflow --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("literal", "message"),
+    [
+        ("1e-400", "literal 1e-400 underflows to 0"),
+        ("0.0002e-320", "literal 0.0002e-320 underflows to 0"),
+        ("2.4e-324", "literal 2.4e-324 underflows to 0"),  # below half the smallest subnormal
+        ("2.5e-324", "literal 2.5e-324 is subnormal and rounds to 5e-324 (precision lost)"),
+        (
+            "1.2345678e-320",
+            "literal 1.2345678e-320 is subnormal and rounds to 1.2347e-320 (precision lost)",
+        ),
+    ],
+)
+def test_literal_warning(literal: str, message: str) -> None:
+    assert literal_warning(literal, float(literal)) == message
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["0", "0.0", "00.000e-999", "5e-324", "0.5e-323", "1e-310", "2.2250738585072014e-308", "1e-3"],
+)
+def test_no_warning_for_exact_zero_or_a_literal_that_round_trips(literal: str) -> None:
+    assert literal_warning(literal, float(literal)) is None
+
+
+def test_parser_returns_warnings_and_does_not_print(capsys: pytest.CaptureFixture[str]) -> None:
+    warnings: list[SourceWarning] = []
+    term = parse_expr("x + -1e-400", path="f.txt", line=7, warnings=warnings)
+    assert capsys.readouterr() == ("", "")
+    assert term == parse_expr("x + -0.0")
+    assert warnings == [
+        SourceWarning("literal 1e-400 underflows to 0", "f.txt", 7, 6, "x + -1e-400", 6)
+    ]
+    model = parse_model("let k = 1e-999\ny = k*x + 3e-500\n", "m.sym")
+    assert [(w.line, w.column, w.message) for w in model.warnings] == [
+        (1, 9, "literal 1e-999 underflows to 0"),
+        (2, 11, "literal 3e-500 underflows to 0"),
+    ]
+
+
+SIMPLIFY_WARNING = """\
+<stdin>:2:9: warning: literal 1e-400 underflows to 0
+    y + 2 * 1e-400
+            ^^^^^^
+"""
+
+
+def test_simplify_warns_and_still_succeeds(symopt_cmd: list[str]) -> None:
+    code, out, err = run(["simplify", "-"], stdin=b"x*1\ny + 2 * 1e-400\n")
+    assert code == 0
+    assert out == "x\ny\n"
+    assert err == SIMPLIFY_WARNING
+    proc = subprocess.run(
+        [*symopt_cmd, "simplify", "--lang", "c"],
+        input=b"x*1\ny + 2 * 1e-400\n",
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stderr.decode() == SIMPLIFY_WARNING
+
+
+def test_compile_warns_the_same_way(tmp_path: Path) -> None:
+    model = tmp_path / "m.sym"
+    model.write_text("let k = 1e-400\ndu[0] = k*u[0] + 1.2345678e-320\n")
+    code, out, err = run(["compile", str(model), "--lang", "python"])
+    assert code == 0 and "def f(du, u):" in out
+    assert err == (
+        f"{model}:1:9: warning: literal 1e-400 underflows to 0\n"
+        "    let k = 1e-400\n"
+        "            ^^^^^^\n"
+        f"{model}:2:18: warning: literal 1.2345678e-320 is subnormal and rounds to 1.2347e-320 "
+        "(precision lost)\n"
+        "    du[0] = k*u[0] + 1.2345678e-320\n"
+        "                     ^^^^^^^^^^^^^^\n"
+    )
+
+
+def test_out_of_range_literal_is_still_an_error() -> None:
+    code, _, err = run(["simplify", "-"], stdin=b"1e999 + x\n")
+    assert code == 2 and err.startswith("<stdin>:1:1: error: number 1e999 is out of range")
+

@@ -114,7 +114,7 @@ def compile_model(
     The function's parameters are the model's outputs, then its inputs, each in order of first
     appearance ('-' reads the model from stdin).
     """
-    from symopt.cli.report import warn_fallback
+    from symopt.cli.report import warn_fallback, warn_source
     from symopt.codegen import FunctionDef, render_module
     from symopt.egraph.runner import Limits
     from symopt.ir import symbols
@@ -127,6 +127,7 @@ def compile_model(
     t0 = time.perf_counter()
     path, text = read_source(model)
     parsed = parse_model(text, path)
+    warn_source(parsed.warnings)
     pairs = parsed.output_terms()
     if not pairs:
         raise SourceError("the model assigns no outputs", path=path, line=1, column=1)
