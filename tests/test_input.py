@@ -1,8 +1,9 @@
 """Reading input: UTF-8 errors located by line and column, a byte order mark accepted, warnings
-for literals that underflow."""
+for literals that underflow, indexes that must fit the generated code's index type."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from symopt.cli.io import decode_source
 from symopt.cli.main import cli
 from symopt.errors import SourceError, SourceWarning
 from symopt.grammar.parser import literal_warning, parse_expr
+from symopt.ir import MAX_INDEX
 from symopt.model import parse_model
 
 
@@ -167,3 +169,66 @@ def test_out_of_range_literal_is_still_an_error() -> None:
     code, _, err = run(["simplify", "-"], stdin=b"1e999 + x\n")
     assert code == 2 and err.startswith("<stdin>:1:1: error: number 1e999 is out of range")
 
+
+# --- indexes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "where", "index"),
+    [
+        ("u[9223372036854775808]", "1:3", "9223372036854775808"),
+        ("u[0] + u[2147483648]", "1:10", "2147483648"),
+        ("u[" + "9" * 5000 + "]", "1:3", "9" * 5000),  # past int()'s digit limit
+    ],
+)
+def test_simplify_rejects_an_index_that_does_not_fit(source: str, where: str, index: str) -> None:
+    code, out, err = run(["simplify", "-"], stdin=source.encode() + b"\n")
+    assert code == 2 and out == ""
+    assert err.startswith(f"<stdin>:{where}: error: index {index} too large (max {MAX_INDEX})")
+    column = int(where.split(":")[1])
+    assert err.splitlines()[2] == " " * (3 + column) + "^" * min(len(index), len(source) - column)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "index"),
+    [
+        ("du[9223372036854775808] = u[0]\n", "1:4", "9223372036854775808"),
+        ("du[0] = u[18446744073709551616]\n", "1:11", "18446744073709551616"),
+        ("assume u[4294967296] > 0\ndu[0] = u[0]\n", "1:8", "4294967296"),
+    ],
+)
+def test_compile_rejects_an_index_that_does_not_fit(
+    symopt_cmd: list[str], tmp_path: Path, text: str, where: str, index: str
+) -> None:
+    model = tmp_path / "m.sym"
+    model.write_text(text)
+    out = tmp_path / "m.c"
+    proc = subprocess.run(
+        [*symopt_cmd, "compile", str(model), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"{model}:{where}: error: ")
+    assert f"index {index} too large (max {MAX_INDEX})" in proc.stderr.splitlines()[0]
+    assert not out.exists()
+
+
+def test_assume_option_rejects_an_index_that_does_not_fit() -> None:
+    code, _, err = run(["simplify", "--assume", "u[99999999999] > 0", "-"], stdin=b"u[0]\n")
+    assert code == 2 and f"index 99999999999 too large (max {MAX_INDEX})" in err
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
+def test_the_largest_index_compiles_to_valid_c(tmp_path: Path) -> None:
+    model = tmp_path / "m.sym"
+    model.write_text(f"du[{MAX_INDEX}] = u[{MAX_INDEX}]*u[0] + 1\n")
+    c_file = tmp_path / "m.c"
+    code, _, err = run(["compile", str(model), "-o", str(c_file)])
+    assert code == 0, err
+    assert f"u[{MAX_INDEX}]" in c_file.read_text()
+    cc = ["cc", "-std=c99", "-Wall", "-Werror", "-c", str(c_file), "-o", str(tmp_path / "m.o")]
+    subprocess.run(cc, check=True, capture_output=True)
+    code, out, err = run(["simplify", "-"], stdin=f"u[{MAX_INDEX}] * 1\n".encode())
+    assert (code, out) == (0, f"u[{MAX_INDEX}]\n"), err

@@ -17,7 +17,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from symopt.errors import SourceError, SourceWarning
-from symopt.ir import FUNCTIONS, App, Num, PVar, Span, Sym, Term
+from symopt.ir import FUNCTIONS, MAX_INDEX, App, Num, PVar, Span, Sym, Term, index_fits
 
 _TOKEN_NAMES = {
     "$END": "end of line",
@@ -123,8 +123,16 @@ class _Builder(Transformer[Token, Any]):
     def name(self, tok: Token) -> Sym:
         return Sym(str(tok), None, self._span(tok))
 
+    def _index(self, tok: Token) -> int:
+        """An array index, at most :data:`~symopt.ir.MAX_INDEX`."""
+        if not index_fits(tok):
+            raise _SemanticError(
+                f"index {tok} too large (max {MAX_INDEX})", self._span(tok), len(tok)
+            )
+        return int(tok)
+
     def indexed(self, name: Token, idx: Token) -> Sym:
-        return Sym(str(name), int(idx), self._span(name))
+        return Sym(str(name), self._index(idx), self._span(name))
 
     def pvar(self, tok: Token) -> PVar:
         if not self.allow_pvars:
@@ -171,7 +179,7 @@ class _Builder(Transformer[Token, Any]):
         return Target(str(name), None, self._span(name))
 
     def indexed_target(self, name: Token, idx: Token) -> Target:
-        return Target(str(name), int(idx), self._span(name))
+        return Target(str(name), self._index(idx), self._span(name))
 
     def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
         return (Target(str(name), None, self._span(name)), expr, True)
