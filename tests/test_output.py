@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from symopt.cli import io
 from symopt.cli.io import InputError, write_output
 from symopt.cli.main import cli
+from tests.conftest import ROOT
 
 
 def simplify_to(out: str, source: str = "x*1\n", *flags: str) -> tuple[int, str]:
@@ -55,6 +56,23 @@ def test_directory_and_empty_path_are_refused_before_anything_is_created(
     assert code == 2
     assert message in err and "Traceback" not in err
     assert sorted(os.listdir(tmp_path)) == ["adir"]
+    assert os.listdir(tmp_path / "adir") == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["compile", str(ROOT / "tests/data/multistate.sym")], ["costs", "calibrate", "--cc", "nocc"]],
+)
+def test_every_output_option_refuses_a_directory_before_working(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Checked as the option is read: no optimisation or calibration runs first (the bogus
+    compiler would be an error of its own)."""
+    (tmp_path / "adir").mkdir()
+    result = CliRunner().invoke(cli, [*command, "-o", str(tmp_path / "adir")])
+    assert result.exit_code == 2
+    assert "is a directory" in result.stderr and "nocc" not in result.stderr
+    assert os.listdir(tmp_path) == ["adir"]
     assert os.listdir(tmp_path / "adir") == []
 
 
