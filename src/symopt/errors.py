@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+def located(
+    kind: str, message: str, path: str, line: int, column: int, source_line: str | None, width: int
+) -> str:
+    """``FILE:LINE:COL: KIND: MESSAGE``, then the source line with a caret snippet if given."""
+    head = f"{path}:{line}:{column}: {kind}: {message}"
+    if source_line is None:
+        return head
+    text = source_line.rstrip("\n").expandtabs(1)
+    caret = " " * (column - 1) + "^" * min(width, max(1, len(text) - column + 1))
+    return f"{head}\n    {text}\n    {caret}"
+
 
 class SymoptError(Exception):
     """Base of every error symopt reports to a user (never shown as a traceback)."""
@@ -34,12 +48,9 @@ class SourceError(SymoptError):
         self.width = max(1, width)
 
     def format(self) -> str:
-        head = f"{self.path}:{self.line}:{self.column}: error: {self.message}"
-        if self.source_line is None:
-            return head
-        text = self.source_line.rstrip("\n").expandtabs(1)
-        caret = " " * (self.column - 1) + "^" * min(self.width, max(1, len(text) - self.column + 1))
-        return f"{head}\n    {text}\n    {caret}"
+        return located(
+            "error", self.message, self.path, self.line, self.column, self.source_line, self.width
+        )
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
@@ -47,3 +58,21 @@ class SourceError(SymoptError):
 
 class ConfigError(SymoptError):
     """A bad ruleset, cost table or option value."""
+
+
+@dataclass(frozen=True)
+class SourceWarning:
+    """A warning at a place in an input file (e.g. a literal that underflows to 0). Parsers
+    return these; the CLI prints them (``FILE:LINE:COL: warning: …`` with a caret snippet)."""
+
+    message: str
+    path: str
+    line: int
+    column: int
+    source_line: str | None = None
+    width: int = 1
+
+    def format(self) -> str:
+        return located(
+            "warning", self.message, self.path, self.line, self.column, self.source_line, self.width
+        )

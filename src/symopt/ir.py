@@ -37,6 +37,20 @@ FUNCTIONS: dict[str, int] = {
 OPERATORS: dict[str, int] = {**FUNCTIONS, **ARITH_ARITY}
 """Every operator an ``App`` may carry, with its arity."""
 
+MAX_INDEX = 2**31 - 1
+"""The largest array index (``u[i]``) the input accepts. Every index becomes a subscript in the
+generated code: up to 2^31 - 1 it is an ``int`` constant in C and a valid pointer offset on every
+target, 32-bit ``ptrdiff_t`` included (and far inside egglog's i64 and numpy's ``intp``); larger
+ones overflowed egglog's i64 (at 2^63) or made C that compilers reject. An array that long
+already holds 16 GiB of doubles."""
+
+
+def index_fits(digits: str) -> bool:
+    """Whether the decimal ``digits`` are an index of at most :data:`MAX_INDEX` (checked by
+    length first: ``int()`` of thousands of digits is slow, and refused past 4300)."""
+    significant = digits.lstrip("0")
+    return len(significant) <= len(str(MAX_INDEX)) and int(significant or "0") <= MAX_INDEX
+
 
 @dataclass(frozen=True, slots=True)
 class Span:

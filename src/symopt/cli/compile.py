@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import InputError, read_source, write_output
+from symopt.cli.io import InputError, check_output, read_source, write_output
 from symopt.cli.options import assume_option, optimizer_options
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 from symopt.errors import ConfigError, SourceError
@@ -57,7 +57,13 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
 @optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
 @assume_option
 @click.option("--name", default="f", show_default=True, help="Name of the generated function.")
-@click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    callback=check_output,
+    help="Write here (atomically) instead of stdout.",
+)
 @click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
 @click.option(
     "--max-statements-per-function",
@@ -108,7 +114,7 @@ def compile_model(
     The function's parameters are the model's outputs, then its inputs, each in order of first
     appearance ('-' reads the model from stdin).
     """
-    from symopt.cli.report import warn_fallback
+    from symopt.cli.report import warn_fallback, warn_source
     from symopt.codegen import FunctionDef, render_module
     from symopt.egraph.runner import Limits
     from symopt.ir import symbols
@@ -121,6 +127,7 @@ def compile_model(
     t0 = time.perf_counter()
     path, text = read_source(model)
     parsed = parse_model(text, path)
+    warn_source(parsed.warnings)
     pairs = parsed.output_terms()
     if not pairs:
         raise SourceError("the model assigns no outputs", path=path, line=1, column=1)

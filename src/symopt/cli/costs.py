@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from symopt.cli.io import check_output
 from symopt.cli.table import print_rows
 
 
@@ -26,7 +27,13 @@ def show(spec: str) -> None:
 
 
 @costs.command("calibrate")
-@click.option("-o", "--output", default=None, help="Write the table here (atomically), not stdout.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    callback=check_output,
+    help="Write the table here (atomically), not stdout.",
+)
 @click.option(
     "--kind",
     type=click.Choice(["throughput", "latency"]),

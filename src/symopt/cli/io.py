@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import errno
 import os
+import secrets
+import stat
 import sys
-import tempfile
 from pathlib import Path
 
-from symopt.errors import SymoptError
+import click
+
+from symopt.errors import SourceError, SymoptError
 
 
 class InputError(SymoptError):
@@ -15,31 +21,139 @@ class InputError(SymoptError):
 
 
 def read_source(path: str) -> tuple[str, str]:
-    """Return ``(display_name, text)`` for a path, or ``-`` for standard input."""
+    """Return ``(display_name, text)`` for a path, or ``-`` for standard input (read as bytes and
+    decoded by :func:`decode_source`, like a file)."""
     if path == "-":
-        return "<stdin>", sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)  # None: a text-only stand-in for stdin
+        data = (
+            stdin.read()
+            if stdin is not None
+            else sys.stdin.read().encode("utf-8", "surrogateescape")
+        )
+        return "<stdin>", decode_source(data, "<stdin>")
     try:
-        return path, Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return path, decode_source(data, path)
+
+
+def decode_source(data: bytes, path: str = "<stdin>") -> str:
+    """``data`` as UTF-8 text, without a leading byte order mark. Invalid UTF-8 is a
+    :class:`SourceError` at the line and column (in characters) of the first bad byte."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Lines as the parsers split them; "?" stands in for the bad byte to find its column.
+        before = (data[: exc.start].decode("utf-8") + "?").splitlines()
+        line, column = len(before), len(before[-1])
+        source_line = data.decode("utf-8", "replace").splitlines()[line - 1]
+        bad = data[exc.start : exc.end]
+        shown = ("byte " if len(bad) == 1 else "bytes ") + " ".join(f"0x{b:02x}" for b in bad)
+        raise SourceError(
+            f"invalid UTF-8 ({shown}: {exc.reason})",
+            path=path,
+            line=line,
+            column=column,
+            source_line=source_line,
+        ) from None
+
+
+def output_problem(path: str) -> str | None:
+    """Why ``path`` cannot be an output file (``None`` if it may be): checked before anything is
+    created, so a refused ``-o`` leaves no temp file behind."""
+    if path == "":
+        return "empty output path"
+    if path.endswith(("/", os.sep)):
+        return "names a directory"
+    if os.path.isdir(path):
+        return "is a directory"
+    return None
+
+
+def check_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for ``-o``: refuse a directory or an empty path before any work (exit 2)."""
+    if value is not None and value != "-" and (problem := output_problem(value)):
+        raise click.BadParameter(f"{value!r}: {problem}", ctx=ctx, param=param)
+    return value
 
 
 def write_output(text: str, path: str | None) -> None:
-    """Write to stdout, or atomically to ``path`` (a temp file renamed into place)."""
+    """Write to stdout, or to ``path``: a regular file atomically (a temp file next to it, renamed
+    into place, removed on any error), a device, FIFO or socket directly. A symlink is followed:
+    its final target is written, the link stays."""
     if path is None or path == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(path)
+    if problem := output_problem(path):
+        raise InputError(f"{path}: cannot write: {problem}")
+    target = os.path.realpath(path)
+    data = text.encode("utf-8")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
+        try:
+            mode: int | None = os.stat(target).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            raise InputError(f"{path}: cannot write: is a directory")
+        if mode is not None and not stat.S_ISREG(mode):
+            _write_special(target, data)
+        else:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(target, data, None if mode is None else stat.S_IMODE(mode))
     except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc}") from None
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _write_special(target: str, data: bytes) -> None:
+    """Write to a device, FIFO or socket in place (it must never be replaced by a file)."""
+    fd = os.open(target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(target: str, data: bytes, mode: int | None) -> None:
+    """Write ``target`` via a temp file in its directory and a rename. The file gets ``mode``
+    (an existing file's permissions) or, when new, what ``open(..., "w")`` gives (0666 & ~umask,
+    applied by the kernel as the temp file is created)."""
+    directory, name = os.path.split(target)
+    fd, tmp = _create_temp(directory, f".{name}.")
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:  # a failed write, a full disk, Ctrl-C: never leave the temp file
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _create_temp(directory: str, prefix: str) -> tuple[int, str]:
+    """A new, exclusively created file ``directory/prefixXXXXXXXX`` opened for writing, with the
+    mode a plain ``open`` gives (unlike :func:`tempfile.mkstemp`, which forces 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, prefix + secrets.token_hex(4))
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", directory)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from symopt.cli.table import speedup
+from symopt.errors import SourceWarning
 from symopt.optimize import Fallback, Optimized
 
 
@@ -74,3 +76,9 @@ def warn_fallback(where: str, fallback: Fallback, kept: str, output: str = "") -
         f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
         f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}\n"
     )
+
+
+def warn_source(warnings: Iterable[SourceWarning]) -> None:
+    """The parser's warnings (``FILE:LINE:COL: warning: …`` with a caret snippet), on stderr."""
+    for warning in warnings:
+        sys.stderr.write(warning.format() + "\n")

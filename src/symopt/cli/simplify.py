@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import read_source, write_output
+from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
-from symopt.cli.report import StatRow, print_stats, warn_fallback
+from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
 from symopt.egraph.runner import Limits
 from symopt.ir import Sym, Term, symbols
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
 
 if TYPE_CHECKING:
     from symopt.codegen import FunctionDef
+    from symopt.errors import SourceWarning
 
 
 def function_for(name: str, source: Term, term: Term) -> FunctionDef:
@@ -43,7 +44,13 @@ def function_for(name: str, source: Term, term: Term) -> FunctionDef:
     show_default=True,
     help="Function name (c/python/numpy); several expressions get NAME_LINE.",
 )
-@click.option("-o", "--output", default=None, help="Write here (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    callback=check_output,
+    help="Write here (atomically) instead of stdout.",
+)
 @click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
 @explain_options
 def simplify(
@@ -70,7 +77,9 @@ def simplify(
     from symopt.optimize import optimize, resolve_costs, resolve_ruleset
 
     path, text = read_source(source)
-    exprs = parse_expression_file(text, path=path)
+    warnings: list[SourceWarning] = []
+    exprs = parse_expression_file(text, path=path, warnings=warnings)
+    warn_source(warnings)
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
     limits = Limits(iterations=iter_limit, nodes=node_limit, time=time_limit)

@@ -7,6 +7,7 @@ lines skipped), so an error names the line it is on and a huge file never become
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,8 +16,8 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from symopt.errors import SourceError
-from symopt.ir import FUNCTIONS, App, Num, PVar, Span, Sym, Term
+from symopt.errors import SourceError, SourceWarning
+from symopt.ir import FUNCTIONS, MAX_INDEX, App, Num, PVar, Span, Sym, Term, index_fits
 
 _TOKEN_NAMES = {
     "$END": "end of line",
@@ -62,6 +63,22 @@ class Statement:
     line: int
 
 
+def literal_warning(text: str, value: float) -> str | None:
+    """What is wrong with the literal ``text`` whose double is ``value`` (non-negative), if
+    anything: a nonzero literal that underflows to 0, or a subnormal that cannot keep the digits
+    written (its shortest round-trip form differs from the literal)."""
+    if value >= sys.float_info.min:
+        return None
+    if value == 0.0:
+        mantissa = text.lower().partition("e")[0]
+        return f"literal {text} underflows to 0" if mantissa.strip("0.") else None
+    from decimal import Decimal  # rarely needed: only for subnormal literals
+
+    if Decimal(text) != Decimal(repr(value)):
+        return f"literal {text} is subnormal and rounds to {value!r} (precision lost)"
+    return None
+
+
 class _SemanticError(Exception):
     def __init__(self, message: str, span: Span, width: int = 1) -> None:
         super().__init__(message)
@@ -87,6 +104,7 @@ class _Builder(Transformer[Token, Any]):
         super().__init__()
         self.line = 1
         self.allow_pvars = False
+        self.warnings: list[tuple[str, Span, int]] = []  # (message, span, width) of this parse
 
     def _span(self, tok: Token) -> Span:
         return Span(self.line, tok.column or 1, tok.end_column)
@@ -97,13 +115,24 @@ class _Builder(Transformer[Token, Any]):
             raise _SemanticError(
                 f"number {tok} is out of range for a double", self._span(tok), len(tok)
             )
+        warning = literal_warning(str(tok), value)
+        if warning is not None:
+            self.warnings.append((warning, self._span(tok), len(tok)))
         return Num(value, self._span(tok))
 
     def name(self, tok: Token) -> Sym:
         return Sym(str(tok), None, self._span(tok))
 
+    def _index(self, tok: Token) -> int:
+        """An array index, at most :data:`~symopt.ir.MAX_INDEX`."""
+        if not index_fits(tok):
+            raise _SemanticError(
+                f"index {tok} too large (max {MAX_INDEX})", self._span(tok), len(tok)
+            )
+        return int(tok)
+
     def indexed(self, name: Token, idx: Token) -> Sym:
-        return Sym(str(name), int(idx), self._span(name))
+        return Sym(str(name), self._index(idx), self._span(name))
 
     def pvar(self, tok: Token) -> PVar:
         if not self.allow_pvars:
@@ -150,7 +179,7 @@ class _Builder(Transformer[Token, Any]):
         return Target(str(name), None, self._span(name))
 
     def indexed_target(self, name: Token, idx: Token) -> Target:
-        return Target(str(name), int(idx), self._span(name))
+        return Target(str(name), self._index(idx), self._span(name))
 
     def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
         return (Target(str(name), None, self._span(name)), expr, True)
@@ -202,12 +231,21 @@ def _source_error(
     return SourceError(message, path=path, line=line, column=column, source_line=text)
 
 
-def _parse(text: str, start: str, *, path: str, line: int, allow_pvars: bool) -> Any:
+def _parse(
+    text: str,
+    start: str,
+    *,
+    path: str,
+    line: int,
+    allow_pvars: bool,
+    warnings: list[SourceWarning] | None = None,
+) -> Any:
     lark, builder = _parser(start)
     builder.line = line
     builder.allow_pvars = allow_pvars
+    builder.warnings = []
     try:
-        return lark.parse(text)
+        result = lark.parse(text)
     except _SemanticError as exc:
         raise SourceError(
             exc.message,
@@ -219,11 +257,24 @@ def _parse(text: str, start: str, *, path: str, line: int, allow_pvars: bool) ->
         ) from None
     except UnexpectedInput as exc:
         raise _source_error(exc, text, path, line, allow_pvars) from None
+    if warnings is not None:
+        warnings.extend(
+            SourceWarning(message, path, span.line, span.column, text, width)
+            for message, span, width in builder.warnings
+        )
+    return result
 
 
-def parse_expr(text: str, *, path: str = "<input>", line: int = 1) -> Term:
-    """Parse one expression (a single line) into a term."""
-    return _parse(text, "expr", path=path, line=line, allow_pvars=False)
+def parse_expr(
+    text: str,
+    *,
+    path: str = "<input>",
+    line: int = 1,
+    warnings: list[SourceWarning] | None = None,
+) -> Term:
+    """Parse one expression (a single line) into a term. Warnings (a literal that underflows to
+    0, …) are appended to ``warnings`` if given; printing them is the caller's business."""
+    return _parse(text, "expr", path=path, line=line, allow_pvars=False, warnings=warnings)
 
 
 def parse_pattern(text: str, *, path: str = "<pattern>", line: int = 1) -> Term:
@@ -237,17 +288,29 @@ def strip_comment(raw: str) -> str:
     return raw if cut < 0 else raw[:cut]
 
 
-def parse_expression_file(text: str, *, path: str = "<stdin>") -> list[tuple[int, Term]]:
-    """Parse an expression file: one expression per line. Returns ``(line_number, term)`` pairs."""
+def parse_expression_file(
+    text: str, *, path: str = "<stdin>", warnings: list[SourceWarning] | None = None
+) -> list[tuple[int, Term]]:
+    """Parse an expression file: one expression per line. Returns ``(line_number, term)`` pairs;
+    warnings are appended to ``warnings`` if given (see :func:`parse_expr`)."""
     out: list[tuple[int, Term]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not strip_comment(raw).strip():
             continue
-        out.append((number, parse_expr(raw, path=path, line=number)))
+        out.append((number, parse_expr(raw, path=path, line=number, warnings=warnings)))
     return out
 
 
-def parse_statement(text: str, *, path: str = "<input>", line: int = 1) -> Statement:
-    """Parse one model statement: ``target = expr`` or ``let name = expr``."""
-    target, expr, is_let = _parse(text, "statement", path=path, line=line, allow_pvars=False)
+def parse_statement(
+    text: str,
+    *,
+    path: str = "<input>",
+    line: int = 1,
+    warnings: list[SourceWarning] | None = None,
+) -> Statement:
+    """Parse one model statement: ``target = expr`` or ``let name = expr`` (warnings as for
+    :func:`parse_expr`)."""
+    target, expr, is_let = _parse(
+        text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings
+    )
     return Statement(target, expr, is_let, line)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from symopt.codegen.function import Param
+from symopt.errors import SourceWarning
 from symopt.gcpause import paused_gc
 from symopt.grammar.parser import Statement
 from symopt.ir import App, Sym, Term, postorder
@@ -18,7 +19,8 @@ class Model:
 
     ``outputs`` are the assigned base names (``let`` locals excluded) and ``inputs`` every other
     base name read, each in order of first appearance; ``is_array`` when written indexed.
-    ``assumptions`` come from ``assume x > 0`` lines.
+    ``assumptions`` come from ``assume x > 0`` lines; ``warnings`` are the parser's (a literal
+    that underflows to 0, …), for the caller to report.
     """
 
     path: str
@@ -26,6 +28,7 @@ class Model:
     outputs: tuple[Param, ...]
     inputs: tuple[Param, ...]
     assumptions: tuple[Assumption, ...] = ()
+    warnings: tuple[SourceWarning, ...] = ()
 
     def output_terms(self) -> list[tuple[Sym, Term]]:
         """``(target, term)`` per output statement, in file order, with every ``let`` local and

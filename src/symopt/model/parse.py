@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from symopt.codegen.function import Param
-from symopt.errors import ConfigError, SourceError
+from symopt.errors import ConfigError, SourceError, SourceWarning
 from symopt.gcpause import paused_gc
 from symopt.grammar.parser import Statement, parse_statement, strip_comment
 from symopt.ir import Span, symbols
@@ -135,10 +135,12 @@ def parse_model(text: str, path: str = "<input>") -> Model:
     read before the statement that assigns it (or by it); a target assigned twice; a base name
     used both indexed and as a scalar; ``du[5]`` read where ``du`` is assigned but ``du[5]`` not;
     a bad ``assume x > 0`` line (see :mod:`symopt.rulesets.assume`) or one about an assigned name.
+    Warnings (a literal that underflows to 0, …) are returned in ``Model.warnings``.
     """
     lines: dict[int, str] = {}
     statements: list[Statement] = []
     assumptions: list[_Assume] = []
+    warnings: list[SourceWarning] = []
     with paused_gc():
         for number, raw in enumerate(text.splitlines(), start=1):
             code = strip_comment(raw)
@@ -149,7 +151,7 @@ def parse_model(text: str, path: str = "<input>") -> Model:
             if assume:
                 assumptions.append(_assumption(assume, path, number, raw))
             else:
-                statements.append(parse_statement(raw, path=path, line=number))
+                statements.append(parse_statement(raw, path=path, line=number, warnings=warnings))
         checker = _Checker(path, lines, statements, assumptions)
         checker.collect_targets()
         checker.check_reads()
@@ -160,6 +162,7 @@ def parse_model(text: str, path: str = "<input>") -> Model:
         outputs=tuple(Param(n, checker.uses[n].indexed) for n in checker.outputs),
         inputs=tuple(Param(n, checker.uses[n].indexed) for n in checker.inputs),
         assumptions=tuple(a.assumption for a in assumptions),
+        warnings=tuple(warnings),
     )
 
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from symopt.errors import ConfigError
-from symopt.ir import Sym, Term
+from symopt.ir import MAX_INDEX, Sym, Term, index_fits
 
 _NAME = r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[\s*(?P<index>\d+)\s*\])?"
 _CONST = r"(?P<const>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
@@ -103,6 +103,8 @@ def parse_assumption(text: str) -> Assumption:
     if not math.isfinite(const):
         raise AssumptionError(f"assumption {text!r}: {match['const']} is out of range")
     index = match["index"]
+    if index is not None and not index_fits(index):
+        raise AssumptionError(f"assumption {text!r}: index {index} too large (max {MAX_INDEX})")
     sym = Sym(match["name"], int(index) if index is not None else None)
     fact = _fact(op, const, sym, text.strip())
     if fact is None:
