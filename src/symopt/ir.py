@@ -157,13 +157,32 @@ class App(Term):
             return True
         if not isinstance(other, App) or self._hash != other._hash or self.op != other.op:
             return False
-        return self.args == other.args
+        return _structurally_equal(self, other)
 
     def __repr__(self) -> str:
         return f"App({self.op!r}, {self.args!r})"
 
     def children(self) -> tuple[Term, ...]:
         return self.args
+
+
+def _structurally_equal(left: App, right: App) -> bool:
+    """Deep equality without recursion (terms may be nested far past Python's recursion
+    limit); a pair of subterms is compared once, so shared DAGs compare in linear time."""
+    stack: list[tuple[Term, Term]] = [(left, right)]
+    compared: set[tuple[int, int]] = set()
+    while stack:
+        a, b = stack.pop()
+        if a is b or (id(a), id(b)) in compared:
+            continue
+        compared.add((id(a), id(b)))
+        if isinstance(a, App) and isinstance(b, App):
+            if a._hash != b._hash or a.op != b.op or len(a.args) != len(b.args):
+                return False
+            stack.extend(zip(a.args, b.args, strict=True))
+        elif isinstance(a, App) or isinstance(b, App) or a != b:
+            return False
+    return True
 
 
 def postorder(roots: Sequence[Term], seen: set[int] | None = None) -> Iterator[Term]:
