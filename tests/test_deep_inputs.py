@@ -4,10 +4,12 @@ clean. Subprocesses have a generous timeout; nothing here asserts wall time."""
 
 from __future__ import annotations
 
-from tests.conftest import run_cli
+import re
 
 from symopt.grammar import parse_expr
-from symopt.ir import intern
+from symopt.ir import intern, tree_sizes
+from symopt.optimize import TREE_GROWTH, TREE_SLACK, optimize
+from tests.conftest import run_cli
 
 
 def horner(depth: int) -> str:
@@ -27,3 +29,40 @@ def test_deep_horner_form_is_kept_factored_and_verified(symopt_cmd: list[str]) -
     assert "Traceback" not in proc.stderr and "warning" not in proc.stderr
     # Factored stays factored: the output is the same Horner form (it is already the cheapest).
     assert intern([parse_expr(proc.stdout.strip())]) == intern([parse_expr(text)])
+
+
+def power_tower(levels: int) -> str:
+    """``((((x)^1)^2)^3)^1 …``: small as written and as a DAG, exponentially large as a tree of
+    multiplications (``x^(6^k)`` by repeated squaring)."""
+    return "(" * levels + "x" + "".join(f")^{i % 3 + 1}" for i in range(levels))
+
+
+def test_sym_output_is_not_exponentially_larger_than_the_input(symopt_cmd: list[str]) -> None:
+    # Was 157 s, 5.4 GB and 181 MB of output at 30 levels; 50 levels never ended.
+    for levels in (30, 50):
+        text = power_tower(levels)
+        proc = run_cli(symopt_cmd, "simplify", "--stats", stdin=text + "\n")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        (line,) = proc.stdout.splitlines()
+        written = tree_sizes([parse_expr(text)])[0]
+        assert tree_sizes([parse_expr(line)])[0] <= TREE_GROWTH * written + TREE_SLACK
+        before, after = _costs(proc.stderr)
+        assert after < before  # still optimised, within the bound
+
+
+def test_tree_output_bounds_each_output_and_dag_output_does_not() -> None:
+    term = parse_expr(power_tower(10))
+    bound = TREE_GROWTH * tree_sizes([term])[0] + TREE_SLACK
+    as_tree = optimize([term], tree_output=True)
+    assert tree_sizes(as_tree.outputs)[0] <= bound
+    assert as_tree.cost_after < as_tree.cost_before
+    # With temporaries (C, Python, NumPy) the shared form is fine and cheaper still.
+    as_dag = optimize([term])
+    assert as_dag.cost_after < as_tree.cost_after
+    assert tree_sizes(as_dag.outputs)[0] > bound
+
+
+def _costs(stats: str) -> tuple[float, float]:
+    match = re.search(r"cost ([\d.]+) -> ([\d.]+) cycles", stats)
+    assert match, stats
+    return float(match[1]), float(match[2])

@@ -227,6 +227,19 @@ def node_count(roots: list[Term]) -> int:
     return len(set(postorder(intern(roots))))
 
 
+TREE_SIZE_CAP = 1 << 62
+"""Tree sizes saturate here: a DAG of depth n can stand for a tree of 2^n nodes."""
+
+
+def tree_sizes(roots: Sequence[Term]) -> list[int]:
+    """Nodes of each root written out as a tree (a shared subterm counted at every use), as a
+    printer without temporaries writes it; at most :data:`TREE_SIZE_CAP`. Linear in the DAG."""
+    size: dict[int, int] = {}
+    for t in postorder(roots):
+        size[id(t)] = min(TREE_SIZE_CAP, 1 + sum(size[id(a)] for a in t.children()))
+    return [size[id(r)] for r in roots]
+
+
 def symbols(roots: list[Term]) -> list[Sym]:
     """Distinct symbols in order of first appearance (left to right, depth first)."""
     out: dict[Sym, None] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
-from symopt.ir import Term, intern, postorder
+from symopt.ir import Term, intern, postorder, tree_sizes
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
 
@@ -58,6 +58,7 @@ def optimize(
     seed: int = 0,
     assumptions: Sequence[tuple[Term, str]] = (),
     polynomial: bool | None = None,
+    tree_output: bool = False,
 ) -> Optimized:
     """Optimise ``terms`` together (shared subterms are computed once) and return the result.
 
@@ -66,11 +67,16 @@ def optimize(
     ``assumptions`` are user facts ``(term, relation)``, e.g. ``(Sym("x"), "Positive")``.
     ``polynomial`` forces the polynomial path on or off; by default it is used for inputs of more
     than :data:`POLYNOMIAL_THRESHOLD` distinct nodes when the ruleset has the algebraic laws.
+    ``tree_output``: the outputs will be written without temporaries (``sym``), so each is kept
+    at most :data:`TREE_GROWTH` times (plus :data:`TREE_SLACK`) its input's size written out as
+    a tree (a result cheap as a DAG but exponentially large as a tree gives way to the cheapest
+    one that fits, or to the input).
     """
     table = resolve_costs(costs)
     rules = resolve_ruleset(ruleset, tier)
     limits = limits or Limits()
     inputs = intern(list(terms))
+    max_tree = [TREE_GROWTH * n + TREE_SLACK for n in tree_sizes(inputs)] if tree_output else None
     engine = _Engine(rules, table, assumptions)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -89,12 +95,12 @@ def optimize(
     t1 = time.perf_counter()
     staged_cost = table.dag_cost(staged) if polynomial else before
     if poly_report is None:
-        outputs, report = engine.saturate(staged, limits, timings)
+        outputs, report = engine.saturate(staged, limits, timings, max_tree)
     elif _distinct(staged) <= EGRAPH_MAX_NODES:
         remaining = max(0.0, limits.time - (t1 - t0))
         cap = max(POLISH_SECONDS, 0.1 * limits.time)
         polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
-        outputs, report = engine.saturate(staged, polish, timings)
+        outputs, report = engine.saturate(staged, polish, timings, max_tree)
     else:
         base = staged if staged_cost <= before else inputs
         outputs, stops = _polish_regions(base, engine, limits, timings, deadline=t0 + limits.time)
@@ -110,6 +116,8 @@ def optimize(
 
         # Same additions without root negations, and shorter dependency chains.
         outputs = split_chains(absorb_negations(outputs))
+    if max_tree is not None:
+        outputs = _within_tree_sizes(inputs, outputs, max_tree)
     fallbacks: list[Fallback] = []
     if verify:
         outputs, fallbacks = _verified(inputs, outputs, sample_ranges, seed)
@@ -129,6 +137,16 @@ def optimize(
 def _distinct(interned: list[Term]) -> int:
     """Distinct nodes of already hash-consed terms (no second interning pass)."""
     return sum(1 for _ in postorder(interned))
+
+
+def _within_tree_sizes(inputs: list[Term], outputs: list[Term], bounds: list[int]) -> list[Term]:
+    """Outputs, each replaced by its input if it is larger than its bound written out as a
+    tree."""
+    sizes = tree_sizes(outputs)
+    if all(n <= bound for n, bound in zip(sizes, bounds, strict=True)):
+        return outputs
+    kept = zip(inputs, outputs, sizes, bounds, strict=True)
+    return intern([o if n <= bound else i for i, o, n, bound in kept])
 
 
 def _verified(
@@ -157,15 +175,20 @@ class _Engine:
     assumptions: Sequence[tuple[Term, str]]
 
     def saturate(
-        self, terms: list[Term], limits: Limits, timings: dict[str, float]
+        self,
+        terms: list[Term],
+        limits: Limits,
+        timings: dict[str, float],
+        max_tree: list[int] | None = None,
     ) -> tuple[list[Term], RunReport]:
-        """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents."""
+        """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
+        larger than ``max_tree`` written out as a tree, where the extractor can)."""
         from symopt.egraph.extract import extract
 
         t0 = time.perf_counter()
         with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
             t1 = time.perf_counter()
-            outputs = intern(extract(egraph, roots, self.table))
+            outputs = intern(extract(egraph, roots, self.table, max_tree=max_tree))
         timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
         return outputs, report
 
@@ -217,6 +240,12 @@ _SEVERITY = [
     StopReason.TIME_LIMIT,
 ]
 """Stop reasons from least to most limiting: a report over several e-graphs names the worst."""
+
+TREE_GROWTH = 4
+TREE_SLACK = 32
+"""With ``tree_output``, an output written out as a tree has at most ``TREE_GROWTH * n +
+TREE_SLACK`` nodes for an input of ``n``: ``x^3`` may become ``x*x*x``, and a 4x cheaper form
+of a power tower may be twice as long, but never exponentially longer."""
 
 POLYNOMIAL_THRESHOLD = 300
 """Inputs with more distinct nodes than this take the polynomial path first."""
