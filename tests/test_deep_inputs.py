@@ -5,6 +5,7 @@ clean. Subprocesses have a generous timeout; nothing here asserts wall time."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from symopt.grammar import parse_expr
 from symopt.ir import intern, tree_sizes
@@ -66,3 +67,31 @@ def _costs(stats: str) -> tuple[float, float]:
     match = re.search(r"cost ([\d.]+) -> ([\d.]+) cycles", stats)
     assert match, stats
     return float(match[1]), float(match[2])
+
+
+def _enodes(stats: str) -> tuple[str, int]:
+    match = re.search(r"stop: ([a-z ]+), \d+ iterations, (\d+) e-nodes", stats)
+    assert match, stats
+    return match[1], int(match[2])
+
+
+def test_node_limit_holds_within_one_rule_application(symopt_cmd: list[str]) -> None:
+    # One application of an associativity rule took these to 47,000 and 361,000 e-nodes.
+    for text in ("(a+b+c+d)*(e+f+g+h)*(i+j+k+l)*(m+n+o+p)", power_tower(20)):
+        proc = run_cli(symopt_cmd, "simplify", "--node-limit", "20000", "--stats", stdin=text)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        stop, enodes = _enodes(proc.stderr)
+        assert stop == "node limit" and enodes <= 1.5 * 20000
+
+
+def test_node_limit_holds_for_a_let_chain_model(symopt_cmd: list[str], tmp_path: Path) -> None:
+    lines = ["let k0 = x*y + 1"]
+    lines += [f"let k{i} = k{i - 1}*k{i - 1} + k{i - 1}*x" for i in range(1, 50)]
+    model = tmp_path / "chain.sym"
+    model.write_text("\n".join([*lines, "out = k49"]) + "\n")
+    proc = run_cli(
+        symopt_cmd, "compile", str(model), "--lang", "c", "--node-limit", "20000", "--stats"
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stop, enodes = _enodes(proc.stderr)
+    assert stop == "node limit" and enodes <= 1.5 * 20000
