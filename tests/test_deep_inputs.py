@@ -4,13 +4,19 @@ clean. Subprocesses have a generous timeout; nothing here asserts wall time."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
+import pytest
+
+from symopt.egraph.runner import StopReason
 from symopt.grammar import parse_expr
 from symopt.ir import intern, tree_sizes
 from symopt.optimize import TREE_GROWTH, TREE_SLACK, optimize
 from tests.conftest import run_cli
+
+opt = importlib.import_module("symopt.optimize")  # `symopt.optimize` is also a function
 
 
 def horner(depth: int) -> str:
@@ -95,3 +101,30 @@ def test_node_limit_holds_for_a_let_chain_model(symopt_cmd: list[str], tmp_path:
     assert proc.returncode == 0, proc.stderr[-2000:]
     stop, enodes = _enodes(proc.stderr)
     assert stop == "node limit" and enodes <= 1.5 * 20000
+
+
+def test_out_of_memory_in_a_phase_returns_the_best_result_so_far(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def exhausted(*args: object, **kwargs: object) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(opt._Engine, "saturate", exhausted)
+    term = parse_expr("x*x + 2*x*y + y*y")
+    result = optimize([term])
+    assert result.report.stop == StopReason.OUT_OF_MEMORY
+    assert result.outputs == intern([term]) and result.verified and not result.fallbacks
+
+
+def test_out_of_memory_in_the_cli_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from symopt.cli.main import cli
+
+    def exhausted(*args: object, **kwargs: object) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(opt, "optimize", exhausted)
+    result = CliRunner().invoke(cli, ["simplify"], input="x + y\n")
+    assert result.exit_code == 3
+    assert "out of memory" in result.output and "Traceback" not in result.output

@@ -84,28 +84,37 @@ def optimize(
     staged = inputs
     if polynomial is None:
         polynomial = _distinct(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
-    poly_report = None
-    if polynomial:
-        from symopt.algebra.pipeline import optimize_polynomials
+    staged_cost = before
+    try:
+        poly_report = None
+        if polynomial:
+            from symopt.algebra.pipeline import optimize_polynomials
 
-        staged, poly_report = optimize_polynomials(
-            inputs, budget=limits.nodes, deadline=t0 + limits.time
-        )
-        timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
-    t1 = time.perf_counter()
-    staged_cost = table.dag_cost(staged) if polynomial else before
-    if poly_report is None:
-        outputs, report = engine.saturate(staged, limits, timings, max_tree)
-    elif _distinct(staged) <= EGRAPH_MAX_NODES:
-        remaining = max(0.0, limits.time - (t1 - t0))
-        cap = max(POLISH_SECONDS, 0.1 * limits.time)
-        polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
-        outputs, report = engine.saturate(staged, polish, timings, max_tree)
-    else:
-        base = staged if staged_cost <= before else inputs
-        outputs, stops = _polish_regions(base, engine, limits, timings, deadline=t0 + limits.time)
-        stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
-        report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
+            staged, poly_report = optimize_polynomials(
+                inputs, budget=limits.nodes, deadline=t0 + limits.time
+            )
+            timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
+        t1 = time.perf_counter()
+        staged_cost = table.dag_cost(staged) if polynomial else before
+        if poly_report is None:
+            outputs, report = engine.saturate(staged, limits, timings, max_tree)
+        elif _distinct(staged) <= EGRAPH_MAX_NODES:
+            remaining = max(0.0, limits.time - (t1 - t0))
+            cap = max(POLISH_SECONDS, 0.1 * limits.time)
+            polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
+            outputs, report = engine.saturate(staged, polish, timings, max_tree)
+        else:
+            base = staged if staged_cost <= before else inputs
+            outputs, stops = _polish_regions(
+                base, engine, limits, timings, deadline=t0 + limits.time
+            )
+            stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
+            report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
+    except MemoryError:
+        # A phase ran out of memory: keep the best result found before it (the polynomial
+        # path's, or the input) and say so.
+        outputs = list(staged)
+        report = RunReport(stop=StopReason.OUT_OF_MEMORY, seconds=time.perf_counter() - t0)
     t2 = time.perf_counter()
     if polynomial and staged_cost < table.dag_cost(outputs):
         outputs = list(staged)
@@ -238,6 +247,7 @@ _SEVERITY = [
     StopReason.ITERATION_LIMIT,
     StopReason.NODE_LIMIT,
     StopReason.TIME_LIMIT,
+    StopReason.OUT_OF_MEMORY,
 ]
 """Stop reasons from least to most limiting: a report over several e-graphs names the worst."""
 

@@ -46,6 +46,7 @@ class StopReason(Enum):
     ITERATION_LIMIT = "iteration limit"
     NODE_LIMIT = "node limit"
     TIME_LIMIT = "time limit"
+    OUT_OF_MEMORY = "out of memory"
 
     def __str__(self) -> str:
         return self.value
