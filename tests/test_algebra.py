@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from symopt.algebra.pipeline import optimize_polynomials
-from symopt.algebra.polynomial import Atoms, to_poly
+from symopt.algebra.polynomial import Atoms, poly_size, to_poly
 from symopt.algebra.sums import share_products, share_sums, split_chains
 from symopt.codegen import to_sym
 from symopt.costs import load_cost_table
@@ -150,3 +150,26 @@ def test_non_polynomial_statements_keep_their_value_through_sharing() -> None:
     terms = intern([parse_expr(f"exp(a)*b*c{i} + sqrt(b)*exp(a)*c{i}") for i in range(4)])
     out, _ = optimize_polynomials(terms)
     assert check_equivalent(terms, out, ranges={"b": (0.0, 4.0)}) == []
+
+
+def test_factored_input_is_not_expanded_beyond_its_size() -> None:
+    # Expanded, this Horner form has 201 monomials of up to 200 factors (~20,000 factors).
+    text = "x"
+    for i in range(200):
+        text = f"({text}*x{i} + {i + 1})"
+    poly = _poly(text)
+    assert poly is not None
+    assert poly_size(poly) <= 2 * 4 * 200  # not more than about the input (4 nodes a level)
+
+
+def test_small_products_of_sums_and_powers_still_expand() -> None:
+    poly = _poly("(a + b)*(c + d)*(e + 1)")
+    assert poly is not None and len(poly) == 8
+    poly = _poly("(x*y)^3")
+    assert poly is not None and list(poly) == [((0, 3), (1, 3))]
+
+
+def test_power_towers_stay_atoms() -> None:
+    # x^(2^20) as one monomial would be built as a product of a million factors.
+    poly = _poly("(" * 20 + "x" + ")^2" * 20)
+    assert poly is not None and poly_size(poly) <= 64

@@ -171,13 +171,32 @@ class App(Term):
             return True
         if not isinstance(other, App) or self._hash != other._hash or self.op != other.op:
             return False
-        return self.args == other.args
+        return _structurally_equal(self, other)
 
     def __repr__(self) -> str:
         return f"App({self.op!r}, {self.args!r})"
 
     def children(self) -> tuple[Term, ...]:
         return self.args
+
+
+def _structurally_equal(left: App, right: App) -> bool:
+    """Deep equality without recursion (terms may be nested far past Python's recursion
+    limit); a pair of subterms is compared once, so shared DAGs compare in linear time."""
+    stack: list[tuple[Term, Term]] = [(left, right)]
+    compared: set[tuple[int, int]] = set()
+    while stack:
+        a, b = stack.pop()
+        if a is b or (id(a), id(b)) in compared:
+            continue
+        compared.add((id(a), id(b)))
+        if isinstance(a, App) and isinstance(b, App):
+            if a._hash != b._hash or a.op != b.op or len(a.args) != len(b.args):
+                return False
+            stack.extend(zip(a.args, b.args, strict=True))
+        elif isinstance(a, App) or isinstance(b, App) or a != b:
+            return False
+    return True
 
 
 def postorder(roots: Sequence[Term], seen: set[int] | None = None) -> Iterator[Term]:
@@ -220,6 +239,19 @@ def intern(roots: list[Term]) -> list[Term]:
 def node_count(roots: list[Term]) -> int:
     """Number of distinct nodes (after sharing) reachable from ``roots``."""
     return len(set(postorder(intern(roots))))
+
+
+TREE_SIZE_CAP = 1 << 62
+"""Tree sizes saturate here: a DAG of depth n can stand for a tree of 2^n nodes."""
+
+
+def tree_sizes(roots: Sequence[Term]) -> list[int]:
+    """Nodes of each root written out as a tree (a shared subterm counted at every use), as a
+    printer without temporaries writes it; at most :data:`TREE_SIZE_CAP`. Linear in the DAG."""
+    size: dict[int, int] = {}
+    for t in postorder(roots):
+        size[id(t)] = min(TREE_SIZE_CAP, 1 + sum(size[id(a)] for a in t.children()))
+    return [size[id(r)] for r in roots]
 
 
 def symbols(roots: list[Term]) -> list[Sym]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
-from symopt.ir import Term, intern, postorder
+from symopt.ir import Term, intern, postorder, tree_sizes
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
 
@@ -61,6 +61,7 @@ def optimize(
     seed: int = 0,
     assumptions: Sequence[tuple[Term, str]] = (),
     polynomial: bool | None = None,
+    tree_output: bool = False,
 ) -> Optimized:
     """Optimise ``terms`` together (shared subterms are computed once) and return the result.
 
@@ -69,11 +70,16 @@ def optimize(
     ``assumptions`` are user facts ``(term, relation)``, e.g. ``(Sym("x"), "Positive")``.
     ``polynomial`` forces the polynomial path on or off; by default it is used for inputs of more
     than :data:`POLYNOMIAL_THRESHOLD` distinct nodes when the ruleset has the algebraic laws.
+    ``tree_output``: the outputs will be written without temporaries (``sym``), so each is kept
+    at most :data:`TREE_GROWTH` times (plus :data:`TREE_SLACK`) its input's size written out as
+    a tree (a result cheap as a DAG but exponentially large as a tree gives way to the cheapest
+    one that fits, or to the input).
     """
     table = resolve_costs(costs)
     rules = resolve_ruleset(ruleset, tier)
     limits = limits or Limits()
     inputs = intern(list(terms))
+    max_tree = [TREE_GROWTH * n + TREE_SLACK for n in tree_sizes(inputs)] if tree_output else None
     engine = _Engine(rules, table, assumptions)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -82,28 +88,37 @@ def optimize(
     staged = folded
     if polynomial is None:
         polynomial = _distinct(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
-    poly_report = None
-    if polynomial:
-        from symopt.algebra.pipeline import optimize_polynomials
+    staged_cost = before
+    try:
+        poly_report = None
+        if polynomial:
+            from symopt.algebra.pipeline import optimize_polynomials
 
-        staged, poly_report = optimize_polynomials(
-            folded, budget=limits.nodes, deadline=t0 + limits.time
-        )
-        timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
-    t1 = time.perf_counter()
-    staged_cost = table.dag_cost(staged) if polynomial else before
-    if poly_report is None:
-        outputs, report = engine.saturate(staged, limits, timings)
-    elif _distinct(staged) <= EGRAPH_MAX_NODES:
-        remaining = max(0.0, limits.time - (t1 - t0))
-        cap = max(POLISH_SECONDS, 0.1 * limits.time)
-        polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
-        outputs, report = engine.saturate(staged, polish, timings)
-    else:
-        base = staged if staged_cost <= before else folded
-        outputs, stops = _polish_regions(base, engine, limits, timings, deadline=t0 + limits.time)
-        stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
-        report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
+            staged, poly_report = optimize_polynomials(
+                folded, budget=limits.nodes, deadline=t0 + limits.time
+            )
+            timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
+        t1 = time.perf_counter()
+        staged_cost = table.dag_cost(staged) if polynomial else before
+        if poly_report is None:
+            outputs, report = engine.saturate(staged, limits, timings, max_tree)
+        elif _distinct(staged) <= EGRAPH_MAX_NODES:
+            remaining = max(0.0, limits.time - (t1 - t0))
+            cap = max(POLISH_SECONDS, 0.1 * limits.time)
+            polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
+            outputs, report = engine.saturate(staged, polish, timings, max_tree)
+        else:
+            base = staged if staged_cost <= before else folded
+            outputs, stops = _polish_regions(
+                base, engine, limits, timings, deadline=t0 + limits.time
+            )
+            stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
+            report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
+    except MemoryError:
+        # A phase ran out of memory: keep the best result found before it (the polynomial
+        # path's, or the input) and say so.
+        outputs = list(staged)
+        report = RunReport(stop=StopReason.OUT_OF_MEMORY, seconds=time.perf_counter() - t0)
     t2 = time.perf_counter()
     if polynomial and staged_cost < table.dag_cost(outputs):
         outputs = list(staged)
@@ -114,6 +129,8 @@ def optimize(
 
         # Same additions without root negations, and shorter dependency chains.
         outputs = split_chains(absorb_negations(outputs))
+    if max_tree is not None:
+        outputs = _within_tree_sizes(inputs, outputs, max_tree)
     fallbacks: list[Fallback] = []
     if verify:
         outputs, fallbacks = _verified(inputs, outputs, sample_ranges, seed)
@@ -133,6 +150,16 @@ def optimize(
 def _distinct(interned: list[Term]) -> int:
     """Distinct nodes of already hash-consed terms (no second interning pass)."""
     return sum(1 for _ in postorder(interned))
+
+
+def _within_tree_sizes(inputs: list[Term], outputs: list[Term], bounds: list[int]) -> list[Term]:
+    """Outputs, each replaced by its input if it is larger than its bound written out as a
+    tree."""
+    sizes = tree_sizes(outputs)
+    if all(n <= bound for n, bound in zip(sizes, bounds, strict=True)):
+        return outputs
+    kept = zip(inputs, outputs, sizes, bounds, strict=True)
+    return intern([o if n <= bound else i for i, o, n, bound in kept])
 
 
 def _verified(
@@ -161,15 +188,20 @@ class _Engine:
     assumptions: Sequence[tuple[Term, str]]
 
     def saturate(
-        self, terms: list[Term], limits: Limits, timings: dict[str, float]
+        self,
+        terms: list[Term],
+        limits: Limits,
+        timings: dict[str, float],
+        max_tree: list[int] | None = None,
     ) -> tuple[list[Term], RunReport]:
-        """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents."""
+        """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
+        larger than ``max_tree`` written out as a tree, where the extractor can)."""
         from symopt.egraph.extract import extract
 
         t0 = time.perf_counter()
         with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
             t1 = time.perf_counter()
-            outputs = intern(extract(egraph, roots, self.table))
+            outputs = intern(extract(egraph, roots, self.table, max_tree=max_tree))
         timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
         return outputs, report
 
@@ -219,8 +251,15 @@ _SEVERITY = [
     StopReason.ITERATION_LIMIT,
     StopReason.NODE_LIMIT,
     StopReason.TIME_LIMIT,
+    StopReason.OUT_OF_MEMORY,
 ]
 """Stop reasons from least to most limiting: a report over several e-graphs names the worst."""
+
+TREE_GROWTH = 4
+TREE_SLACK = 32
+"""With ``tree_output``, an output written out as a tree has at most ``TREE_GROWTH * n +
+TREE_SLACK`` nodes for an input of ``n``: ``x^3`` may become ``x*x*x``, and a 4x cheaper form
+of a power tower may be twice as long, but never exponentially longer."""
 
 POLYNOMIAL_THRESHOLD = 300
 """Inputs with more distinct nodes than this take the polynomial path first."""

@@ -4,7 +4,9 @@ An *atom* is any subterm that is not polynomial structure: a symbol, a function 
 by a non-constant, a non-integer power. A monomial is a sorted tuple of ``(atom id, exponent)``.
 Like terms are combined (true over the reals); a combination that cancels to exactly zero would
 turn ``m - m`` into ``0`` (false for inf/nan), so such a term is refused (``None``) and left to
-the rule-based path. Products of sums are expanded only while small.
+the rule-based path. Products of sums (and integer powers) are expanded only while small and not
+larger than the subterm as written (:func:`expansion_allowed`): a factored input such as a deep
+Horner form stays factored (the product is an opaque atom), so its size stays linear.
 
 Coefficients are combined exactly: in floating point while the result is exact, as a
 ``Fraction`` once it would round, and rounded to a double only at the end. So a sum that rounds
@@ -27,6 +29,18 @@ _Exact = dict[Mono, Coeff]
 
 MAX_EXPANSION = 64
 """A product of sums is expanded only if the result has at most this many monomials."""
+
+EXPANSION_FLOOR = 64
+"""An expansion of at most this size (:func:`poly_size`) is always allowed (if within
+:data:`MAX_EXPANSION` monomials); a larger one only if it is at most :data:`EXPANSION_GROWTH`
+times the size of the subterm as written."""
+
+EXPANSION_GROWTH = 2
+"""How much larger than the subterm as written an expansion may be (counted as a tree whose
+leaves are its atoms: the polynomial structure above the nearest atoms)."""
+
+_TREE_CAP = 1 << 62
+"""Tree sizes saturate here (a deep shared DAG would otherwise need huge integers)."""
 
 
 @dataclass
@@ -116,40 +130,96 @@ def integer_exponent(term: Term) -> int | None:
     return None
 
 
+def poly_size(poly: Poly) -> int:
+    """Size of ``poly`` written out flat: per monomial one term plus one factor per unit of
+    degree (``x^3`` is built as ``x*x*x``)."""
+    return sum(1 + sum(e for _, e in mono) for mono in poly)
+
+
+def expansion_allowed(size: int, tree: int) -> bool:
+    """May a product (or power) be expanded into a polynomial of ``size`` (:func:`poly_size`)
+    when the subterm as written has ``tree`` nodes (a tree whose leaves are atoms)?"""
+    return size <= max(EXPANSION_FLOOR, EXPANSION_GROWTH * tree)
+
+
+@dataclass
+class _Walk:
+    """Per-node state of one :func:`to_poly` walk, keyed by ``id``: the polynomial, an upper
+    bound of its :func:`poly_size` (exact but for like terms combined), the subterm's tree size
+    down to its atoms (an atom counts 1) and how many parents have not read it yet."""
+
+    atoms: Atoms
+    max_expansion: int
+    polys: dict[int, _Exact] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)
+    trees: dict[int, int] = field(default_factory=dict)
+    unread: dict[int, int] = field(default_factory=dict)
+
+    def read(self, node: Term) -> _Exact:
+        """The polynomial of ``node`` (not to be changed)."""
+        self.unread[id(node)] -= 1
+        return self.polys[id(node)]
+
+    def take(self, node: Term) -> _Exact:
+        """The polynomial of ``node`` for the reading parent to change: the stored one when no
+        other parent reads it later (a long sum is then built in place, linearly), else a copy."""
+        self.unread[id(node)] -= 1
+        poly = self.polys[id(node)]
+        return poly if self.unread[id(node)] == 0 else dict(poly)
+
+
 def to_poly(term: Term, atoms: Atoms, *, max_expansion: int = MAX_EXPANSION) -> Poly | None:
     """``term`` as a polynomial over atoms, or None if like terms would cancel to zero."""
-    memo: dict[int, _Exact] = {}
+    walk = _Walk(atoms, max_expansion)
+    nodes = list(postorder([term]))
+    for node in nodes:
+        for arg in node.children():
+            walk.unread[id(arg)] = walk.unread.get(id(arg), 0) + 1
+    walk.unread[id(term)] = 1
     try:
-        for node in postorder([term]):
-            memo[id(node)] = _convert(node, memo, atoms, max_expansion)
-        return _rounded(memo[id(term)])
+        for node in nodes:
+            key = id(node)
+            walk.trees[key] = min(_TREE_CAP, 1 + sum(walk.trees[id(a)] for a in node.children()))
+            walk.polys[key], walk.sizes[key] = _convert(node, walk)
+        return _rounded(walk.polys[id(term)])
     except CancellationError:
         return None
 
 
-def _convert(node: Term, memo: dict[int, _Exact], atoms: Atoms, max_expansion: int) -> _Exact:
+def _convert(node: Term, walk: _Walk) -> tuple[_Exact, int]:
+    """The polynomial of ``node`` (its children converted) and a bound of its size."""
     if isinstance(node, Num):
-        return {(): node.value} if node.value != 0.0 else {}
+        return ({(): node.value}, 1) if node.value != 0.0 else ({}, 0)
     if not isinstance(node, App):
-        return {((atoms.id(node), 1),): 1.0}
-    op = node.op
+        return {((walk.atoms.id(node), 1),): 1.0}, 2
+    op, args, sizes = node.op, node.args, walk.sizes
     if op in ("add", "sub"):
-        acc = dict(memo[id(node.args[0])])
-        _add_into(acc, memo[id(node.args[1])], 1.0 if op == "add" else -1.0)
-        return acc
+        acc = walk.take(args[0])
+        _add_into(acc, walk.read(args[1]), 1.0 if op == "add" else -1.0)
+        return acc, sizes[id(args[0])] + sizes[id(args[1])]
     if op == "neg":
-        return {m: -c for m, c in memo[id(node.args[0])].items()}
+        return {m: -c for m, c in walk.read(args[0]).items()}, sizes[id(args[0])]
+    tree = walk.trees[id(node)]
     if op == "mul":
-        a, b = memo[id(node.args[0])], memo[id(node.args[1])]
-        if len(a) * len(b) <= max(max_expansion, len(a) + len(b)) or min(len(a), len(b)) == 1:
-            return _mul(a, b)
-    if op == "pow":
-        k = integer_exponent(node.args[1])
-        base = memo[id(node.args[0])]
+        a, b = walk.read(args[0]), walk.read(args[1])
+        small = len(a) * len(b) <= max(walk.max_expansion, len(a) + len(b))
+        # The product's size before like terms combine: a term per pair of monomials, and
+        # every factor of a monomial of one side once per monomial of the other side.
+        size_a, size_b = sizes[id(args[0])], sizes[id(args[1])]
+        size = len(a) * len(b) + len(b) * (size_a - len(a)) + len(a) * (size_b - len(b))
+        if (small or min(len(a), len(b)) == 1) and expansion_allowed(size, tree):
+            return _mul(a, b), size
+    elif op == "pow":
+        base = walk.read(args[0])
+        walk.unread[id(args[1])] -= 1
+        k = integer_exponent(args[1])
         if k is not None and len(base) == 1:
             ((mono, coeff),) = base.items()
             power: Coeff = coeff
             for _ in range(k - 1):
                 power = exact_mul(power, coeff)
-            return {tuple((a, e * k) for a, e in mono): power}
-    return {((atoms.id(node), 1),): 1.0}
+            size = 1 + k * (sizes[id(args[0])] - 1)
+            if expansion_allowed(size, tree):
+                return {tuple((a, e * k) for a, e in mono): power}, size
+    walk.trees[id(node)] = 1  # an atom: one leaf of the polynomials above it
+    return {((walk.atoms.id(node), 1),): 1.0}, 2

@@ -10,7 +10,7 @@ depend on memory addresses: the same input always gives the same output."""
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
@@ -198,9 +198,12 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
 
 
 def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
+    # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
+    # old item to a sum): a long sum of otherwise unused items costs linear time, not quadratic.
+    frequent = Counter(k for items in sums for k in items)
     occ: dict[PairKey, set[int]] = defaultdict(set)
     for si, items in enumerate(sums):
-        keys = sorted(items)
+        keys = sorted(k for k in items if frequent[k] >= min_uses)
         for i, a in enumerate(keys):
             sa = items[a]
             for b in keys[i + 1 :]:

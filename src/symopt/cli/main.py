@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -31,6 +32,15 @@ def _silence_stdout() -> None:
         pass
 
 
+def _out_of_memory() -> None:
+    """Say so without allocating much (no traceback, no chained MemoryError)."""
+    gc.collect()
+    try:
+        os.write(sys.stderr.fileno(), b"symopt: error: out of memory\n")
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        click.echo("symopt: error: out of memory", err=True)
+
+
 class _Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -55,6 +65,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("symopt: interrupted", err=True)
             ctx.exit(130)
+        except MemoryError:
+            _out_of_memory()
+            ctx.exit(3)
         except BrokenPipeError:  # e.g. `symopt … | head`: the reader left; stop quietly
             _silence_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)

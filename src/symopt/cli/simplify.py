@@ -96,6 +96,7 @@ def simplify(
             verify=verify,
             sample_ranges=ranges,
             assumptions=facts(assumptions, symbols([term])),
+            tree_output=lang == "sym",  # one expression per line, no temporaries
         )
         for fb in result.fallbacks:
             warn_fallback(f"{path}:{line}", fb, "kept the input")

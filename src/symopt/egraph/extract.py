@@ -19,7 +19,7 @@ from typing import cast
 from symopt.costs.table import CostTable
 from symopt.egraph.engine import EGraph
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
-from symopt.ir import App, Num, Sym, Term
+from symopt.ir import TREE_SIZE_CAP, App, Num, Sym, Term
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,12 +224,45 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
     return [built[r] for r in graph.roots]
 
 
+def tree_sizes_of(graph: Graph, choice: dict[int, int]) -> list[int]:
+    """Nodes of each root's term under ``choice`` written out as a tree (capped at
+    ``TREE_SIZE_CAP``); the choice must be acyclic."""
+    size: dict[int, int] = {}
+    stack: list[tuple[int, bool]] = [(r, False) for r in graph.roots]
+    while stack:
+        cls, ready = stack.pop()
+        if cls in size:
+            continue
+        node = graph.nodes[choice[cls]]
+        if ready or not node.children:
+            size[cls] = min(TREE_SIZE_CAP, 1 + sum(size[c] for c in node.children))
+        else:
+            stack.append((cls, True))
+            stack.extend((c, False) for c in node.children if c not in size)
+    return [size[r] for r in graph.roots]
+
+
 def extract(
-    egraph: EGraph, root_names: Sequence[str], costs: CostTable, *, dag: bool = True
+    egraph: EGraph,
+    root_names: Sequence[str],
+    costs: CostTable,
+    *,
+    dag: bool = True,
+    max_tree: Sequence[int] | None = None,
 ) -> list[Term]:
-    """Cheapest terms for the named roots, sharing counted once."""
+    """Cheapest terms for the named roots, sharing counted once.
+
+    ``max_tree`` (per root) bounds the size of each result written out as a tree, for output
+    without temporaries: a sharing-aware choice whose tree is larger (``x^216`` as 21 squarings
+    is small as a DAG and huge as a tree) gives way to the cheapest choice by tree cost, which
+    never exceeds the tree cost of the input. A caller must still check the bound: a root can
+    exceed it even then (its input counts as the fallback)."""
     graph = read_graph(egraph, root_names, costs)
     choice = tree_choice(graph)
     if dag:
-        choice = dag_choice(graph, choice)
+        refined = dag_choice(graph, choice)
+        fits = max_tree is None or all(
+            n <= bound for n, bound in zip(tree_sizes_of(graph, refined), max_tree, strict=True)
+        )
+        choice = refined if fits else choice
     return build_terms(graph, choice)

@@ -4,6 +4,10 @@ egglog has no node or time limit inside an iteration, so every rewrite direction
 egglog ruleset and the runner applies them one by one, checking e-graph size and the clock after
 each. A per-rule back-off (as in egg's BackoffScheduler) bans a rule for a few iterations when it
 matched more than its budget, and doubles its budget each time, so AC rules cannot swamp the graph.
+A rule could still grow the graph far past the node limit in one application (an associativity
+rule matching 460,000 times), so each rule's matches are first counted by a probe
+(:mod:`symopt.egraph.probe`) and a rule that could take the graph past ``NODE_SLACK × limit`` is
+not run: the run stops with the node limit instead.
 
 Loading a program (datatype, analyses, every rule) costs ~35 ms, more than saturating a typical
 expression, so each program is loaded once per process and every run works on top of it between
@@ -23,6 +27,7 @@ from typing import Any
 
 from symopt.egraph.encode import assert_facts, insert_terms
 from symopt.egraph.engine import EGraph, bindings
+from symopt.egraph.probe import probe_program
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import Term
@@ -31,11 +36,17 @@ from symopt.rulesets.rule import Ruleset
 _NODE_FUNCTIONS = frozenset(CONSTRUCTOR_OPS) | frozenset(LEAVES)
 
 
+NODE_SLACK = 1.5
+"""A rule is not run if its matches could take the e-graph past this many times the node limit
+(each match adds at most its right-hand side's nodes)."""
+
+
 class StopReason(Enum):
     SATURATED = "saturated"
     ITERATION_LIMIT = "iteration limit"
     NODE_LIMIT = "node limit"
     TIME_LIMIT = "time limit"
+    OUT_OF_MEMORY = "out of memory"
 
     def __str__(self) -> str:
         return self.value
@@ -91,6 +102,8 @@ class Runner:
         self.ruleset = ruleset
         self.limits = limits or Limits()
         self.program: Program = build_program(ruleset)
+        probes, self.probes = probe_program(ruleset)
+        self.text = f"{self.program.text}\n{probes}"
 
     @contextmanager
     def run(
@@ -104,7 +117,7 @@ class Runner:
         """
         b = bindings()
         start = time.perf_counter()
-        egraph = _loaded(self.program.text)
+        egraph = _loaded(self.text)
         egraph.run_program(b.Push(1))
         try:
             yield self._saturate(egraph, terms, assumptions, start)
@@ -133,18 +146,30 @@ class Runner:
             c.name: b.RunSchedule(b.Run(span, b.RunConfig(c.ruleset, None)))
             for c in self.program.rules
         }
+        probe_rule = {
+            name: b.RunSchedule(b.Run(span, b.RunConfig(p.ruleset, None)))
+            for name, p in self.probes.items()
+        }
+        cap = NODE_SLACK * self.limits.nodes
         deadline = start + self.limits.time
         stop: StopReason | None = None
         for it in range(self.limits.iterations):
             t_iter = time.perf_counter()
             matches: dict[str, int] = {}
             changed = self._run_schedules(egraph, setup, matches)
+            size = self._size(egraph)
             banned_any = False
             for rule in self.program.rules:
                 state = backoff[rule.name]
                 if state.banned_until > it:
                     banned_any = True
                     continue
+                # Count its matches first: could they take the graph past the cap?
+                probe = egraph.run_program(probe_rule[rule.name])[0].report
+                found = sum(probe.num_matches_per_rule.values())
+                if size + self.probes[rule.name].growth * found > cap:
+                    stop = StopReason.NODE_LIMIT
+                    break
                 out = egraph.run_program(run_rule[rule.name])[0].report
                 n = sum(out.num_matches_per_rule.values())
                 if n:
@@ -154,7 +179,8 @@ class Runner:
                     state.banned_until = it + 1 + (self.limits.ban_length << state.bans)
                     state.bans += 1
                     state.limit <<= 1
-                if out.updated and self._size(egraph) > self.limits.nodes:
+                size = self._size(egraph) if out.updated else size
+                if size > self.limits.nodes:
                     stop = StopReason.NODE_LIMIT
                 elif time.perf_counter() > deadline:
                     stop = StopReason.TIME_LIMIT
