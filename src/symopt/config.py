@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 import click
 
 from symopt.errors import SourceError
+from symopt.tomlpos import key_lines, locate, toml_error_position
 
 PYPROJECT = "pyproject.toml"
 SYMOPT_TOML = "symopt.toml"
@@ -193,27 +193,18 @@ def load_config(path: Path, *, require_table: bool = False) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message, line, col = toml_error_position(exc)
-        raise _error(f"invalid TOML: {message}", shown, text, line, col) from None
+        raise SourceError.in_text(f"invalid TOML: {message}", shown, text, line, col) from None
     prefix: tuple[str, ...] = ()
     if path.name == PYPROJECT:
         prefix = ("tool", "symopt")
         table = data.get("tool", {}).get("symopt")
         if table is None:
             if require_table:
-                raise _error("no [tool.symopt] table", shown, text, 1, 1)
+                raise SourceError.in_text("no [tool.symopt] table", shown, text, 1, 1)
             return Config(shown)
         data = table
     lines = key_lines(text)
     return Config(shown, tuple(_validate(data, prefix, shown, text, lines)))
-
-
-def toml_error_position(exc: tomllib.TOMLDecodeError) -> tuple[str, int, int]:
-    """The message, line and column of a TOML syntax error (Python < 3.14 has them only in the
-    text: ``… (at line 3, column 7)``)."""
-    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(exc))
-    if found is None:
-        return str(exc), 1, 1
-    return str(exc)[: found.start()], int(found.group(1)), int(found.group(2))
 
 
 def _validate(
@@ -225,14 +216,16 @@ def _validate(
 ) -> list[Setting]:
     settings: list[Setting] = []
     for key, value in data.items():
-        where = _locate(lines, (*prefix, key))
+        where = locate(lines, (*prefix, key))
         if isinstance(value, dict):
             section = SECTIONS.get(key)
             if section is None:
                 known = list(SECTIONS)
-                raise _error(_unknown("table", key, known), path, text, *where, width=len(key))
+                raise SourceError.in_text(
+                    _unknown("table", key, known), path, text, *where, width=len(key)
+                )
             for sub, subvalue in value.items():
-                subwhere = _locate(lines, (*prefix, key, sub))
+                subwhere = locate(lines, (*prefix, key, sub))
                 settings.append(_setting(key, sub, subvalue, section, path, text, subwhere))
         else:
             settings.append(_setting("", key, value, GLOBAL_KEYS, path, text, where))
@@ -254,11 +247,11 @@ def _setting(
         if not section and key in SECTIONS.get("simplify", {}) | SECTIONS.get("lint", {}):
             table = "tool.symopt." if path.endswith(PYPROJECT) else ""
             message += f"; it belongs in a command's table, e.g. [{table}simplify]"
-        raise _error(message, path, text, *where, width=len(key))
+        raise SourceError.in_text(message, path, text, *where, width=len(key))
     problem = check_value(spec, value)
     if problem:
         table = f"[{section}] " if section else ""
-        raise _error(f"{table}{key}: {problem}", path, text, *where, width=len(key))
+        raise SourceError.in_text(f"{table}{key}: {problem}", path, text, *where, width=len(key))
     return Setting(section, key, value, path, where[0])
 
 
@@ -294,57 +287,6 @@ def _shown(value: Any) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value)
-
-
-def _error(
-    message: str, path: str, text: str, line: int, column: int, *, width: int = 1
-) -> SourceError:
-    lines = text.splitlines()
-    source = lines[line - 1] if 0 < line <= len(lines) else None
-    return SourceError(
-        message, path=path, line=line, column=column, source_line=source, width=width
-    )
-
-
-# ---- line numbers of keys (tomllib gives none) -------------------------------------------------
-
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
-_KEY = re.compile(
-    r"^(\s*)((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
-)
-_PART = re.compile(r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'")
-
-
-def _parts(dotted: str) -> tuple[str, ...]:
-    return tuple(p.strip("\"'") for p in _PART.findall(dotted))
-
-
-def key_lines(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
-    """``(line, column)`` of every table header and ``key =`` line, by full dotted key path. A
-    small scan, not a TOML parser: lines inside multi-line strings or arrays are skipped by
-    skipping lines that cannot start a key, which is enough to locate a validation error."""
-    found: dict[tuple[str, ...], tuple[int, int]] = {}
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header and not line.lstrip().startswith("[["):
-            table = _parts(header.group(1))
-            found.setdefault(table, (number, line.index(header.group(1)[0]) + 1))
-            continue
-        key = _KEY.match(line)
-        if key:
-            found.setdefault((*table, *_parts(key.group(2))), (number, len(key.group(1)) + 1))
-    return found
-
-
-def _locate(
-    lines: dict[tuple[str, ...], tuple[int, int]], path: tuple[str, ...]
-) -> tuple[int, int]:
-    """The line and column of ``path`` or, failing that, of its nearest enclosing table."""
-    for end in range(len(path), 0, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return (1, 1)
 
 
 # ---- feeding the commands ----------------------------------------------------------------------

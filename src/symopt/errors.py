@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """The exit status of every command."""
+
+    OK = 0
+    FINDINGS = 1
+    """Findings reported, or checks that failed (``rules check``, ``lint``)."""
+    ERROR = 2
+    """Bad usage, configuration or input: nothing (or nothing complete) was produced."""
+    INTERNAL = 3
+    """A bug or an exhausted resource (out of memory)."""
 
 
 def located(
@@ -20,7 +33,7 @@ def located(
 class SymoptError(Exception):
     """Base of every error symopt reports to a user (never shown as a traceback)."""
 
-    exit_code = 2
+    exit_code: int = ExitStatus.ERROR
 
     def format(self) -> str:
         return f"error: {self}"
@@ -46,6 +59,15 @@ class SourceError(SymoptError):
         self.column = column
         self.source_line = source_line
         self.width = max(1, width)
+
+    @classmethod
+    def in_text(
+        cls, message: str, path: str, text: str, line: int, column: int = 1, width: int = 1
+    ) -> SourceError:
+        """An error at ``line``/``column`` of ``text`` (the file's whole text), with its snippet."""
+        lines = text.splitlines()
+        source = lines[line - 1] if 0 < line <= len(lines) else None
+        return cls(message, path=path, line=line, column=column, source_line=source, width=width)
 
     def format(self) -> str:
         return located(

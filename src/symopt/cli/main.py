@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from symopt.errors import SymoptError
+from symopt.errors import ExitStatus, SymoptError
 
 COMMANDS = {
     "simplify": "symopt.cli.simplify:simplify",
@@ -71,7 +71,7 @@ class _Group(click.Group):
             ctx.exit(130)
         except MemoryError:
             _out_of_memory()
-            ctx.exit(3)
+            ctx.exit(ExitStatus.INTERNAL)
         except BrokenPipeError:  # e.g. `symopt … | head`: the reader left; stop quietly
             _silence_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)
@@ -80,7 +80,7 @@ class _Group(click.Group):
                 raise
             click.echo(f"symopt: internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo("(set SYMOPT_DEBUG=1 for a traceback)", err=True)
-            ctx.exit(3)
+            ctx.exit(ExitStatus.INTERNAL)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,4 +122,4 @@ def install_config(ctx: click.Context, config_path: str | None, isolated: bool) 
 
 def main() -> None:
     cli(prog_name="symopt")
-    sys.exit(0)
+    sys.exit(ExitStatus.OK)

@@ -11,6 +11,7 @@ from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
 from symopt.egraph.runner import Limits
+from symopt.errors import ConfigError
 from symopt.ir import Sym, Term, symbols
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
 
@@ -108,11 +109,14 @@ def simplify(
         rendered = "".join(to_sym(out) + "\n" for _, _, out in results)
     else:
         single = len(results) == 1
-        fns = [
-            function_for(name if single else f"{name}_{line}", src, out)
-            for line, src, out in results
-        ]
-        rendered = render_module(lang, fns, costs=table)
+        try:
+            fns = [
+                function_for(name if single else f"{name}_{line}", src, out)
+                for line, src, out in results
+            ]
+            rendered = render_module(lang, fns, costs=table)
+        except ValueError as exc:  # a bad --name, or a parameter clashing with it
+            raise ConfigError(str(exc)) from None
     write_output(rendered, output)
     if stats:
         print_stats(rows)
