@@ -78,6 +78,50 @@ class SourceError(SymoptError):
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 
+MAX_ERRORS = 20
+"""Errors of one file shown at most; the rest are counted."""
+
+
+class MultiSourceError(SourceError):
+    """Every error found in one file, in file order. It is also the first of them (as a
+    :class:`SourceError`), so code that handles one error handles this too."""
+
+    def __init__(self, errors: list[SourceError]) -> None:
+        ordered = sorted(_flatten(errors), key=lambda e: (e.path, e.line, e.column))
+        first = ordered[0]
+        super().__init__(
+            first.message,
+            path=first.path,
+            line=first.line,
+            column=first.column,
+            source_line=first.source_line,
+            width=first.width,
+        )
+        self.errors = ordered
+
+    def format(self) -> str:
+        shown = [e.format() for e in self.errors[:MAX_ERRORS]]
+        hidden = len(self.errors) - MAX_ERRORS
+        if hidden > 0:
+            shown.append(f"{self.path}: {hidden} more error{'s' if hidden > 1 else ''} not shown")
+        return "\n".join(shown)
+
+
+def _flatten(errors: list[SourceError]) -> list[SourceError]:
+    out: list[SourceError] = []
+    for e in errors:
+        out.extend(e.errors if isinstance(e, MultiSourceError) else [e])
+    return out
+
+
+def raise_errors(errors: list[SourceError]) -> None:
+    """Raise the one error, or every error as :class:`MultiSourceError`; nothing if none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise MultiSourceError(errors)
+
+
 class ConfigError(SymoptError):
     """A bad ruleset, cost table or option value."""
 

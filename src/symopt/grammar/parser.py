@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from symopt.errors import SourceError, SourceWarning
+from symopt.errors import SourceError, SourceWarning, raise_errors
 from symopt.ir import FUNCTIONS, MAX_INDEX, App, Num, PVar, Span, Sym, Term, index_fits
 
 _TOKEN_NAMES = {
@@ -292,12 +292,18 @@ def parse_expression_file(
     text: str, *, path: str = "<stdin>", warnings: list[SourceWarning] | None = None
 ) -> list[tuple[int, Term]]:
     """Parse an expression file: one expression per line. Returns ``(line_number, term)`` pairs;
-    warnings are appended to ``warnings`` if given (see :func:`parse_expr`)."""
+    warnings are appended to ``warnings`` if given (see :func:`parse_expr`). Every bad line is
+    reported (:class:`~symopt.errors.MultiSourceError` in file order when there are several)."""
     out: list[tuple[int, Term]] = []
+    errors: list[SourceError] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not strip_comment(raw).strip():
             continue
-        out.append((number, parse_expr(raw, path=path, line=number, warnings=warnings)))
+        try:
+            out.append((number, parse_expr(raw, path=path, line=number, warnings=warnings)))
+        except SourceError as exc:
+            errors.append(exc)
+    raise_errors(errors)
     return out
 
 
