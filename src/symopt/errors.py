@@ -87,7 +87,11 @@ class MultiSourceError(SourceError):
     :class:`SourceError`), so code that handles one error handles this too."""
 
     def __init__(self, errors: list[SourceError]) -> None:
-        ordered = sorted(_flatten(errors), key=lambda e: (e.path, e.line, e.column))
+        flat = _flatten(errors)
+        files: dict[str, int] = {}  # files in the order they were read
+        for e in flat:
+            files.setdefault(e.path, len(files))
+        ordered = sorted(flat, key=lambda e: (files[e.path], e.line, e.column))
         first = ordered[0]
         super().__init__(
             first.message,
