@@ -210,7 +210,8 @@ def test_malformed_rulesets_exit_2_with_file_and_line(
     path.write_text(text)
     code, out, err = invoke("rules", "check", str(path))
     assert code == 2 and out == ""
-    assert err.startswith(f"{path}:{line}: error: "), err
+    assert re.match(rf"{re.escape(str(path))}:{line}:\d+: error: ", err), err
+    assert len(err.splitlines()) == 3  # the offending line and a caret follow
     assert message in err
 
 
@@ -219,7 +220,8 @@ def test_malformed_ruleset_in_simplify_is_located(tmp_path: Path) -> None:
     path.write_text('[[rule]]\nname = "a"\nlhs = "?x + 0"\nrhs = "?y"\n')
     result = CliRunner().invoke(cli, ["simplify", "--ruleset", str(path), "-"], input="x\n")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"{path}:4: error: rule 'a': rhs uses ?y")
+    assert result.stderr.startswith(f"{path}:4:1: error: rule 'a': rhs uses ?y")
+    assert result.stderr.splitlines()[1:] == ['    rhs = "?y"', "    ^^^^^^^^^^"]
 
 
 def test_rules_list() -> None:

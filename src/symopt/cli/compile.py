@@ -35,14 +35,18 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
     if path is None:
         return overrides
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such sidecar file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: bad JSON: {exc.msg}") from None
-    return merge_ranges(sidecar_ranges(data, str(path)), overrides)
+        raise SourceError.in_text(
+            f"bad JSON: {exc.msg}", str(path), text, exc.lineno, exc.colno
+        ) from None
+    return merge_ranges(sidecar_ranges(data, str(path), text), overrides)
 
 
 @click.command("compile")

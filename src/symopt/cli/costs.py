@@ -15,11 +15,27 @@ def costs() -> None:
 
 @costs.command("show")
 @click.argument("spec", default="throughput", metavar="[NAME|PATH]")
-def show(spec: str) -> None:
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table (plain text off a terminal) or one JSON document.",
+)
+def show(spec: str, output_format: str) -> None:
     """Print every operator's cost in cycles and where the number comes from."""
+    import json
+
     from symopt.costs.table import load_cost_table
 
     table = load_cost_table(spec)
+    if output_format == "json":
+        ops = {
+            op: {"cycles": cycles, "source": table.sources.get(op, "")}
+            for op, cycles in table.cycles.items()
+        }
+        click.echo(json.dumps({"table": table.name, "ops": ops}, indent=2))
+        return
     rows = [(op, f"{cycles:g}", table.sources.get(op, "")) for op, cycles in table.cycles.items()]
     print_rows(
         f"cost table {table.name}", ("operator", "cycles", "source"), rows, right=("cycles",)

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import click
 
-from symopt.cli.table import speedup
+from symopt.cli.table import plain_table, render_table, speedup
 
 F = Callable[..., Any]
 Explanation = dict[str, Any]
@@ -80,15 +80,8 @@ def _op_cells(row: dict[str, Any]) -> list[str]:
     return [row["op"], str(b["count"]), f"{b['cycles']:g}", str(a["count"]), f"{a['cycles']:g}"]
 
 
-def _columns(header: list[str], rows: list[list[str]], indent: str = "  ") -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return indent + "  ".join([first, *rest]).rstrip() + "\n"
-
-    return "".join(line(r) for r in [header, *rows])
+def _columns(header: list[str], rows: list[list[str]]) -> str:
+    return plain_table(header, rows, right=header[1:], header=True, indent="  ")
 
 
 def plain_text(e: Explanation) -> str:
@@ -122,7 +115,6 @@ def plain_text(e: Explanation) -> str:
 
 def _render_rich(entries: Sequence[Explanation], out: TextIO) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console(file=out)
     for e in entries:
@@ -136,27 +128,22 @@ def _render_rich(entries: Sequence[Explanation], out: TextIO) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
-        growth = Table(title="e-graph growth")
-        for col in ("iteration", "e-nodes", "matches", "fact/fold", "time"):
-            growth.add_column(col, justify="right")
-        for it in e["iterations"]:
-            growth.add_row(
+        iters = [
+            [
                 str(it["index"]),
                 str(it["enodes"]),
                 str(it["matches"]),
                 str(it["other_matches"]),
                 f"{it['seconds'] * 1e3:.1f} ms",
-            )
-        rules = Table(title="rule matches")
-        rules.add_column("rule")
-        rules.add_column("matches", justify="right")
-        for name, n in e["rules"].items():
-            rules.add_row(name, str(n))
-        ops = Table(title=f"cost per operator ({e['cost']['table']} cycles)")
-        ops.add_column("operator")
-        for col in ("before", "cycles", "after", "cycles"):
-            ops.add_column(col, justify="right")
-        for row in e["operators"]:
-            ops.add_row(*_op_cells(row))
-        ops.add_row("total", "", f"{e['cost']['before']:g}", "", f"{e['cost']['after']:g}")
-        console.print(growth, rules, ops)
+            ]
+            for it in e["iterations"]
+        ]
+        growth = ["iteration", "e-nodes", "matches", "fact/fold", "time"]
+        render_table("e-graph growth", growth, iters, right=growth, stream=out)
+        fired = [[name, str(n)] for name, n in e["rules"].items()]
+        render_table("rule matches", ["rule", "matches"], fired, right=["matches"], stream=out)
+        ops = [*map(_op_cells, e["operators"])]
+        ops.append(["total", "", f"{e['cost']['before']:g}", "", f"{e['cost']['after']:g}"])
+        cols = ["operator", "before", "cycles", "after", "cycles"]
+        title = f"cost per operator ({e['cost']['table']} cycles)"
+        render_table(title, cols, ops, right=cols[1:], stream=out)

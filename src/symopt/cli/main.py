@@ -9,15 +9,19 @@ import sys
 
 import click
 
-from symopt.errors import SymoptError
+from symopt.errors import ExitStatus, SymoptError
 
 COMMANDS = {
     "simplify": "symopt.cli.simplify:simplify",
     "compile": "symopt.cli.compile:compile_model",
     "rules": "symopt.cli.rules:rules",
     "costs": "symopt.cli.costs:costs",
+    "config": "symopt.cli.config:config",
 }
 """Subcommands, imported only when used: start-up stays that of the one command that runs."""
+
+CONFIG_KEY = "symopt.config"
+"""Where the root context's ``meta`` keeps the loaded :class:`symopt.config.Config`."""
 
 EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe."""
@@ -67,7 +71,7 @@ class _Group(click.Group):
             ctx.exit(130)
         except MemoryError:
             _out_of_memory()
-            ctx.exit(3)
+            ctx.exit(ExitStatus.INTERNAL)
         except BrokenPipeError:  # e.g. `symopt … | head`: the reader left; stop quietly
             _silence_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)
@@ -76,15 +80,46 @@ class _Group(click.Group):
                 raise
             click.echo(f"symopt: internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo("(set SYMOPT_DEBUG=1 for a traceback)", err=True)
-            ctx.exit(3)
+            ctx.exit(ExitStatus.INTERNAL)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symopt")
-def cli() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    default=None,
+    help="Read settings from this file (default: the nearest pyproject.toml with "
+    "[tool.symopt], else symopt.toml, from the current directory upward).",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, isolated: bool) -> None:
     """symopt: e-graph optimizer for numerical expressions."""
+    install_config(ctx, config_path, isolated)
+
+
+def install_config(ctx: click.Context, config_path: str | None, isolated: bool) -> None:
+    """Load the configuration and hand the invoked command its settings as click defaults."""
+    from pathlib import Path
+
+    from symopt.config import default_map, resolve_config
+
+    if isolated and config_path is not None:
+        raise click.UsageError("--config and --isolated exclude each other")
+    config = resolve_config(config_path, isolated, Path.cwd())
+    ctx.meta[CONFIG_KEY] = config
+    name = ctx.invoked_subcommand
+    command = (
+        ctx.command.get_command(ctx, name)
+        if isinstance(ctx.command, click.Group) and name
+        else None
+    )
+    if command is not None and name is not None:
+        ctx.default_map = {name: default_map(command, config.for_command(name))}
 
 
 def main() -> None:
     cli(prog_name="symopt")
-    sys.exit(0)
+    sys.exit(ExitStatus.OK)

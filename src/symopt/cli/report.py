@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from symopt.cli.table import speedup
+from symopt.cli.table import render_table, speedup
 from symopt.errors import SourceWarning
 from symopt.optimize import Fallback, Optimized
 
@@ -33,26 +33,22 @@ def print_stats(rows: list[StatRow]) -> None:
 
 
 def _rich_table(rows: list[StatRow]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="symopt simplify")
-    for col in ("input", "before", "after", "speed-up", "stop", "iters", "e-nodes", "time"):
-        table.add_column(col, justify="left" if col in ("input", "stop") else "right")
-    for row in rows:
-        r = row.result
-        rep = r.report
-        table.add_row(
+    columns = ("input", "before", "after", "speed-up", "stop", "iters", "e-nodes", "time")
+    cells = [
+        (
             row.label,
-            f"{r.cost_before:g}",
-            f"{r.cost_after:g}",
-            speedup(r.cost_before, r.cost_after),
-            str(rep.stop),
-            str(len(rep.iterations)),
-            str(rep.enodes),
-            f"{rep.seconds:.3f} s",
+            f"{row.result.cost_before:g}",
+            f"{row.result.cost_after:g}",
+            speedup(row.result.cost_before, row.result.cost_after),
+            str(row.result.report.stop),
+            str(len(row.result.report.iterations)),
+            str(row.result.report.enodes),
+            f"{row.result.report.seconds:.3f} s",
         )
-    Console(stderr=True).print(table)
+        for row in rows
+    ]
+    right = [c for c in columns if c not in ("input", "stop")]
+    render_table("symopt simplify", columns, cells, right=right, stream=sys.stderr)
 
 
 POINT_SHOWN = 6

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from typing import Any
 
 import click
 
 from symopt.cli.table import print_rows
+from symopt.errors import ExitStatus
 from symopt.ir import Term
 from symopt.rulesets.rule import Rule
 
@@ -105,16 +105,44 @@ def check(spec: str, output_format: str, seed: int) -> None:
         )
         click.echo(line + (f" (fast: {', '.join(unchecked)})" if unchecked else ""))
     if counts["fail"]:
-        sys.exit(1)
+        click.get_current_context().exit(ExitStatus.FINDINGS)
 
 
 @rules.command("list")
 @click.argument("spec", default="default", metavar="[NAME|PATH]")
-def list_rules(spec: str) -> None:
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table (plain text off a terminal) or one JSON document.",
+)
+def list_rules(spec: str, output_format: str) -> None:
     """Print every rule of a ruleset: name, tier, guard, lhs → rhs."""
     from symopt.rulesets.loader import load_ruleset
 
     ruleset = load_ruleset(spec)
+    if output_format == "json":
+        doc = {
+            "ruleset": ruleset.name,
+            "description": ruleset.description,
+            "path": ruleset.path,
+            "rules": [
+                {
+                    "name": r.name,
+                    "tier": r.tier,
+                    "guards": [{"var": var, "guard": kind} for var, kind in r.guards],
+                    "lhs": pattern_text(r.lhs),
+                    "rhs": pattern_text(r.rhs),
+                    "bidirectional": r.bidirectional,
+                    "path": r.path,
+                    "line": r.line,
+                }
+                for r in ruleset.rules
+            ],
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
     rows = [
         (
             r.name,

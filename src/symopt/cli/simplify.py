@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -11,12 +14,13 @@ from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
 from symopt.egraph.runner import Limits
+from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
 from symopt.ir import Sym, Term, symbols
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
 
 if TYPE_CHECKING:
     from symopt.codegen import FunctionDef
-    from symopt.errors import SourceWarning
+    from symopt.grammar.parser import ExprLine
 
 
 def function_for(name: str, source: Term, term: Term) -> FunctionDef:
@@ -33,8 +37,72 @@ def function_for(name: str, source: Term, term: Term) -> FunctionDef:
     return FunctionDef(name=name, inputs=inputs, body=body)
 
 
+@dataclass(frozen=True)
+class _Item:
+    """An expression and the file it came from."""
+
+    path: str
+    expr: ExprLine
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.expr.line}"
+
+
+def _read_all(sources: tuple[str, ...]) -> list[_Item]:
+    """Every expression of every file, in order; every file's errors before giving up."""
+    from symopt.grammar.parser import parse_expression_lines
+
+    items: list[_Item] = []
+    errors: list[SourceError] = []
+    for source in sources:
+        path, text = read_source(source)
+        warnings: list[SourceWarning] = []
+        try:
+            exprs = parse_expression_lines(text, path=path, warnings=warnings)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        finally:
+            warn_source(warnings)
+        items.extend(_Item(path, e) for e in exprs)
+    raise_errors(errors)
+    return items
+
+
+def function_names(items: list[_Item], name: str) -> list[str]:
+    """The function of each expression: the line's own name; else ``name`` for a lone
+    expression, ``NAME_LINE`` for one of several, ``NAME_FILE_LINE`` with several files. Two
+    expressions of different files given the same name are an error at the second."""
+    several_files = len({item.path for item in items}) > 1
+    out: list[str] = []
+    seen: dict[str, _Item] = {}
+    for item in items:
+        if item.expr.name:
+            fn = item.expr.name
+        elif len(items) == 1:
+            fn = name
+        elif several_files:
+            fn = f"{name}_{_identifier(Path(item.path).stem)}_{item.expr.line}"
+        else:
+            fn = f"{name}_{item.expr.line}"
+        if fn in seen:
+            raise SourceError(
+                f"function {fn} is defined twice (first at {seen[fn].where})",
+                path=item.path,
+                line=item.expr.line,
+            )
+        seen[fn] = item
+        out.append(fn)
+    return out
+
+
+def _identifier(text: str) -> str:
+    return re.sub(r"\W", "_", text, flags=re.ASCII) or "_"
+
+
 @click.command()
-@click.argument("source", default="-", metavar="[FILE|-]")
+@click.argument("sources", nargs=-1, metavar="[FILE|-]...")
 @lang_option
 @optimizer_options()
 @assume_option
@@ -42,7 +110,8 @@ def function_for(name: str, source: Term, term: Term) -> FunctionDef:
     "--name",
     default="f",
     show_default=True,
-    help="Function name (c/python/numpy); several expressions get NAME_LINE.",
+    help="Function name (c/python/numpy); several expressions get NAME_LINE (NAME_FILE_LINE "
+    "for several files) unless a line names its own (`energy = expr`).",
 )
 @click.option(
     "-o",
@@ -54,7 +123,7 @@ def function_for(name: str, source: Term, term: Term) -> FunctionDef:
 @click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
 @explain_options
 def simplify(
-    source: str,
+    sources: tuple[str, ...],
     lang: str,
     ruleset: str,
     costs: str,
@@ -70,16 +139,14 @@ def simplify(
     explain: bool,
     output_format: str,
 ) -> None:
-    """Optimise each expression of FILE (one per line; '-' or nothing reads stdin)."""
+    """Optimise each expression of each FILE (one per line, `name = expr` names its function;
+    '-' or nothing reads stdin)."""
     from symopt.codegen import render_module, to_sym
     from symopt.explain import explain as explain_run
-    from symopt.grammar.parser import parse_expression_file
     from symopt.optimize import optimize, resolve_costs, resolve_ruleset
 
-    path, text = read_source(source)
-    warnings: list[SourceWarning] = []
-    exprs = parse_expression_file(text, path=path, warnings=warnings)
-    warn_source(warnings)
+    items = _read_all(sources or ("-",))
+    names = function_names(items, name) if lang != "sym" else []  # clashes: before any work
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
     limits = Limits(iterations=iter_limit, nodes=node_limit, time=time_limit)
@@ -87,7 +154,8 @@ def simplify(
     rows: list[StatRow] = []
     results = []
     explained = []
-    for line, term in exprs:
+    for item in items:
+        term, where = item.expr.term, item.where
         result = optimize(
             [term],
             ruleset=rules,
@@ -99,20 +167,25 @@ def simplify(
             tree_output=lang == "sym",  # one expression per line, no temporaries
         )
         for fb in result.fallbacks:
-            warn_fallback(f"{path}:{line}", fb, "kept the input")
-        rows.append(StatRow(f"{path}:{line}", result))
+            warn_fallback(where, fb, "kept the input")
+        rows.append(StatRow(where, result))
         if explain:
-            explained.append(explain_run(result, table, ruleset=rules, label=f"{path}:{line}"))
-        results.append((line, term, result.outputs[0]))
+            explained.append(explain_run(result, table, ruleset=rules, label=where))
+        results.append(result.outputs[0])
     if lang == "sym":
-        rendered = "".join(to_sym(out) + "\n" for _, _, out in results)
+        rendered = "".join(
+            (f"{item.expr.name} = " if item.expr.name else "") + to_sym(out) + "\n"
+            for item, out in zip(items, results, strict=True)
+        )
     else:
-        single = len(results) == 1
-        fns = [
-            function_for(name if single else f"{name}_{line}", src, out)
-            for line, src, out in results
-        ]
-        rendered = render_module(lang, fns, costs=table)
+        try:
+            fns = [
+                function_for(fn_name, item.expr.term, out)
+                for fn_name, item, out in zip(names, items, results, strict=True)
+            ]
+            rendered = render_module(lang, fns, costs=table)
+        except ValueError as exc:  # a bad --name, or a parameter clashing with it
+            raise ConfigError(str(exc)) from None
     write_output(rendered, output)
     if stats:
         print_stats(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import chain
 
@@ -139,13 +140,12 @@ def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements:
     ]
     for name, part in zip(names, split.parts, strict=True):
         lines.append(f"static SYMOPT_NOINLINE void {name}({', '.join(params)}) {{")
-        lines.extend(f"    const double {t} = {scratch}[{split.slots[t]}];" for t in part.imports)
+        body = [f"    const double {t} = {scratch}[{split.slots[t]}];" for t in part.imports]
         for step in part.steps:
-            lines.append(_statement(plan, step, dialect))
+            body.append(_statement(plan, step, dialect))
             if isinstance(step, Temp) and step.name in part.exports:
-                lines.append(f"    {scratch}[{split.slots[step.name]}] = {step.name};")
-        lines.append("}")
-        lines.append("")
+                body.append(f"    {scratch}[{split.slots[step.name]}] = {step.name};")
+        lines += [*unused_casts(args, body), *body, "}", ""]
     lines += _header(plan, restrict)
     if split.slots:
         lines.append(f"    double {scratch}[{len(split.slots)}];")
@@ -164,10 +164,17 @@ def _render_function(
     dialect = CDialect(plan.renames)
     if max_statements is not None and len(plan.steps) > max_statements and fn.outputs:
         return _render_split(plan, dialect, restrict, max_statements), True
-    lines = _header(plan, restrict)
-    lines.extend(_statement(plan, step, dialect) for step in plan.steps)
-    lines.append("}")
+    body = [_statement(plan, step, dialect) for step in plan.steps]
+    names = [plan.name(p.name) for p in (*fn.outputs, *fn.inputs)]
+    lines = [*_header(plan, restrict), *unused_casts(names, body), *body, "}"]
     return "\n".join(lines), False
+
+
+def unused_casts(params: Sequence[str], body: Sequence[str]) -> list[str]:
+    """``(void)x;`` for each parameter the body never names, so that ``-Wall -Wextra`` has no
+    unused-parameter warning (a part of a split body reads only some of them)."""
+    text = "\n".join(body)
+    return [f"    (void){p};" for p in params if not re.search(rf"\b{re.escape(p)}\b", text)]
 
 
 def render_c_module(

@@ -10,6 +10,7 @@ propagates) and ``fma(a, b, c)`` is ``a * b + c`` (two roundings).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from symopt.codegen.function import FunctionDef
@@ -51,7 +52,9 @@ class NumpyDialect(Dialect):
 
 
 def render_numpy_module(functions: Sequence[FunctionDef], costs: CostTable | None = None) -> str:
-    """A Python module: ``import numpy as np`` then the functions."""
+    """A Python module: ``import numpy as np`` (if used) then the functions."""
     plans = [plan_function(fn, "NumPy", is_reserved_numpy, costs) for fn in functions]
     defs = [render_function(plan, NumpyDialect(plan.renames)) for plan in plans]
-    return "\n\n\n".join(["import numpy as np", *defs]) + "\n"
+    uses_np = any(re.search(r"\bnp\.", text) for text in defs)
+    header = ["import numpy as np"] if uses_np else []  # an unused import fails `ruff check`
+    return "\n\n\n".join([*header, *defs]) + "\n"

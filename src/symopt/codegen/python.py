@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import re
 from collections.abc import Sequence
 
 from symopt.codegen.function import FunctionDef
@@ -97,9 +98,18 @@ def render_function(plan: Plan, dialect: Dialect) -> str:
 
 
 def render_python_module(functions: Sequence[FunctionDef], costs: CostTable | None = None) -> str:
-    """A Python module: ``import math``, the helpers the functions need, then the functions."""
+    """A Python module: ``import math`` (if used), the helpers the functions need, then the
+    functions."""
     plans = [plan_function(fn, "Python", is_reserved_python, costs) for fn in functions]
     used = frozenset().union(*(plan.ops for plan in plans))
-    header = ["import math", *(text for op, text in HELPERS.items() if op in used)]
+    helpers = [text for op, text in HELPERS.items() if op in used]
     defs = [render_function(plan, PythonDialect(plan.renames)) for plan in plans]
-    return "\n\n\n".join([*header, *defs]) + "\n"
+    uses_math = any(re.search(r"\bmath\.", text) for text in (*helpers, *defs))
+    body = "\n\n\n".join([*helpers, *defs]) + "\n"
+    return with_import("import math", body) if uses_math else body  # unused: `ruff check` fails
+
+
+def with_import(line: str, body: str) -> str:
+    """``line`` above ``body``, as isort (ruff's ``I001``) spaces it: two blank lines before a
+    ``def``, one before anything else."""
+    return line + ("\n\n\n" if body.startswith(("def ", "class ")) else "\n\n") + body

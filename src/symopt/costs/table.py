@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from symopt.errors import ConfigError
+from symopt.errors import ConfigError, SourceError
 from symopt.ir import OPERATORS, App, Term, postorder
+from symopt.tomlpos import key_lines, locate, toml_error_position
 
 BUILTIN_TABLES = ("throughput", "latency")
 
@@ -44,38 +45,47 @@ class CostTable:
 
 
 def parse_cost_table(text: str, *, name: str, path: str = "<costs>") -> CostTable:
-    """Parse and validate a cost table; every operator of the language must have a cost."""
+    """Parse and validate a cost table; every operator of the language must have a cost. A
+    problem is a :class:`SourceError` at its key (``FILE:LINE:COL: error: …``)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    unknown = set(data) - {"meta", "ops"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; expected [meta] and [ops]")
+        message, line, column = toml_error_position(exc)
+        raise SourceError.in_text(f"invalid TOML: {message}", path, text, line, column) from None
+    lines = key_lines(text)
+
+    def fail(message: str, *key: str) -> SourceError:
+        line, column = locate(lines, key)
+        width = len(key[-1]) if key and key in lines else 1
+        return SourceError.in_text(message, path, text, line, column, width)
+
+    for table in data:
+        if table not in ("meta", "ops"):
+            raise fail(f"unknown table '{table}'; expected [meta] and [ops]", table)
     ops = data.get("ops")
     if not isinstance(ops, dict):
-        raise ConfigError(f"{path}: missing [ops] table")
+        raise fail("missing [ops] table")
     cycles: dict[str, float] = {}
     sources: dict[str, str] = {}
     for op, entry in ops.items():
         if op not in OPERATORS:
-            raise ConfigError(f"{path}: [ops] {op}: unknown operator")
+            raise fail(f"[ops] {op}: unknown operator", "ops", op)
         if isinstance(entry, int | float) and not isinstance(entry, bool):
             value, source = float(entry), ""
         elif isinstance(entry, dict) and "cycles" in entry:
             value, source = entry["cycles"], str(entry.get("source", ""))
             extra = set(entry) - {"cycles", "source"}
             if extra:
-                raise ConfigError(f"{path}: [ops] {op}: unknown key(s) {sorted(extra)}")
+                raise fail(f"[ops] {op}: unknown key(s) {sorted(extra)}", "ops", op)
         else:
-            raise ConfigError(f'{path}: [ops] {op}: expected {{ cycles = N, source = "…" }}')
+            raise fail(f'[ops] {op}: expected {{ cycles = N, source = "…" }}', "ops", op)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{path}: [ops] {op}: cycles must be a non-negative number")
+            raise fail(f"[ops] {op}: cycles must be a non-negative number", "ops", op)
         cycles[op] = float(value)
         sources[op] = source
     missing = sorted(set(OPERATORS) - set(cycles))
     if missing:
-        raise ConfigError(f"{path}: no cost for operator(s): {', '.join(missing)}")
+        raise fail(f"no cost for operator(s): {', '.join(missing)}", "ops")
     meta_name = data.get("meta", {}).get("name", name)
     return CostTable(str(meta_name), cycles, sources)
 
@@ -90,4 +100,8 @@ def load_cost_table(spec: str) -> CostTable:
         raise ConfigError(
             f"cost table '{spec}' is neither a built-in ({', '.join(BUILTIN_TABLES)}) nor a file"
         )
-    return parse_cost_table(path.read_text(), name=path.stem, path=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{spec}: cannot read: {exc}") from None
+    return parse_cost_table(text, name=path.stem, path=str(path))

@@ -7,8 +7,9 @@ lines skipped), so an error names the line it is on and a huge file never become
 from __future__ import annotations
 
 import math
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from symopt.errors import SourceError, SourceWarning
+from symopt.errors import SourceError, SourceWarning, raise_errors
 from symopt.ir import FUNCTIONS, MAX_INDEX, App, Num, PVar, Span, Sym, Term, index_fits
 
 _TOKEN_NAMES = {
@@ -288,17 +289,68 @@ def strip_comment(raw: str) -> str:
     return raw if cut < 0 else raw[:cut]
 
 
+_NAMED = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
+"""``name = expr``: a line of an expression file that names its function."""
+
+
+@dataclass(frozen=True)
+class ExprLine:
+    """One expression of an expression file: its line, the name it was given (``name = expr``)
+    if any, and the term."""
+
+    line: int
+    name: str | None
+    term: Term
+
+
+def parse_expression_lines(
+    text: str, *, path: str = "<stdin>", warnings: list[SourceWarning] | None = None
+) -> list[ExprLine]:
+    """Parse an expression file: one expression per line, optionally named (``energy = x*y``;
+    a name used twice is an error). Every bad line is reported
+    (:class:`~symopt.errors.MultiSourceError` in file order when there are several); warnings
+    are appended to ``warnings`` if given (see :func:`parse_expr`)."""
+    out: list[ExprLine] = []
+    errors: list[SourceError] = []
+    named: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        code = strip_comment(raw)
+        if not code.strip():
+            continue
+        match = _NAMED.match(code)
+        name = match[1] if match else None
+        # The name is blanked out, so columns stay those of the raw line.
+        expr = " " * match.end() + raw[match.end() :] if match else raw
+        try:
+            if name is not None and name in named:
+                raise SourceError(
+                    f"{name} is named twice (first on line {named[name]})",
+                    path=path,
+                    line=number,
+                    column=code.index(name) + 1,
+                    source_line=raw,
+                    width=len(name),
+                )
+            found: list[SourceWarning] = []
+            term = parse_expr(expr, path=path, line=number, warnings=found)
+        except SourceError as exc:
+            exc.source_line = raw if exc.source_line is not None else None
+            errors.append(exc)
+            continue
+        if warnings is not None:
+            warnings.extend(replace(w, source_line=raw) for w in found)
+        if name is not None:
+            named[name] = number
+        out.append(ExprLine(number, name, term))
+    raise_errors(errors)
+    return out
+
+
 def parse_expression_file(
     text: str, *, path: str = "<stdin>", warnings: list[SourceWarning] | None = None
 ) -> list[tuple[int, Term]]:
-    """Parse an expression file: one expression per line. Returns ``(line_number, term)`` pairs;
-    warnings are appended to ``warnings`` if given (see :func:`parse_expr`)."""
-    out: list[tuple[int, Term]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not strip_comment(raw).strip():
-            continue
-        out.append((number, parse_expr(raw, path=path, line=number, warnings=warnings)))
-    return out
+    """:func:`parse_expression_lines` as ``(line_number, term)`` pairs (names dropped)."""
+    return [(e.line, e.term) for e in parse_expression_lines(text, path=path, warnings=warnings)]
 
 
 def parse_statement(

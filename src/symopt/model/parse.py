@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from symopt.codegen.function import Param
-from symopt.errors import ConfigError, SourceError, SourceWarning
+from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
 from symopt.gcpause import paused_gc
 from symopt.grammar.parser import Statement, parse_statement, strip_comment
 from symopt.ir import Span, symbols
@@ -51,6 +51,7 @@ class _Checker:
         self.uses: dict[str, _Use] = {}
         self.outputs: dict[str, None] = {}  # base names in order; uses[name] says if indexed
         self.inputs: dict[str, None] = {}
+        self.errors: list[SourceError] = []
 
     def error(self, message: str, span: Span, key: str) -> SourceError:
         raw = self.lines[span.line]
@@ -65,26 +66,34 @@ class _Checker:
             width=width,
         )
 
-    def use(self, name: str, index: int | None, span: Span, key: str) -> None:
-        """Record a use of base ``name``; a base name is either always indexed or never."""
+    def use(self, name: str, index: int | None, span: Span, key: str) -> bool:
+        """Record a use of base ``name``; a base name is either always indexed or never (``False``
+        and an error otherwise)."""
         first = self.uses.setdefault(name, _Use(index is not None, key, span.line))
         if first.indexed != (index is not None):
-            raise self.error(
+            self.fail(
                 f"{name} is used both indexed and as a scalar ({first.key} on line {first.line})",
                 span,
                 key,
             )
+            return False
+        return True
+
+    def fail(self, message: str, span: Span, key: str) -> None:
+        """Record an error and go on checking (every error of the file is reported)."""
+        self.errors.append(self.error(message, span, key))
 
     def collect_targets(self) -> None:
         for i, stmt in enumerate(self.statements):
             target = stmt.target
             if target.key in self.assigned_at:
                 first = self.statements[self.assigned_at[target.key]].line
-                raise self.error(
+                self.fail(
                     f"{target.key} is assigned twice (first on line {first})",
                     target.span,
                     target.key,
                 )
+                continue
             self.assigned_at[target.key] = i
             self.assigned_bases.add(target.name)
 
@@ -94,21 +103,20 @@ class _Checker:
             self.use(target.name, target.index, target.span, target.key)
             for term in symbols([stmt.expr]):  # left to right, each name's first occurrence
                 span = term.span or stmt.target.span
-                self.use(term.name, term.index, span, term.key)
+                if not self.use(term.name, term.index, span, term.key):
+                    continue
                 at = self.assigned_at.get(term.key)
                 if at is not None and at >= i:
                     where = "on this line" if at == i else f"on line {self.statements[at].line}"
-                    raise self.error(
-                        f"{term.key} is read before it is assigned ({where})", span, term.key
-                    )
-                if at is None and term.name in self.assigned_bases:
-                    raise self.error(
+                    self.fail(f"{term.key} is read before it is assigned ({where})", span, term.key)
+                elif at is None and term.name in self.assigned_bases:
+                    self.fail(
                         f"{term.key} is read but never assigned ({term.name} is assigned "
                         "elsewhere, so it is not an input)",
                         span,
                         term.key,
                     )
-                if at is None:
+                elif at is None:
                     self.inputs.setdefault(term.name)
             if not stmt.is_let:
                 self.outputs.setdefault(target.name)
@@ -118,20 +126,22 @@ class _Checker:
         for item in self.assumptions:
             sym = item.assumption.sym
             if sym.name in self.assigned_bases:
-                raise self.error(
+                self.fail(
                     f"assumption about {sym.key}, which the model assigns; assumptions are "
                     "about inputs",
                     item.span,
                     sym.key,
                 )
-            if sym.index is not None:  # a bare name covers u and every u[i]
+            elif sym.index is not None:  # a bare name covers u and every u[i]
                 self.use(sym.name, sym.index, item.span, sym.key)
 
 
 def parse_model(text: str, path: str = "<input>") -> Model:
     """Parse and check a model file (``target = expr`` / ``let name = expr`` lines).
 
-    Errors (:class:`~symopt.errors.SourceError`, with ``path:line:col``): a syntax error; a name
+    Every error is reported, in file order (:class:`~symopt.errors.MultiSourceError` when there
+    are several, else one :class:`~symopt.errors.SourceError`, with ``path:line:col``): a syntax
+    error; a name
     read before the statement that assigns it (or by it); a target assigned twice; a base name
     used both indexed and as a scalar; ``du[5]`` read where ``du`` is assigned but ``du[5]`` not;
     a bad ``assume x > 0`` line (see :mod:`symopt.rulesets.assume`) or one about an assigned name.
@@ -141,6 +151,7 @@ def parse_model(text: str, path: str = "<input>") -> Model:
     statements: list[Statement] = []
     assumptions: list[_Assume] = []
     warnings: list[SourceWarning] = []
+    errors: list[SourceError] = []
     with paused_gc():
         for number, raw in enumerate(text.splitlines(), start=1):
             code = strip_comment(raw)
@@ -148,14 +159,20 @@ def parse_model(text: str, path: str = "<input>") -> Model:
                 continue
             lines[number] = raw
             assume = _ASSUME.match(code)
-            if assume:
-                assumptions.append(_assumption(assume, path, number, raw))
-            else:
-                statements.append(parse_statement(raw, path=path, line=number, warnings=warnings))
+            try:
+                if assume:
+                    assumptions.append(_assumption(assume, path, number, raw))
+                else:
+                    statements.append(
+                        parse_statement(raw, path=path, line=number, warnings=warnings)
+                    )
+            except SourceError as exc:
+                errors.append(exc)
         checker = _Checker(path, lines, statements, assumptions)
         checker.collect_targets()
         checker.check_reads()
         checker.check_assumptions()
+    raise_errors([*errors, *checker.errors])
     return Model(
         path=path,
         statements=tuple(statements),

@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from symopt.errors import ConfigError
+from symopt.errors import ConfigError, SourceError, SymoptError
 
 Ranges = dict[str, tuple[float, float]]
 
@@ -40,32 +40,56 @@ def parse_sample(text: str) -> tuple[str, tuple[float, float]]:
     return name, _bounds(low, high, f"--sample {text!r}")
 
 
-def sidecar_ranges(data: object, where: str) -> Ranges:
+def sidecar_ranges(data: object, where: str, text: str | None = None) -> Ranges:
     """Ranges from a sidecar's ``sampling`` object: base name -> ``{"lo": .., "hi": ..}``,
     numbers (the whole base name) or equally long lists (one range per index, ``u[i]``).
 
     ``lo == hi`` fixes the value. Other keys of an entry (``rule``) are ignored; a sidecar
-    without ``sampling`` gives no ranges. ``where`` names the file in errors.
+    without ``sampling`` gives no ranges. ``where`` names the file in errors; with the file's
+    ``text`` an error is a :class:`SourceError` at the entry's line (else a :class:`ConfigError`).
     """
+
+    def fail(message: str, name: str | None = None) -> SymoptError:
+        if text is None:
+            return ConfigError(f"{where}: {message}")
+        line, column, width = _json_key_position(text, name or "sampling")
+        return SourceError.in_text(message, where, text, line, column, width)
+
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{where}: expected a JSON object")
+        raise fail("expected a JSON object")
     sampling = data.get("sampling", {})
     if not isinstance(sampling, Mapping):
-        raise ConfigError(f"{where}: 'sampling' must be an object")
+        raise fail("'sampling' must be an object")
     out: Ranges = {}
     for name, entry in sampling.items():
-        at = f"{where}: sampling.{name}"
+        at = f"sampling.{name}"
         if not _KEY.match(name) or not isinstance(entry, Mapping):
-            raise ConfigError(f"{at}: expected a name mapped to {{'lo': ..., 'hi': ...}}")
+            raise fail(f"{at}: expected a name mapped to {{'lo': ..., 'hi': ...}}", name)
         lo, hi = entry.get("lo"), entry.get("hi")
-        if isinstance(lo, list) and isinstance(hi, list):
-            if len(lo) != len(hi):
-                raise ConfigError(f"{at}: lo has {len(lo)} entries but hi has {len(hi)}")
-            for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
-                out[f"{name}[{i}]"] = _bounds(a, b, f"{at}[{i}]")
-        else:
-            out[name] = _bounds(lo, hi, at)
+        try:
+            if isinstance(lo, list) and isinstance(hi, list):
+                if len(lo) != len(hi):
+                    raise ConfigError(f"{at}: lo has {len(lo)} entries but hi has {len(hi)}")
+                for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
+                    out[f"{name}[{i}]"] = _bounds(a, b, f"{at}[{i}]")
+            else:
+                out[name] = _bounds(lo, hi, at)
+        except ConfigError as exc:
+            raise fail(str(exc), name) from None
     return out
+
+
+def _json_key_position(text: str, name: str) -> tuple[int, int, int]:
+    """Line, column and width of the first ``"name":`` after ``"sampling"`` (else of the
+    first ``"name":``; else line 1)."""
+    start = max(text.find('"sampling"'), 0)
+    pattern = re.compile(r'"' + re.escape(name) + r'"\s*:')
+    found = pattern.search(text, start) or pattern.search(text)
+    if found is None:
+        return 1, 1, 1
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return line, column, len(name) + 2
 
 
 def merge_ranges(base: Mapping[str, tuple[float, float]], overrides: Ranges) -> Ranges:

@@ -1,6 +1,6 @@
 """Loading rulesets from TOML (built-in by name, or a user file by path) with validation.
 
-Every problem is a :class:`RulesetError` located at a line of the file (``FILE:LINE: error: …``):
+Every problem is a :class:`RulesetError` at a line of the file (``FILE:LINE:COL: error: …``):
 invalid TOML, unknown tables or keys (with a "did you mean"), duplicate rule names, malformed
 patterns (including calls to unknown functions), unknown tiers or guards, rhs variables the lhs
 does not bind and guards on variables the lhs does not bind.
@@ -19,33 +19,28 @@ from symopt.errors import ConfigError, SourceError
 from symopt.grammar.parser import parse_pattern
 from symopt.ir import App, Term
 from symopt.rulesets.rule import GUARDS, TIERS, Rule, Ruleset, pattern_vars
+from symopt.tomlpos import toml_error_position
 
 BUILTIN_RULESETS = ("default", "fast")
 _RULE_KEYS = ("name", "lhs", "rhs", "tier", "guard", "bidirectional", "doc")
 _META_KEYS = ("name", "description", "extends")
 _TABLES = ("meta", "rule")
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?")
-_TOML_LINE = re.compile(r"\(at line (\d+)")
 
 
-class RulesetError(ConfigError):
-    """A malformed ruleset, reported at a line of its file: ``FILE:LINE: error: …``."""
+class RulesetError(SourceError, ConfigError):
+    """A malformed ruleset, at a line of its file: ``FILE:LINE:COL: error: …`` (the column is
+    where the line's text starts; line 1 when the place is unknown)."""
 
-    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
-        self.line = line
-
-    @property
-    def where(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-    def format(self) -> str:
-        return f"{self.where}: error: {self.message}"
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+    def __init__(self, message: str, *, path: str, line: int | None = None, text: str = "") -> None:
+        lines = text.splitlines()
+        number = line or 1
+        source = lines[number - 1] if 0 < number <= len(lines) else None
+        column = len(source) - len(source.lstrip()) + 1 if source and source.strip() else 1
+        width = len(source.strip()) if source else 1
+        super().__init__(
+            message, path=path, line=number, column=column, source_line=source, width=width
+        )
 
 
 def _did_you_mean(word: str, options: tuple[str, ...]) -> str:
@@ -92,10 +87,11 @@ class _Lines:
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
+        self.text = text
         self.where = _Lines(text)
 
     def fail(self, message: str, line: int | None) -> RulesetError:
-        return RulesetError(message, path=self.path, line=line)
+        return RulesetError(message, path=self.path, line=line, text=self.text)
 
     def pattern(self, rule: str, src: Any, key: str, line: int | None) -> Term:
         if not isinstance(src, str):
@@ -238,14 +234,12 @@ class _Parser:
 
 
 def parse_ruleset(text: str, *, path: str = "<ruleset>") -> Ruleset:
-    """Parse and validate ruleset TOML text; raises :class:`RulesetError` (``FILE:LINE``)."""
+    """Parse and validate ruleset TOML text; raises :class:`RulesetError` (``FILE:LINE:COL``)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        raise RulesetError(
-            f"invalid TOML: {exc}", path=path, line=int(match.group(1)) if match else None
-        ) from None
+        message, line, column = toml_error_position(exc)
+        raise SourceError.in_text(f"invalid TOML: {message}", path, text, line, column) from None
     return _Parser(text, path).ruleset(data)
 
 
