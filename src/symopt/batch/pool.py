@@ -71,7 +71,10 @@ def _death(process: BaseProcess, memory_limit: int | None) -> str:
             what = f"killed by signal {-code}"
     else:
         what = f"exited with status {code}"
-    hint = " (out of memory?)" if code == -signal.SIGKILL or memory_limit else ""
+    if memory_limit:
+        hint = f" (over its --memory-limit of {memory_limit / 2**20:.0f} MiB?)"
+    else:
+        hint = " (out of memory?)" if code == -signal.SIGKILL else ""
     return f"worker process {process.pid} {what}{hint}"
 
 
