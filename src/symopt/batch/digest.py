@@ -1,12 +1,14 @@
 """The digest that makes a rerun skip an up-to-date output, and the comment that carries it.
 
 The digest is SHA-256 over the model's bytes, its sidecar's bytes, the source path written in
-the comment, every option that changes the output, the ruleset's and cost table's contents and
-the symopt and egglog versions. It is written in the first lines of every output; a rerun that
-computes the same digest for a file whose outputs all carry it leaves them alone."""
+the comment, the model's place under OUTDIR, every option that changes the output, the
+ruleset's and cost table's contents and the symopt and egglog versions. It is written in the
+first lines of every output; a rerun that computes the same digest for a file whose outputs all
+carry it leaves them alone."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -21,7 +23,9 @@ HEAD_BYTES = 1024
 """How much of an existing output is read to find its digest."""
 
 
+@functools.cache
 def version(package: str) -> str:
+    """An installed package's version (``unknown`` if it has no metadata)."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -59,10 +63,12 @@ class Settings:
         return json.dumps(data, sort_keys=True)
 
 
-def file_digest(source: str, text: bytes, sidecar: bytes | None, fingerprint: str) -> str:
-    """The hex SHA-256 of one model's inputs and the settings' fingerprint."""
+def file_digest(source: str, rel: str, text: bytes, sidecar: bytes | None, fingerprint: str) -> str:
+    """The hex SHA-256 of one model's inputs (``rel``, its place under OUTDIR, names the
+    function and include guard) and the settings' fingerprint."""
     h = hashlib.sha256()
-    for part in (source.encode("utf-8", "surrogateescape"), text, sidecar, fingerprint.encode()):
+    names = (source.encode("utf-8", "surrogateescape"), rel.encode("utf-8", "surrogateescape"))
+    for part in (*names, text, sidecar, fingerprint.encode()):
         if part is None:
             h.update(b"\xff")
             continue

@@ -119,11 +119,18 @@ class LocalPool:
         self._workers = [_Worker(ctx, self.memory_limit) for _ in range(min(self.size, len(jobs)))]
         try:
             while pending or any(w.job for w in self._workers):
-                for w in self._workers:
+                for i, w in enumerate(self._workers):
                     if w.job is None and pending:
-                        w.job, w.started = pending.popleft(), time.monotonic()
-                        w.conn.send(w.job)
-                        yield Started(w.job)
+                        job = pending.popleft()
+                        try:
+                            w.conn.send(job)
+                        except OSError:  # it died while idle: a new one, the job stays queued
+                            pending.appendleft(job)
+                            w.stop(kill=True)
+                            self._workers[i] = _Worker(ctx, self.memory_limit)
+                            continue
+                        w.job, w.started = job, time.monotonic()
+                        yield Started(job)
                 yield from self._collect(ctx)
         finally:
             for w in self._workers:

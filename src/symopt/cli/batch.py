@@ -137,7 +137,7 @@ def _prepare(src: Source, outdir: Path, settings: Settings, force: bool) -> Job 
         sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
     except OSError as exc:
         return Row(src.path, shown, FAILED, error=f"{src.path}: error: cannot read: {exc}")
-    digest = file_digest(src.path, text, sidecar, settings.fingerprint())
+    digest = file_digest(src.path, src.rel.as_posix(), text, sidecar, settings.fingerprint())
     heads = [read_header(p) for p in outputs]
     if not force and all(h is not None and h[0] == digest for h in heads):
         first = heads[0]
