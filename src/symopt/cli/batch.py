@@ -25,7 +25,7 @@ from symopt.errors import ConfigError
 if TYPE_CHECKING:
     from symopt.batch.digest import Settings
     from symopt.batch.discover import Source
-    from symopt.batch.job import Job
+    from symopt.batch.job import Job, Outcome
     from symopt.batch.progress import Progress
     from symopt.batch.report import Row
     from symopt.rulesets.assume import Assumption
@@ -309,9 +309,8 @@ def batch(
 
 def _run(sources: list[Source], outdir: Path, settings: Settings, run: RunOptions) -> int:
     """Prepare, run, write and report; the exit status."""
-    from symopt.batch.job import FAILED, TIMED_OUT, WRITTEN, Job
+    from symopt.batch.job import FAILED, TIMED_OUT, Job
     from symopt.batch.pool import Finished, LocalPool, cpu_count
-    from symopt.batch.report import Row
 
     t0 = time.monotonic()
     quiet = run.quiet
@@ -340,27 +339,8 @@ def _run(sources: list[Source], outdir: Path, settings: Settings, run: RunOption
                     if not isinstance(event, Finished):
                         progress.started(event.job.source)
                         continue
-                    job, out = event.job, event.outcome
-                    outputs = [str(p) for p in _outputs(job, outdir)]
-                    row = Row(
-                        job.source,
-                        outputs,
-                        out.status,
-                        seconds=out.seconds,
-                        error=out.error,
-                        warnings=out.warnings,
-                        stop=out.stop,
-                    )
-                    if out.status == WRITTEN:
-                        row.statements, row.cost_before, row.cost_after = (
-                            out.statements,
-                            out.cost_before,
-                            out.cost_after,
-                        )
-                        problem = _write(job, out.files, outdir)
-                        if problem:
-                            row.status, row.error = FAILED, problem
-                    rows[job.source] = row
+                    row = _finished_row(event.job, event.outcome, outdir)
+                    rows[event.job.source] = row
                     _finish(row, progress, quiet)
         except KeyboardInterrupt:
             interrupted = True
@@ -373,10 +353,32 @@ def _run(sources: list[Source], outdir: Path, settings: Settings, run: RunOption
     return EXIT_FAILED if any(r.status in (FAILED, TIMED_OUT) for r in ordered) else 0
 
 
-def _outputs(job: Job, outdir: Path) -> list[Path]:
+def _finished_row(job: Job, out: Outcome, outdir: Path) -> Row:
+    """The row of a job that ran, its files written if it succeeded."""
     from symopt.batch.discover import Source
+    from symopt.batch.job import FAILED, WRITTEN
+    from symopt.batch.report import Row
 
-    return Source(job.source, PurePosixPath(job.rel)).outputs(outdir, job.settings.lang)
+    paths = Source(job.source, PurePosixPath(job.rel)).outputs(outdir, job.settings.lang)
+    row = Row(
+        job.source,
+        [str(p) for p in paths],
+        out.status,
+        seconds=out.seconds,
+        error=out.error,
+        warnings=out.warnings,
+        stop=out.stop,
+    )
+    if out.status == WRITTEN:
+        row.statements, row.cost_before, row.cost_after = (
+            out.statements,
+            out.cost_before,
+            out.cost_after,
+        )
+        problem = _write(job, out.files, outdir)
+        if problem:
+            row.status, row.error = FAILED, problem
+    return row
 
 
 def _finish(row: Row, progress: Progress, quiet: bool) -> None:
