@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -42,6 +43,7 @@ def make_models(bench: Path, out: Path, egfr: int, multisite: int) -> list[Path]
 
 
 def timed(args: list[str]) -> float:
+    """Wall seconds of a command."""
     t0 = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True)
     return time.perf_counter() - t0
@@ -85,10 +87,11 @@ def main() -> None:
         parallel: list[float] = []
         for r in range(opts.repeats):  # alternated, the best of each: the machine may be shared
             for jobs, times in (("1", serial), (str(opts.jobs), parallel)):
+                load = os.getloadavg()[0]
                 out, report = work / f"j{jobs}", work / f"j{jobs}.json"
                 args = ["batch", str(src), "-o", str(out), "-j", jobs, "-q", "--report"]
                 times.append(timed([*SYMOPT, *args, str(report), *(["--force"] if r else [])]))
-                print(f"batch -j {jobs}: {times[-1]:.1f} s")
+                print(f"batch -j {jobs}: {times[-1]:.1f} s (load average before: {load:.1f})")
         rerun = timed([*SYMOPT, "batch", str(src), "-o", str(work / "j1"), "-q"])
         print(f"rerun, all up to date: {rerun:.2f} s")
         print(
