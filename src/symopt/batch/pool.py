@@ -55,11 +55,13 @@ def _worker(conn: Connection, memory_limit: int | None) -> None:
     while True:
         try:
             job = conn.recv()
+            if job is None:
+                return
+            conn.send(run_job(job))
         except (EOFError, OSError):
             return
-        if job is None:
-            return
-        conn.send(run_job(job))
+        except MemoryError:  # outside the job (receiving, sending): the parent reports the exit
+            os._exit(3)
 
 
 def _death(process: BaseProcess, memory_limit: int | None) -> str:

@@ -52,7 +52,8 @@ def totals_line(rows: Sequence[Row], total: int, seconds: float) -> str:
     missing = total - len(rows)
     if missing:
         parts.append(f"{missing} not run")
-    return f"{total} files: {', '.join(parts) or 'nothing to do'} in {seconds:.1f} s"
+    files = "file" if total == 1 else "files"
+    return f"{total} {files}: {', '.join(parts) or 'nothing to do'} in {seconds:.1f} s"
 
 
 def _totals_row(rows: Sequence[Row]) -> list[str]:
