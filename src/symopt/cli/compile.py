@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -14,8 +13,8 @@ from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import InputError, check_output, read_source, write_output
 from symopt.cli.options import assume_option, optimizer_options
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
-from symopt.errors import ConfigError, SourceError
-from symopt.model.sampling import Ranges, merge_ranges, parse_sample, sidecar_ranges
+from symopt.model.pipeline import ranges_from_sidecar
+from symopt.model.sampling import Ranges
 
 if TYPE_CHECKING:
     from symopt.optimize import Optimized
@@ -27,26 +26,19 @@ COMPILE_LANGS = ("c", "python", "numpy")
 def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) -> Ranges:
     """Sampling ranges: the sidecar (``--sidecar`` or ``MODEL.json`` next to the model, if any),
     overridden by ``--sample`` options."""
-    overrides = dict(parse_sample(s) for s in samples)
     path = Path(sidecar) if sidecar else None
     if path is None and model_path != "-":
         candidate = Path(model_path).with_suffix(".json")
         path = candidate if candidate.is_file() else None
     if path is None:
-        return overrides
+        return ranges_from_sidecar(None, "", samples)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such sidecar file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError.in_text(
-            f"bad JSON: {exc.msg}", str(path), text, exc.lineno, exc.colno
-        ) from None
-    return merge_ranges(sidecar_ranges(data, str(path), text), overrides)
+    return ranges_from_sidecar(text, str(path), samples)
 
 
 @click.command("compile")
@@ -119,12 +111,10 @@ def compile_model(
     appearance ('-' reads the model from stdin).
     """
     from symopt.cli.report import warn_fallback, warn_source
-    from symopt.codegen import FunctionDef, render_module
     from symopt.egraph.runner import Limits
-    from symopt.ir import symbols
     from symopt.model import parse_model
-    from symopt.optimize import optimize, resolve_costs, resolve_ruleset
-    from symopt.rulesets.assume import facts, sample_ranges
+    from symopt.model.pipeline import model_outputs, optimize_model, render_model
+    from symopt.optimize import resolve_costs, resolve_ruleset
 
     if restrict and lang != "c":
         raise click.UsageError("--restrict applies to --lang c only")
@@ -132,39 +122,36 @@ def compile_model(
     path, text = read_source(model)
     parsed = parse_model(text, path)
     warn_source(parsed.warnings)
-    pairs = parsed.output_terms()
-    if not pairs:
-        raise SourceError("the model assigns no outputs", path=path, line=1, column=1)
-    assumed = [*parsed.assumptions, *assumptions]
-    terms = [term for _, term in pairs]
-    ranges = (
-        merge_ranges(sample_ranges(assumed), load_ranges(model, sidecar, samples)) if verify else {}
-    )
+    pairs = model_outputs(parsed, path)
+    ranges = load_ranges(model, sidecar, samples) if verify else {}
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
     t1 = time.perf_counter()
-    result = optimize(
-        terms,
-        ruleset=rules,
-        costs=table,
+    result = optimize_model(
+        parsed,
+        pairs,
+        rules=rules,
+        table=table,
         limits=Limits(iterations=iter_limit, nodes=node_limit, time=time_limit),
         verify=verify,
-        sample_ranges=ranges,
-        assumptions=facts(assumed, symbols(terms)),
+        ranges=ranges,
+        assumptions=assumptions,
     )
     t2 = time.perf_counter()
     for fb in result.fallbacks:
         target = pairs[fb.index][0]
         where = f"{path}:{parsed.line_of(target)}"
         warn_fallback(where, fb, "kept the unoptimised statement", target.key)
-    body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs, strict=True))
-    try:
-        fn = FunctionDef(name, parsed.inputs, body, parsed.outputs)
-        rendered = render_module(
-            lang, [fn], costs=table, restrict=restrict, max_statements=max_statements
-        )
-    except ValueError as exc:  # a bad --name, or a parameter clashing with it
-        raise ConfigError(str(exc)) from None
+    rendered = render_model(
+        parsed,
+        pairs,
+        result,
+        lang=lang,
+        name=name,
+        table=table,
+        restrict=restrict,
+        max_statements=max_statements,
+    )
     t3 = time.perf_counter()
     write_output(rendered, output)
     if stats:

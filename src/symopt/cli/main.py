@@ -17,6 +17,7 @@ COMMANDS = {
     "rules": "symopt.cli.rules:rules",
     "costs": "symopt.cli.costs:costs",
     "config": "symopt.cli.config:config",
+    "batch": "symopt.cli.batch:batch",
 }
 """Subcommands, imported only when used: start-up stays that of the one command that runs."""
 

@@ -57,20 +57,24 @@ POINT_SHOWN = 6
 
 def warn_fallback(where: str, fallback: Fallback, kept: str, output: str = "") -> None:
     """``FILE:LINE: warning: [OUTPUT: ]…`` for an output that failed verification and was
-    replaced (``kept`` says by what)."""
+    replaced (``kept`` says by what), on stderr."""
+    sys.stderr.write(fallback_message(where, fallback, kept, output) + "\n")
+
+
+def fallback_message(where: str, fallback: Fallback, kept: str, output: str = "") -> str:
+    """The text of :func:`warn_fallback`."""
     items = [f"{k}={v:.17g}" for k, v in list(fallback.point.items())[:POINT_SHOWN]]
     more = len(fallback.point) - POINT_SHOWN
     at = ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
     subject = f"{output}: " if output else ""
     if fallback.reason == "unverifiable":
-        sys.stderr.write(
+        return (
             f"{where}: warning: {subject}optimised form could not be verified: the input is not "
-            f"finite at any sample point (first: {at}); {kept}\n"
+            f"finite at any sample point (first: {at}); {kept}"
         )
-        return
-    sys.stderr.write(
+    return (
         f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
-        f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}\n"
+        f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}"
     )
 
 

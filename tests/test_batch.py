@@ -1,0 +1,350 @@
+"""``symopt batch``: discovery, digests and skipping, headers, parallel = serial output, per-file
+failures (syntax error, timeout, memory limit, a worker killed by PID), signals, OUTDIR
+containment, the JSON report and a real Dask LocalCluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path, PurePosixPath
+
+import pytest
+from click.testing import CliRunner
+
+from symopt.batch.discover import discover
+from symopt.batch.job import function_name, include_guard
+from symopt.cli.main import cli
+from symopt.errors import ConfigError
+from tests.conftest import run_cli
+
+DATA = Path(__file__).parent / "data"
+CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+
+SMALL = "du[0] = -k1*u[0]*u[1] + k2*u[2]\ndu[1] = k1*u[0]*u[1] - k2*u[2]\n"
+BAD = "du[0] = k1*u[0]\ndu[1] = k1 * * u[1]\n"
+
+
+def big_model(statements: int = 300) -> str:
+    """A mass-action model that takes the optimiser a few seconds (for kills and signals)."""
+    r = random.Random(1)
+    lines = []
+    for i in range(statements):
+        terms = " + ".join(
+            f"p[{r.randrange(40)}]*u[{r.randrange(300)}]*u[{r.randrange(300)}]" for _ in range(30)
+        )
+        lines.append(f"du[{i}] = {terms}")
+    return "\n".join(lines) + "\n"
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+# ---------------------------------------------------------------- discovery (pure, no processes)
+
+
+def test_discover_mirrors_tree_filters_and_skips_outdir(tmp_path: Path) -> None:
+    src = tree(
+        tmp_path / "m",
+        {
+            "a.sym": SMALL,
+            "sub/b.sym": SMALL,
+            "sub/skip_me.sym": SMALL,
+            "notes.txt": "x",
+            ".hidden/c.sym": SMALL,
+            "out/old.sym": SMALL,  # OUTDIR inside the input: never read as input
+        },
+    )
+    found = discover([str(src)], src / "out", exclude=["skip_*"])
+    assert [s.rel for s in found] == [PurePosixPath("a.sym"), PurePosixPath("sub/b.sym")]
+    assert found[1].outputs(Path("o"), "c") == [Path("o/sub/b.c"), Path("o/sub/b.h")]
+    assert found[1].outputs(Path("o"), "numpy") == [Path("o/sub/b.py")]
+    only = discover([str(src)], tmp_path / "o", include=["sub/*.sym"])
+    assert [s.rel.as_posix() for s in only] == ["sub/b.sym", "sub/skip_me.sym"]
+
+
+def test_discover_refuses_missing_paths_and_colliding_outputs(tmp_path: Path) -> None:
+    tree(tmp_path, {"x/m.sym": SMALL, "y/m.sym": SMALL})
+    with pytest.raises(ConfigError, match="no such file"):
+        discover([str(tmp_path / "nope")], tmp_path / "o")
+    with pytest.raises(ConfigError, match="would both write"):
+        discover([str(tmp_path / "x/m.sym"), str(tmp_path / "y/m.sym")], tmp_path / "o")
+
+
+def test_function_names_and_guards_are_identifiers() -> None:
+    assert function_name("sub/egfr-net.sym") == "egfr_net"
+    assert function_name("3body.sym") == "m_3body"
+    assert function_name("double.sym") == "double_"
+    assert include_guard("sub/egfr-net.sym") == "SYMOPT_SUB_EGFR_NET_H"
+
+
+def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
+    tree(tmp_path, {"a.sym": SMALL})
+    runner = CliRunner()
+    cases = [
+        [str(tmp_path), "-o", str(tmp_path / "o"), "--lang", "python", "--restrict"],
+        [str(tmp_path / "missing"), "-o", str(tmp_path / "o")],
+        [str(tmp_path), "-o", str(tmp_path / "o"), "--ruleset", "no-such"],
+        [str(tmp_path), "-o", str(tmp_path / "o"), "--memory-limit", "lots"],
+        [str(tmp_path), "-o", str(tmp_path / "o"), "--include", "*.txt"],
+        [str(tmp_path), "-o", str(tmp_path / "a.sym")],
+    ]
+    for args in cases:
+        result = runner.invoke(cli, ["batch", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- end to end, as a subprocess
+
+
+def test_batch_writes_headers_skips_and_reports(symopt_cmd: list[str], tmp_path: Path) -> None:
+    src = tree(tmp_path / "models", {"a.sym": SMALL, "sub/b.sym": SMALL, "bad.sym": BAD})
+    out = tmp_path / "out"
+    report = tmp_path / "report.json"
+    args = [str(src), "-o", str(out), "-j", "2", "--report", str(report)]
+    first = run_cli(symopt_cmd, "batch", *args)
+    assert first.returncode == 1, first.stderr
+    assert f"{src}/bad.sym:2:14: error:" in first.stderr
+    assert sorted(outputs(out)) == ["a.c", "a.h", "sub/b.c", "sub/b.h"]
+    c_text = (out / "a.c").read_text()
+    lines = c_text.splitlines()
+    assert lines[0] == f"// Generated by symopt 0.1.0 from {src}/a.sym; do not edit."
+    assert lines[1].startswith("// digest: sha256:")
+    assert lines[3] == '#include "a.h"'
+    header = (out / "sub/b.h").read_text()
+    assert "#ifndef SYMOPT_SUB_B_H" in header and f"from {src}/sub/b.sym" in header
+    assert "void b(double *du, double k1, const double *u, double k2);" in header
+    assert (out / "a.c").stat().st_mode & 0o777 == 0o666 & ~_umask()
+    data = json.loads(report.read_text())
+    assert {f["source"].rsplit("/", 1)[-1]: f["status"] for f in data["files"]} == {
+        "a.sym": "written",
+        "b.sym": "written",
+        "bad.sym": "failed",
+    }
+    assert data["counts"] == {"written": 2, "up to date": 0, "failed": 1, "timed out": 0}
+    assert "3 files: 2 written, 1 failed" in first.stdout
+    if CC:
+        for name in ("a.c", "sub/b.c"):
+            cc = subprocess.run(
+                [CC, "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", name, "-o", "/dev/null"],
+                cwd=out,
+                capture_output=True,
+                text=True,
+            )
+            assert cc.returncode == 0, cc.stderr
+
+    before = outputs(out)
+    mtime = (out / "a.c").stat().st_mtime_ns
+    (src / "bad.sym").unlink()
+    second = run_cli(symopt_cmd, "batch", *args)
+    assert second.returncode == 0, second.stderr
+    assert "2 files: 2 up to date" in second.stdout
+    assert (out / "a.c").stat().st_mtime_ns == mtime
+    # a changed option is a different digest: everything is regenerated, to the same code
+    third = run_cli(symopt_cmd, "batch", *args, "--node-limit", "100000")
+    assert "2 files: 2 written" in third.stdout
+    assert outputs(out)["a.c"] != before["a.c"]  # new digest line
+    assert outputs(out)["a.c"].split(b"\n", 2)[2] == before["a.c"].split(b"\n", 2)[2]
+    forced = run_cli(symopt_cmd, "batch", *args, "--node-limit", "100000", "--force", "-q")
+    assert forced.returncode == 0 and forced.stdout == ""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_output_is_identical_for_any_parallelism(symopt_cmd: list[str], tmp_path: Path) -> None:
+    files = {"multistate.sym": (DATA / "multistate.sym").read_text(), "s/a.sym": SMALL}
+    files["s/t/b.sym"] = SMALL.replace("k2", "kb")
+    src = tree(tmp_path / "m", files)
+    (src / "multistate.json").write_text((DATA / "multistate.json").read_text())
+    runs = {}
+    for jobs in ("1", "3"):
+        out = tmp_path / f"out{jobs}"
+        result = run_cli(
+            symopt_cmd, "batch", str(src), "-o", str(out), "-j", jobs, "--lang", "numpy"
+        )
+        assert result.returncode == 0, result.stderr
+        runs[jobs] = outputs(out)
+    assert runs["1"] == runs["3"]
+    assert sorted(runs["1"]) == ["multistate.py", "s/a.py", "s/t/b.py"]
+
+
+def test_sidecar_change_is_a_new_digest(symopt_cmd: list[str], tmp_path: Path) -> None:
+    src = tree(tmp_path / "m", {"ms.sym": (DATA / "multistate.sym").read_text()})
+    args = [str(src), "-o", str(tmp_path / "o"), "-j", "1"]
+    assert "1 written" in run_cli(symopt_cmd, "batch", *args).stdout
+    (src / "ms.json").write_text((DATA / "multistate.json").read_text())
+    assert "1 written" in run_cli(symopt_cmd, "batch", *args).stdout
+    assert "1 up to date" in run_cli(symopt_cmd, "batch", *args).stdout
+
+
+def test_outputs_never_escape_outdir(symopt_cmd: list[str], tmp_path: Path) -> None:
+    src = tree(tmp_path / "m", {"a.sym": SMALL, "evil/b.sym": SMALL})
+    out = tmp_path / "out"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out.mkdir()
+    (out / "evil").symlink_to(outside)  # a symlinked directory inside OUTDIR
+    (out / "a.c").symlink_to(tmp_path / "elsewhere.c")  # and a symlinked file
+    result = run_cli(symopt_cmd, "batch", str(src), "-o", str(out), "-j", "1")
+    assert result.returncode == 1
+    assert "output would escape" in result.stderr
+    assert list(outside.iterdir()) == [] and not (tmp_path / "elsewhere.c").exists()
+
+
+# ---------------------------------------------------------------- failures cost only their file
+
+
+def _parents() -> dict[int, int]:
+    """Parent of every process, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def _descendants(pid: int) -> list[int]:
+    parents = _parents()
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [p for p, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def _worker_pids(pid: int) -> list[int]:
+    """The batch's worker processes: the children of its multiprocessing fork server (a child
+    of the batch process; the workers fork from it, so their command line names it too)."""
+    parents = _parents()
+    servers = []
+    for p in (p for p, parent in parents.items() if parent == pid):
+        try:
+            if b"forkserver" in Path(f"/proc/{p}/cmdline").read_bytes():
+                servers.append(p)
+        except OSError:
+            continue
+    return [p for p, parent in parents.items() if parent in servers]
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+def _start(cmd: list[str], *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.Popen(
+        [*cmd, "batch", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def _wait_for(predicate: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@needs_proc
+def test_killed_worker_costs_only_its_file(symopt_cmd: list[str], tmp_path: Path) -> None:
+    src = tree(tmp_path / "m", {"big.sym": big_model(), "a.sym": SMALL, "b.sym": SMALL})
+    out = tmp_path / "out"
+    proc = _start(symopt_cmd, str(src), "-o", str(out), "-j", "1")
+    _wait_for(lambda: _worker_pids(proc.pid))
+    time.sleep(0.5)  # the largest model is sent first: the worker is busy with big.sym
+    os.kill(_worker_pids(proc.pid)[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    assert "big.sym: error: worker process" in stderr and "SIGKILL" in stderr
+    assert sorted(outputs(out)) == ["a.c", "a.h", "b.c", "b.h"]  # a new worker did the rest
+    assert "3 files: 2 written, 1 failed" in stdout
+
+
+def test_timeout_and_memory_limit_are_per_file(symopt_cmd: list[str], tmp_path: Path) -> None:
+    src = tree(tmp_path / "m", {"big.sym": big_model(), "a.sym": SMALL})
+    out = tmp_path / "out"
+    timed = run_cli(symopt_cmd, "batch", str(src), "-o", str(out), "-j", "1", "--timeout", "1")
+    assert timed.returncode == 1, timed.stderr
+    assert "big.sym: error: time limit of 1 s per file exceeded" in timed.stderr
+    assert "timed out: " in timed.stdout and sorted(outputs(out)) == ["a.c", "a.h"]
+    starved = run_cli(
+        symopt_cmd,
+        "batch",
+        str(src / "a.sym"),
+        "-o",
+        str(tmp_path / "o2"),
+        "--memory-limit",
+        "150M",
+    )
+    assert starved.returncode == 1
+    assert "memory" in starved.stderr and not (tmp_path / "o2" / "a.c").exists()
+
+
+@needs_proc
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_promptly_and_cleanly(
+    symopt_cmd: list[str], tmp_path: Path, sig: signal.Signals
+) -> None:
+    src = tree(tmp_path / "m", {"big.sym": big_model(), "a.sym": SMALL})
+    out = tmp_path / "out"
+    proc = _start(symopt_cmd, str(src), "-o", str(out), "-j", "2")
+    _wait_for(lambda: (out / "a.c").exists())
+    helpers = _descendants(proc.pid)  # fork server, resource tracker, the busy worker
+    assert _worker_pids(proc.pid)
+    os.kill(proc.pid, sig)
+    t0 = time.monotonic()
+    stdout, stderr = proc.communicate(timeout=30)
+    waited = time.monotonic() - t0
+    assert proc.returncode == 130, stderr
+    assert "symopt: interrupted" in stderr and "(interrupted)" in stdout
+    assert sorted(outputs(out)) == ["a.c", "a.h"]  # no partial big.c, no temp files
+    _wait_for(lambda: not [p for p in helpers if Path(f"/proc/{p}").exists()], timeout=10)
+    print(f"stopped {waited:.2f} s after {sig.name}")
+
+
+# ---------------------------------------------------------------- Dask
+
+
+def test_dask_cluster_gives_the_same_outputs(symopt_cmd: list[str], tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    src = tree(tmp_path / "m", {"ms.sym": (DATA / "multistate.sym").read_text(), "s/a.sym": SMALL})
+    (src / "bad.sym").write_text(BAD)
+    local = run_cli(symopt_cmd, "batch", str(src), "-o", str(tmp_path / "local"), "-j", "2")
+    assert local.returncode == 1
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run_cli(
+            symopt_cmd,
+            "batch",
+            str(src),
+            "-o",
+            str(tmp_path / "dask"),
+            "--scheduler",
+            cluster.scheduler_address,
+        )
+    assert remote.returncode == 1, remote.stderr
+    assert f"{src}/bad.sym:2:14: error:" in remote.stderr
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    assert sorted(outputs(tmp_path / "dask")) == ["ms.c", "ms.h", "s/a.c", "s/a.h"]
