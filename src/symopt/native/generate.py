@@ -1,0 +1,95 @@
+"""A model's text to generated source and signature, through ``symopt.model.pipeline`` (the
+steps ``symopt compile`` takes), plus the C loop of ``many``."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from symopt.errors import ConfigError
+from symopt.native.signature import Signature, signature
+
+if TYPE_CHECKING:
+    from symopt.model.model import Model
+    from symopt.native.load import Options
+
+
+@dataclass(frozen=True)
+class Generated:
+    source: str
+    signature: Signature
+    warnings: tuple[str, ...]
+
+
+def generate(
+    text: str, path: str, options: Options, sidecar_text: str | None, sidecar_name: str
+) -> Generated:
+    """Parse, optimise (every output together) and render the model ``text``."""
+    from symopt.cli.report import fallback_message
+    from symopt.egraph.runner import Limits
+    from symopt.model import parse_model
+    from symopt.model.pipeline import (
+        model_outputs,
+        optimize_model,
+        ranges_from_sidecar,
+        render_model,
+    )
+    from symopt.native.cwrap import many_wrapper
+    from symopt.optimize import resolve_costs, resolve_ruleset
+    from symopt.rulesets.assume import parse_assumption
+
+    parsed = parse_model(text, path)
+    pairs = model_outputs(parsed, path)
+    if options.args is not None:
+        parsed = _with_args(parsed, options.args)
+    table = resolve_costs(options.costs)
+    ranges = (
+        ranges_from_sidecar(sidecar_text, sidecar_name, options.samples) if options.verify else {}
+    )
+    result = optimize_model(
+        parsed,
+        pairs,
+        rules=resolve_ruleset(options.ruleset, options.tier),
+        table=table,
+        limits=Limits(
+            iterations=options.iter_limit, nodes=options.node_limit, time=options.time_limit
+        ),
+        verify=options.verify,
+        ranges=ranges,
+        assumptions=[parse_assumption(a) for a in options.assume],
+    )
+    messages = [w.format() for w in parsed.warnings]
+    for fb in result.fallbacks:
+        target = pairs[fb.index][0]
+        where = f"{path}:{parsed.line_of(target)}"
+        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    source = render_model(
+        parsed,
+        pairs,
+        result,
+        lang=options.lang,
+        name=options.name,
+        table=table,
+        max_statements=options.max_statements,
+    )
+    sig = signature(options.name, parsed.inputs, parsed.outputs, pairs)
+    if options.lang == "c":
+        source += many_wrapper(sig)
+    return Generated(source, sig, tuple(messages))
+
+
+def _with_args(parsed: Model, args: tuple[tuple[str, bool], ...]) -> Model:
+    """``parsed`` with its inputs replaced by ``args`` (in that order); every input the model
+    reads must be one of them, of the same kind."""
+    from symopt.codegen.function import Param
+
+    given = {name: is_array for name, is_array in args}
+    for p in parsed.inputs:
+        if p.name not in given:
+            raise ConfigError(f"the expressions read '{p.name}', which is not in args")
+        if given[p.name] != p.is_array:
+            kind = "an array (indexed)" if p.is_array else "a scalar"
+            raise ConfigError(f"'{p.name}' is read as {kind} but args declare it otherwise")
+    inputs = tuple(Param(name, is_array) for name, is_array in args)
+    return dataclasses.replace(parsed, inputs=inputs)

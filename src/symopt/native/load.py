@@ -1,0 +1,225 @@
+"""``symopt.load``: a model file (or text) to a Python callable, through the cache.
+
+The cache key covers everything that changes the product: the model and sidecar text, every
+optimiser option with the ruleset's and cost table's contents, the language, the compiler
+command and flags, and the symopt and egglog versions. A hit reads the signature and loads the
+product, without parsing or optimising anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
+from symopt.errors import ConfigError
+from symopt.native import cache
+from symopt.native.caller import Function
+from symopt.native.signature import Signature
+
+LANGS = ("c", "python", "numpy")
+SOURCE_FILE = {"c": "model.c", "python": "model.py", "numpy": "model.py"}
+LIBRARY_FILE = "model.so"
+
+ModelSource = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a model is optimised and built (the defaults are ``symopt compile``'s)."""
+
+    lang: str = "c"
+    name: str = "f"
+    ruleset: str = "default"
+    costs: str = "throughput"
+    tier: str | None = None
+    time_limit: float = 30.0
+    node_limit: int = 200_000
+    iter_limit: int = 30
+    verify: bool = True
+    assume: tuple[str, ...] = ()
+    samples: tuple[str, ...] = ()
+    max_statements: int = DEFAULT_MAX_STATEMENTS
+    cc: str | None = None
+    cflags: tuple[str, ...] | None = None
+    args: tuple[tuple[str, bool], ...] | None = field(default=None)
+    """The parameters in calling order as ``(name, is_array)`` (``symopt.function``); ``None``:
+    the model's inputs."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A cache entry: its directory, signature, generated source and library (C only)."""
+
+    directory: Path
+    signature: Signature
+    source: Path
+    library: Path | None
+    warnings: tuple[str, ...] = ()
+
+
+def load(
+    model: ModelSource,
+    *,
+    lang: str = "c",
+    name: str = "f",
+    cc: str | None = None,
+    cflags: str | Sequence[str] | None = None,
+    ruleset: str = "default",
+    costs: str = "throughput",
+    tier: str | None = None,
+    time_limit: float = 30.0,
+    node_limit: int = 200_000,
+    iter_limit: int = 30,
+    verify: bool = True,
+    assume: Sequence[str] = (),
+    samples: Sequence[str] = (),
+    sidecar: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Function:
+    """A model as a Python callable ``f(*inputs, out=None)`` with ``f.many(...)``.
+
+    ``model`` is a path to a ``.sym`` file or the model's text (a string holding a newline or
+    ``=``). ``lang="c"`` compiles with ``cc`` (default: the first of ``cc``, ``gcc``, ``clang``)
+    and ``cflags`` (default ``-O2``; ``-fPIC -shared`` are always added); ``"python"`` or
+    ``"numpy"`` need no compiler. Products are cached under ``cache_dir`` (default:
+    ``$SYMOPT_CACHE_DIR``, else the user cache directory). Errors: a
+    :class:`~symopt.errors.SymoptError` (``SourceError`` for a bad model, ``BuildError`` for a
+    missing compiler or a failed build).
+    """
+    from symopt.native.compiler import split_flags
+
+    options = Options(
+        lang=lang,
+        name=name,
+        ruleset=ruleset,
+        costs=costs,
+        tier=tier,
+        time_limit=time_limit,
+        node_limit=node_limit,
+        iter_limit=iter_limit,
+        verify=verify,
+        assume=tuple(assume),
+        samples=tuple(samples),
+        cc=cc,
+        cflags=None if cflags is None else tuple(split_flags(cflags)),
+    )
+    path, text = read_model(model)
+    built = build(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
+    for message in built.warnings:
+        warnings.warn(message, stacklevel=2)
+    return open_built(built, lang)
+
+
+def read_model(model: ModelSource) -> tuple[str, str]:
+    """``(path, text)``: a path is read; a string with a newline or ``=`` is the text."""
+    from symopt.cli.io import read_source
+
+    if isinstance(model, str) and ("\n" in model or "=" in model):
+        return "<model>", model
+    return read_source(os.fspath(model))
+
+
+def open_built(built: Built, lang: str) -> Function:
+    """The callable of a cache entry."""
+    from symopt.native.backends import native_function, python_function
+
+    source = built.source.read_text(encoding="utf-8")
+    if built.library is not None:
+        return native_function(built.signature, str(built.library), source)
+    return python_function(built.signature, lang, source)
+
+
+def build(
+    text: str,
+    path: str,
+    options: Options,
+    *,
+    sidecar: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Built:
+    """The cache entry of ``text`` (the model read from ``path``), built if missing."""
+    if options.lang not in LANGS:
+        raise ConfigError(f"unknown lang '{options.lang}'; expected one of {', '.join(LANGS)}")
+    sidecar_text, sidecar_name = _sidecar(path, sidecar)
+    command: list[str] = []
+    flags: list[str] = []
+    if options.lang == "c":
+        from symopt.native.compiler import find_compiler, split_flags
+
+        command = find_compiler(options.cc)
+        flags = split_flags(options.cflags)
+    key = cache.digest(
+        [
+            _version("symopt"),
+            _version("egglog"),
+            text,
+            sidecar_text,
+            _spec_text(options.ruleset, "symopt.rulesets", ("default", "fast"), "ruleset"),
+            _spec_text(options.costs, "symopt.costs", ("throughput", "latency"), "cost table"),
+            repr(dataclasses.replace(options, cc=None, cflags=None)),
+            repr(command),
+            repr(flags),
+        ]
+    )
+    root = cache.cache_root(cache_dir)
+    found: list[str] = []
+
+    def fill(tmp: Path) -> None:
+        from symopt.native.generate import generate
+
+        generated = generate(text, path, options, sidecar_text, sidecar_name)
+        found.extend(generated.warnings)
+        source = tmp / SOURCE_FILE[options.lang]
+        source.write_text(generated.source, encoding="utf-8")
+        if options.lang == "c":
+            from symopt.native.compiler import compile_shared
+
+            compile_shared(command, flags, source, tmp / LIBRARY_FILE)
+        (tmp / cache.SIGNATURE).write_text(generated.signature.to_json(), encoding="utf-8")
+
+    directory = cache.store(root, key, fill)
+    signature = Signature.from_json((directory / cache.SIGNATURE).read_text(encoding="utf-8"))
+    library = directory / LIBRARY_FILE if options.lang == "c" else None
+    return Built(directory, signature, directory / SOURCE_FILE[options.lang], library, tuple(found))
+
+
+def _sidecar(path: str, sidecar: str | os.PathLike[str] | None) -> tuple[str | None, str]:
+    """The sidecar's text and name: ``sidecar``, else ``MODEL.json`` next to a model file."""
+    from symopt.cli.io import InputError
+
+    if sidecar is None:
+        if path.startswith("<") or path == "-":
+            return None, ""
+        candidate = Path(path).with_suffix(".json")
+        if not candidate.is_file():
+            return None, ""
+        sidecar = candidate
+    try:
+        return Path(sidecar).read_text(encoding="utf-8"), os.fspath(sidecar)
+    except FileNotFoundError:
+        raise InputError(f"{os.fspath(sidecar)}: no such sidecar file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{os.fspath(sidecar)}: cannot read: {exc}") from None
+
+
+def _spec_text(spec: str, package: str, builtins: tuple[str, ...], what: str) -> str:
+    """The TOML text of a built-in ruleset or cost table, or of a file."""
+    if spec in builtins:
+        return resources.files(package).joinpath(f"{spec}.toml").read_text(encoding="utf-8")
+    try:
+        return Path(spec).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(
+            f"{what} '{spec}' is neither a built-in ({', '.join(builtins)}) nor a readable file"
+        ) from None
+
+
+def _version(package: str) -> str:
+    from symopt.batch.digest import version
+
+    return version(package)

@@ -1,0 +1,74 @@
+"""What a loaded function takes and returns: each parameter's name, kind and length."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from symopt.codegen.function import Param
+from symopt.ir import Sym, Term, symbols
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One parameter. An array needs ``size`` elements: exactly that many when the model
+    declares it (``exact``), else at least the largest index read or written plus one."""
+
+    name: str
+    is_array: bool
+    size: int = 1
+    exact: bool = False
+
+    @property
+    def shape(self) -> str:
+        """How the parameter is described in errors: ``float``, ``(5,)`` or ``(>=5,)``."""
+        if not self.is_array:
+            return "float"
+        return f"({self.size},)" if self.exact else f"(>={self.size},)"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Inputs in calling order (the model's order) and outputs, in the generated function's
+    order; ``name`` is the C symbol (and the Python function's name)."""
+
+    name: str
+    inputs: tuple[Arg, ...]
+    outputs: tuple[Arg, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Signature:
+        data = json.loads(text)
+        return cls(
+            data["name"],
+            tuple(Arg(**a) for a in data["inputs"]),
+            tuple(Arg(**a) for a in data["outputs"]),
+        )
+
+
+def signature(
+    name: str,
+    inputs: Sequence[Param],
+    outputs: Sequence[Param],
+    pairs: Sequence[tuple[Sym, Term]],
+) -> Signature:
+    """The signature of a function computing ``pairs`` (``(target, term)``). Array lengths come
+    from a declared size (a ``size`` attribute on the parameter) or else from the indices used."""
+    used: dict[str, int] = {}
+    for sym in [*symbols([term for _, term in pairs]), *(target for target, _ in pairs)]:
+        if sym.index is not None:
+            used[sym.name] = max(used.get(sym.name, 0), sym.index + 1)
+
+    def arg(p: Param) -> Arg:
+        if not p.is_array:
+            return Arg(p.name, False)
+        declared = getattr(p, "size", None)
+        if isinstance(declared, int):
+            return Arg(p.name, True, declared, exact=True)
+        return Arg(p.name, True, used.get(p.name, 1))
+
+    return Signature(name, tuple(map(arg, inputs)), tuple(map(arg, outputs)))
