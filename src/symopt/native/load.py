@@ -117,11 +117,15 @@ def load(
 
 def read_model(model: ModelSource) -> tuple[str, str]:
     """``(path, text)``: a path is read; a string with a newline or ``=`` is the text."""
-    from symopt.cli.io import read_source
-
     if isinstance(model, str) and ("\n" in model or "=" in model):
         return "<model>", model
-    return read_source(os.fspath(model))
+    path = os.fspath(model)
+    try:  # the common case without importing the CLI's reader (and click)
+        return path, Path(path).read_bytes().decode("utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        from symopt.cli.io import read_source
+
+        return read_source(path)
 
 
 def open_built(built: Built, lang: str) -> Function:
@@ -155,7 +159,7 @@ def build(
         flags = split_flags(options.cflags)
     key = cache.digest(
         [
-            _version("symopt"),
+            symopt_version(),
             _version("egglog"),
             text,
             sidecar_text,
@@ -186,6 +190,12 @@ def build(
     signature = Signature.from_json((directory / cache.SIGNATURE).read_text(encoding="utf-8"))
     library = directory / LIBRARY_FILE if options.lang == "c" else None
     return Built(directory, signature, directory / SOURCE_FILE[options.lang], library, tuple(found))
+
+
+def symopt_version() -> str:
+    from symopt import __version__
+
+    return __version__
 
 
 def _sidecar(path: str, sidecar: str | os.PathLike[str] | None) -> tuple[str | None, str]:
@@ -220,6 +230,23 @@ def _spec_text(spec: str, package: str, builtins: tuple[str, ...], what: str) ->
 
 
 def _version(package: str) -> str:
+    """A package's version: its ``__version__`` if imported, else the name of its
+    ``.dist-info`` directory on ``sys.path`` (importing ``importlib.metadata`` alone would cost
+    a cached load a third of its time), else its metadata."""
+    import sys
+
+    known = getattr(sys.modules.get(package), "__version__", None)
+    if isinstance(known, str):
+        return known
+    prefix = f"{package}-"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for found in names:
+            if found.startswith(prefix) and found.endswith(".dist-info"):
+                return found[len(prefix) : -len(".dist-info")]
     from symopt.batch.digest import version
 
     return version(package)
