@@ -21,6 +21,7 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ def variants(lib_path: str, k: np.ndarray, u: np.ndarray, du: np.ndarray) -> dic
         du.ctypes.data, k.ctypes.data, u.ctypes.data
     )
     try:
-        import cffi
+        import cffi  # type: ignore[import-untyped]
     except ImportError:
         return out
     ffi = cffi.FFI()
@@ -130,12 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for lang in ("python", "numpy"):
             g = symopt.load(MODEL, lang=lang)
-            rows.append(
-                (
-                    f"symopt.load lang={lang!r}, g(k, u, out=du)",
-                    per_call(lambda g=g: g(k, u, out=du), args.number // 4, args.repeat),
-                )
-            )
+            label = f"symopt.load lang={lang!r}, g(k, u, out=du)"
+            rows.append((label, per_call(partial(g, k, u, out=du), args.number, args.repeat)))
         base = per_call(lambda: None, args.number, args.repeat)
         rng = np.random.default_rng(0)
         many = rng.uniform(0.1, 1.0, (100_000, 5))
@@ -144,12 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     for label, us in rows:
         print(f"{label:55} {us:7.3f}")
     print(
-        f"f.many(k, U) with U of 100,000 rows: {t_many * 1e3:.2f} ms ({t_many / 1e5 * 1e9:.1f} ns per point)"
+        f"f.many(k, U) with U of 100,000 rows: {t_many * 1e3:.2f} ms "
+        f"({t_many / 1e5 * 1e9:.1f} ns per point)"
     )
     print(f"first load (optimise + compile): {first:.2f} s")
     print(f"cached load, same process: {min(loads) * 1e3:.2f} ms (best of {args.repeat})")
     print(
-        f"fresh process: import symopt {fresh[0] * 1e3:.0f} ms, then cached load {fresh[1] * 1e3:.1f} ms"
+        f"fresh process: import symopt {fresh[0] * 1e3:.0f} ms, "
+        f"then cached load {fresh[1] * 1e3:.1f} ms"
     )
     return 0
 

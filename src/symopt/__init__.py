@@ -7,6 +7,16 @@ callable); the ``symopt`` command is a thin shell around it.
 from symopt.egraph.runner import Limits, StopReason
 from symopt.native.load import load
 from symopt.optimize import Optimized, optimize
+from symopt.sympy_interop import from_sympy, function, to_sympy
 
-__all__ = ["Limits", "Optimized", "StopReason", "load", "optimize"]
+__all__ = [
+    "Limits",
+    "Optimized",
+    "StopReason",
+    "from_sympy",
+    "function",
+    "load",
+    "optimize",
+    "to_sympy",
+]
 __version__ = "0.1.0"

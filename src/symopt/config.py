@@ -105,6 +105,16 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         "force": _BOOL,
         "quiet": _BOOL,
     },
+    "build": {
+        **GLOBAL_KEYS,
+        "lang": KeySpec("str", _COMPILE_LANGS),
+        "name": _STR,
+        "cc": _STR,
+        "cflags": _STR,
+        "max-statements-per-function": KeySpec("int", minimum=1),
+        "sample": _LIST,
+        "sidecar": _STR,
+    },
 }
 """Keys of each command's table. ``simplify`` and ``compile`` mirror their options (a test keeps
 them in step); ``lint`` and ``batch`` are the keys those commands are specified to take."""

@@ -109,10 +109,22 @@ def load(
         cflags=None if cflags is None else tuple(split_flags(cflags)),
     )
     path, text = read_model(model)
+    return load_text(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
+
+
+def load_text(
+    text: str,
+    path: str,
+    options: Options,
+    *,
+    sidecar: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Function:
+    """:func:`load` of model ``text`` (named ``path`` in messages) with ``options``."""
     built = build(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
     for message in built.warnings:
-        warnings.warn(message, stacklevel=2)
-    return open_built(built, lang)
+        warnings.warn(message, stacklevel=3)
+    return open_built(built, options.lang)
 
 
 def read_model(model: ModelSource) -> tuple[str, str]:

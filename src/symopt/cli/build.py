@@ -1,0 +1,136 @@
+"""``symopt build``: a model compiled into a shared library (or a Python module) in a directory,
+with its signature, through the same cache as ``symopt.load``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from symopt.cli.io import InputError, read_source, write_output
+from symopt.cli.options import assume_option, optimizer_options
+from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
+
+if TYPE_CHECKING:
+    from symopt.rulesets.assume import Assumption
+
+BUILD_LANGS = ("c", "python", "numpy")
+
+
+@click.command("build")
+@click.argument("model", metavar="MODEL")
+@click.option(
+    "-o", "--output", "outdir", required=True, metavar="DIR", help="Directory to write into."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(BUILD_LANGS),
+    default="c",
+    show_default=True,
+    help="c: a shared library; python or numpy: a module (no compiler needed).",
+)
+@optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
+@assume_option
+@click.option("--name", default="f", show_default=True, help="Name of the generated function.")
+@click.option("--cc", default=None, help="C compiler command (default: cc, gcc or clang).")
+@click.option("--cflags", default=None, help="Compiler flags (default: -O2; -fPIC -shared added).")
+@click.option(
+    "--max-statements-per-function",
+    "max_statements",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_STATEMENTS,
+    show_default=True,
+    help="C: split a longer body into static functions (compiles much faster).",
+)
+@click.option(
+    "--sample",
+    "samples",
+    multiple=True,
+    metavar="NAME=LO:HI",
+    help="Verification range of an input (u or u[3]); repeatable; overrides the sidecar.",
+)
+@click.option(
+    "--sidecar",
+    default=None,
+    metavar="PATH",
+    help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
+)
+def build(
+    model: str,
+    outdir: str,
+    lang: str,
+    ruleset: str,
+    costs: str,
+    tier: str | None,
+    time_limit: float,
+    node_limit: int,
+    iter_limit: int,
+    verify: bool,
+    assumptions: list[Assumption],
+    name: str,
+    cc: str | None,
+    cflags: str | None,
+    max_statements: int,
+    samples: tuple[str, ...],
+    sidecar: str | None,
+) -> None:
+    """Optimise MODEL and build it into DIR: STEM.c and STEM.so (or STEM.py), and STEM.json,
+    the signature (``symopt.load`` gives the same function, from its cache).
+
+    A missing compiler or a failed build exits with status 2 and the compiler's message.
+    """
+    from symopt.native.compiler import split_flags
+    from symopt.native.load import SOURCE_FILE, Options
+    from symopt.native.load import build as build_entry
+
+    path, text = read_source(model)
+    options = Options(
+        lang=lang,
+        name=name,
+        ruleset=ruleset,
+        costs=costs,
+        tier=tier,
+        time_limit=time_limit,
+        node_limit=node_limit,
+        iter_limit=iter_limit,
+        verify=verify,
+        assume=tuple(a.text for a in assumptions),
+        samples=samples,
+        max_statements=max_statements,
+        cc=cc,
+        cflags=None if cflags is None else tuple(split_flags(cflags)),
+    )
+    built = build_entry(text, path, options, sidecar=sidecar)
+    for message in built.warnings:
+        click.echo(message, err=True)
+    stem = Path(model).stem if model != "-" else "model"
+    target = Path(outdir)
+    source_name = f"{stem}{Path(SOURCE_FILE[lang]).suffix}"
+    write_output(built.source.read_text(encoding="utf-8"), str(target / source_name))
+    written = [target / source_name]
+    if built.library is not None:
+        written.append(_install(built.library, target / f"{stem}.so"))
+    write_output(built.signature.to_json() + "\n", str(target / f"{stem}.json"))
+    written.append(target / f"{stem}.json")
+    for p in written:
+        click.echo(str(p))
+
+
+def _install(source: Path, dest: Path) -> Path:
+    """Copy ``source`` to ``dest`` atomically (a temp file next to it, renamed into place)."""
+    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise InputError(f"{dest}: cannot write: {exc.strerror or exc}") from None
+    return dest
