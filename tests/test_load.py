@@ -48,6 +48,17 @@ def model(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(params=["object", "buffer"])
+def entry(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the C function is called: arrays as objects (the fast entry) or as pointers from
+    their buffers (where the ndarray layout check fails)."""
+    from symopt.native import backends
+
+    if request.param == "buffer":
+        monkeypatch.setattr(backends, "data_offset", lambda: None)
+    return str(request.param)
+
+
 K = np.array([1.0, 2.0, 0.5, 0.7])
 U = np.array([0.1, 0.2, 0.3, 0.4])
 
@@ -60,8 +71,10 @@ def test_values_match_the_model(model: Path, lang: str) -> None:
     assert (f.path is not None) == (lang == "c")
 
 
-def test_out_is_written_in_place_without_copying(model: Path) -> None:
+def test_out_is_written_in_place_without_copying(model: Path, entry: str) -> None:
     f = symopt.load(model)
+    by_object = type(f).__call__.__globals__["_obj"]
+    assert (by_object is None) == (entry == "buffer")
     du = np.full(4, np.nan)
     result = f(K, U, 0.3, out=du)
     assert result is du and np.shares_memory(result, du)
@@ -88,7 +101,7 @@ def test_many_runs_every_point_and_shares_1d_arguments(model: Path) -> None:
     np.testing.assert_allclose(numpy_many, rows, rtol=1e-14)
 
 
-def test_scalar_and_several_outputs() -> None:
+def test_scalar_and_several_outputs(entry: str) -> None:
     text = "du[0] = a*x\ny = sqrt(x)\n"
     for lang in ("c", "python"):
         f = symopt.load(text, lang=lang)
@@ -111,7 +124,7 @@ def test_scalar_and_several_outputs() -> None:
     ],
 )
 def test_bad_arguments_are_clear_errors(
-    model: Path, args: tuple[Any, ...], error: type[Exception], message: str
+    model: Path, entry: str, args: tuple[Any, ...], error: type[Exception], message: str
 ) -> None:
     f = symopt.load(model)
     inputs = args[:3]
@@ -120,7 +133,7 @@ def test_bad_arguments_are_clear_errors(
         f(*inputs, out=out)
 
 
-def test_read_only_and_list_inputs_work(model: Path) -> None:
+def test_read_only_and_list_inputs_work(model: Path, entry: str) -> None:
     f = symopt.load(model)
     frozen = U.copy()
     frozen.flags.writeable = False

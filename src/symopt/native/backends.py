@@ -5,12 +5,14 @@ namespace."""
 from __future__ import annotations
 
 import ctypes
+import functools
+import sys
 from typing import Any
 
 import numpy as np
 
 from symopt.native.caller import Function, make_function, strides
-from symopt.native.cwrap import many_name
+from symopt.native.cwrap import many_name, object_name, offset_name
 from symopt.native.signature import Signature
 
 
@@ -34,9 +36,33 @@ def native_function(sig: Signature, library: str, source: str) -> Function:
         in_strides = (ctypes.c_ssize_t * max(1, len(inputs)))(*strides(inputs))
         loop(n, out_ptrs, out_strides, in_ptrs, in_strides)
 
-    fn = make_function(sig, "c", source, library, call, many)
+    by_object = None
+    offset = data_offset()
+    if offset is not None and hasattr(lib, object_name(sig.name)):
+        ctypes.c_ssize_t.in_dll(lib, offset_name(sig.name)).value = offset
+        by_object = getattr(lib, object_name(sig.name))
+        by_object.argtypes = [ctypes.py_object] * len(sig.outputs) + [
+            ctypes.py_object if a.is_array else ctypes.c_double for a in sig.inputs
+        ]
+        by_object.restype = None
+    fn = make_function(sig, "c", source, library, call, many, by_object)
     fn._library = lib  # type: ignore[attr-defined]  # keep the handle alive with the function
     return fn
+
+
+@functools.cache
+def data_offset() -> int | None:
+    """Where an ndarray object keeps its data pointer (``PyArrayObject.data``, right after the
+    object header), checked on probe arrays; ``None`` if the layout is not the expected one
+    (another interpreter or NumPy), and the pointer entry is used instead."""
+    if sys.implementation.name != "cpython":
+        return None
+    offset: int = object.__basicsize__
+    probes = [np.arange(3.0), np.empty(0), np.zeros((2, 3))[1]]
+    for probe in probes:
+        if ctypes.c_void_p.from_address(id(probe) + offset).value != probe.ctypes.data:
+            return None
+    return offset
 
 
 def python_function(sig: Signature, lang: str, source: str) -> Function:

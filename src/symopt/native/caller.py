@@ -57,13 +57,21 @@ class Function:
 
 
 def make_function(
-    sig: Signature, lang: str, source: str, path: str | None, call: Any, many: Many
+    sig: Signature,
+    lang: str,
+    source: str,
+    path: str | None,
+    call: Any,
+    many: Many,
+    by_object: Any = None,
 ) -> Function:
     """A :class:`Function` whose ``__call__`` is generated for ``sig``; ``call`` is the C
-    function (ctypes, ``lang="c"``) or the generated Python function."""
-    native = lang == "c"
+    function (ctypes, ``lang="c"``, taking pointers) or the generated Python function;
+    ``by_object`` the C entry taking the arrays themselves, if usable (the fastest)."""
+    mode = "python" if lang != "c" else "buffer" if by_object is None else "object"
     namespace: dict[str, Any] = {
         "_fn": call,
+        "_obj": by_object,
         "_nd": np.ndarray,
         "_f8": checks.F8,
         "_empty": np.empty,
@@ -74,23 +82,25 @@ def make_function(
         "_checks": checks,
         "_slow": _slow_call,
     }
-    exec(_call_source(sig, native), namespace)
+    exec(_call_source(sig, mode), namespace)
     cls = type(f"Function_{sig.name}", (Function,), {"__call__": namespace["__call__"]})
     fn: Function = cls()
     fn.signature, fn.lang, fn.source, fn.path, fn._many = sig, lang, source, path, many
     return fn
 
 
-def _fast_check(arg: Arg, v: str, native: bool) -> str:
+def _fast_check(arg: Arg, v: str, mode: str, output: bool = False) -> str:
     """The inlined check of array ``v``; the slow path decides (and explains) when it fails.
-    For C, contiguity is left to ``c_char.from_buffer``, which refuses a non-contiguous array
-    (the call then takes the slow path)."""
+    In ``buffer`` mode contiguity and writeability are left to ``c_char.from_buffer``, which
+    refuses a non-contiguous or read-only array (the call then takes the slow path)."""
     size = (
         f"{v}.shape != ({arg.size},)"
         if arg.exact
         else f"{v}.ndim != 1 or {v}.shape[0] < {arg.size}"
     )
-    layout = "" if native else f" or not {v}.flags.c_contiguous"
+    layout = "" if mode == "buffer" else f" or not {v}.flags.c_contiguous"
+    if output and mode == "object":
+        layout += f" or not {v}.flags.writeable"
     return f"{v}.__class__ is not _nd or {v}.dtype is not _f8 or {size}{layout}"
 
 
@@ -98,15 +108,17 @@ def _tuple(names: list[str]) -> str:
     return "(" + "".join(n + ", " for n in names) + ")"
 
 
-def _call_source(sig: Signature, native: bool) -> str:
-    """Source of ``__call__(self, *inputs, out=None)`` for ``sig``."""
+def _call_source(sig: Signature, mode: str) -> str:
+    """Source of ``__call__(self, *inputs, out=None)`` for ``sig``: ``mode`` is ``object``
+    (C, arrays passed as objects), ``buffer`` (C, pointers from ``c_char.from_buffer``) or
+    ``python``."""
     name = repr(sig.name)
     params = [f"a{k}" for k in range(len(sig.inputs))]
     outs = [f"o{k}" for k in range(len(sig.outputs))]
     lines = [f"def __call__(self, {''.join(p + ', ' for p in params)}out=None):"]
     for k, arg in enumerate(sig.inputs):
         if arg.is_array:
-            lines.append(f"    if {_fast_check(arg, f'a{k}', native)}:")
+            lines.append(f"    if {_fast_check(arg, f'a{k}', mode)}:")
             lines.append(f"        a{k} = _checks.array_input({name}, _sig.inputs[{k}], a{k})")
     lines.append("    if out is None:")
     for k, a in enumerate(sig.outputs):
@@ -119,9 +131,16 @@ def _call_source(sig: Signature, native: bool) -> str:
         lines.append(f"        {_tuple(outs)} = _checks.outputs_tuple({name}, {count}, out)")
     for k, arg in enumerate(sig.outputs):
         shaped = arg if arg.is_array else Arg(arg.name, True, 1, True)
-        lines.append(f"        if {_fast_check(shaped, f'o{k}', native)}:")
+        lines.append(f"        if {_fast_check(shaped, f'o{k}', mode, output=True)}:")
         lines.append(f"            o{k} = _checks.output({name}, _sig.outputs[{k}], o{k})")
-    if native:
+    if mode == "object":
+        lines += [
+            "    try:",
+            f"        _obj({', '.join([*outs, *params])})",
+            "    except _ArgErr:",
+            f"        _slow(_fn, _sig, {_tuple(outs)}, {_tuple(params)})",
+        ]
+    elif mode == "buffer":
         pointers = [f"_ad(_cb({o}))" for o in outs]
         pointers += [
             f"_ad(_cb({p}))" if a.is_array else p for p, a in zip(params, sig.inputs, strict=True)

@@ -10,6 +10,43 @@ def many_name(name: str) -> str:
     return f"{name}_many"
 
 
+def object_name(name: str) -> str:
+    """The C symbol of the entry point taking NumPy arrays as objects (``f(...)`` calls)."""
+    return f"{name}_obj"
+
+
+def offset_name(name: str) -> str:
+    """The C global holding where an ndarray object keeps its data pointer (set on load)."""
+    return f"{name}_data_offset"
+
+
+def object_wrapper(sig: Signature) -> str:
+    """C source of ``void NAME_obj(...)``: NAME with each array passed as the ndarray object
+    itself (ctypes ``py_object``: no conversion at all), its data pointer read at
+    ``NAME_data_offset`` bytes (``PyArrayObject``'s ``data`` follows the object header). The
+    loader sets the offset after checking it on a probe array, and uses this entry only then.
+    """
+    params, args = [], []
+    for k, _ in enumerate(sig.outputs):
+        params.append(f"const void *o{k}")
+        args.append(f"SYMOPT_DATA(o{k})")
+    for k, arg in enumerate(sig.inputs):
+        params.append(f"const void *a{k}" if arg.is_array else f"double a{k}")
+        args.append(f"SYMOPT_DATA(a{k})" if arg.is_array else f"a{k}")
+    offset = offset_name(sig.name)
+    return "\n".join(
+        [
+            "",
+            f"ptrdiff_t {offset} = -1;",
+            f"#define SYMOPT_DATA(o) (*(double *const *)((const char *)(o) + {offset}))",
+            f"void {object_name(sig.name)}({', '.join(params) or 'void'}) {{",
+            f"    {sig.name}({', '.join(args)});",
+            "}",
+            "",
+        ]
+    )
+
+
 def many_wrapper(sig: Signature) -> str:
     """C source of ``void NAME_many(n, out, out_stride, in, in_stride)``.
 

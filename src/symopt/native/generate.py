@@ -35,7 +35,7 @@ def generate(
         ranges_from_sidecar,
         render_model,
     )
-    from symopt.native.cwrap import many_wrapper
+    from symopt.native.cwrap import many_wrapper, object_wrapper
     from symopt.optimize import resolve_costs, resolve_ruleset
     from symopt.rulesets.assume import parse_assumption
 
@@ -75,7 +75,7 @@ def generate(
     )
     sig = signature(options.name, parsed.inputs, parsed.outputs, pairs)
     if options.lang == "c":
-        source += many_wrapper(sig)
+        source += many_wrapper(sig) + object_wrapper(sig)
     return Generated(source, sig, tuple(messages))
 
 
