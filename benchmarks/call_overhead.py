@@ -129,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
                 per_call(lambda: f(k, u), args.number, args.repeat),
             )
         )
+        from symopt.native import backends
+
+        real_offset = backends.data_offset
+        backends.data_offset = lambda: None  # type: ignore[assignment]  # the fallback entry
+        fb = symopt.load(MODEL)
+        backends.data_offset = real_offset
+        label = "symopt.load, fallback (c_char.from_buffer), out=du"
+        rows.append((label, per_call(partial(fb, k, u, out=du), args.number, args.repeat)))
         for lang in ("python", "numpy"):
             g = symopt.load(MODEL, lang=lang)
             label = f"symopt.load lang={lang!r}, g(k, u, out=du)"
