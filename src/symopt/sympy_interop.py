@@ -229,5 +229,15 @@ def function(
         text = "".join(f"{target}[{i}] = {to_sym(t)}\n" for i, t in enumerate(terms))
     else:
         text = f"{target} = {to_sym(terms[0])}\n"
-    opts = Options(lang=lang, name=name, args=tuple(params), **options)
+    if "cflags" in options and options["cflags"] is not None:
+        from symopt.native.compiler import split_flags
+
+        options["cflags"] = tuple(split_flags(options["cflags"]))
+    for key in ("assume", "samples"):
+        if key in options:
+            options[key] = tuple(options[key])
+    try:
+        opts = Options(lang=lang, name=name, args=tuple(params), **options)
+    except TypeError as exc:
+        raise TypeError(f"symopt.function(): {exc}") from None
     return load_text(text, "<sympy>", opts, cache_dir=cache_dir)
