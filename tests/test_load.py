@@ -221,3 +221,26 @@ def test_cache_entry_appears_whole_and_a_lost_race_keeps_the_winner(tmp_path: Pa
     assert entries.store(tmp_path, "k" * 64, fill) == final
     assert (final / entries.SIGNATURE).read_text() == "theirs"
     assert [p.name for p in final.parent.iterdir()] == [final.name]
+
+
+def test_unwritable_cache_is_a_build_error(model: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(BuildError, match="cannot write the build cache"):
+        symopt.load(model, lang="python", cache_dir=blocker)
+
+
+def test_call_overhead_benchmark_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "call_overhead.py"
+    spec = importlib.util.spec_from_file_location("call_overhead", script)
+    assert spec and spec.loader
+    call_overhead = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(call_overhead)
+    monkeypatch.setenv("SYMOPT_CACHE_DIR", "unused")  # restored after the script's own setting
+    assert call_overhead.main(["--number", "20", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "symopt.load, f(k, u, out=du)" in out and "cached load" in out

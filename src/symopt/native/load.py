@@ -79,6 +79,7 @@ def load(
     assume: Sequence[str] = (),
     samples: Sequence[str] = (),
     sidecar: str | os.PathLike[str] | None = None,
+    max_statements: int = DEFAULT_MAX_STATEMENTS,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Function:
     """A model as a Python callable ``f(*inputs, out=None)`` with ``f.many(...)``.
@@ -105,6 +106,7 @@ def load(
         verify=verify,
         assume=tuple(assume),
         samples=tuple(samples),
+        max_statements=max_statements,
         cc=cc,
         cflags=None if cflags is None else tuple(split_flags(cflags)),
     )
@@ -198,7 +200,15 @@ def build(
             compile_shared(command, flags, source, tmp / LIBRARY_FILE)
         (tmp / cache.SIGNATURE).write_text(generated.signature.to_json(), encoding="utf-8")
 
-    directory = cache.store(root, key, fill)
+    try:
+        directory = cache.store(root, key, fill)
+    except OSError as exc:
+        from symopt.native.compiler import BuildError
+
+        raise BuildError(
+            f"cannot write the build cache {root} ({exc.strerror or exc}); "
+            f"set {cache.ENV_VAR} or cache_dir= to a writable directory"
+        ) from None
     signature = Signature.from_json((directory / cache.SIGNATURE).read_text(encoding="utf-8"))
     library = directory / LIBRARY_FILE if options.lang == "c" else None
     return Built(directory, signature, directory / SOURCE_FILE[options.lang], library, tuple(found))
