@@ -16,6 +16,7 @@ COMMANDS = {
     "compile": "symopt.cli.compile:compile_model",
     "rules": "symopt.cli.rules:rules",
     "costs": "symopt.cli.costs:costs",
+    "lint": "symopt.cli.lint:lint",
 }
 """Subcommands, imported only when used: start-up stays that of the one command that runs."""
 

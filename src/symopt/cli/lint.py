@@ -1,0 +1,239 @@
+"""``symopt lint``: cost findings for models, expression files and Python code, like ruff."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import click
+
+from symopt.cli.io import check_output, read_source, write_output
+from symopt.cli.options import optimizer_options
+from symopt.errors import SymoptError
+
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    """Repeatable and comma-separated (``--select SYM001,SYM003``); every code must exist."""
+    from symopt.lint.findings import check_selectors
+
+    codes = [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+    bad = check_selectors(codes)
+    if bad is not None:
+        raise click.BadParameter(f"unknown code {bad!r}", ctx=ctx, param=param)
+    return codes
+
+
+@dataclass
+class _FileResult:
+    path: str
+    kind: str
+    text: str
+    findings: list
+    new_text: str | None = None
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@optimizer_options(time_limit=30.0, node_limit=200_000, scope="per file")
+@click.option("--select", multiple=True, callback=_codes, help="Codes (or prefixes) to report.")
+@click.option("--ignore", multiple=True, callback=_codes, help="Codes (or prefixes) to skip.")
+@click.option(
+    "--min-saving",
+    type=click.FloatRange(min=0.0, max=100.0),
+    default=10.0,
+    show_default=True,
+    metavar="PCT",
+    help="Report a cheaper form only if it saves at least this percentage.",
+)
+@click.option(
+    "--min-ops",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Skip expressions with fewer operations (budgets still apply).",
+)
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    metavar="N",
+    help="SYM002: cycle budget per expression or statement.",
+)
+@click.option(
+    "--max-model-cost",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    metavar="N",
+    help="SYM002: cycle budget per model function (optimised) or Python function.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Files a directory walk reads (default: *.sym *.expr *.txt *.py).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="More .gitignore-style patterns to skip in directory walks.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
+    help="How findings are written.",
+)
+@click.option("--show-fixes", is_flag=True, help="text: the suggested form under each finding.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fix", is_flag=True, help="Rewrite .sym and expression files in place.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: rewrite Python too.")
+@click.option("--diff", is_flag=True, help="Print what --fix would change; write nothing.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    callback=check_output,
+    help="Write the findings here (atomically) instead of stdout.",
+)
+def lint(
+    paths: tuple[str, ...],
+    ruleset: str,
+    costs: str,
+    tier: str | None,
+    time_limit: float,
+    node_limit: int,
+    iter_limit: int,
+    verify: bool,
+    select: list[str],
+    ignore: list[str],
+    min_saving: float,
+    min_ops: int,
+    max_cost: float | None,
+    max_model_cost: float | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    output_format: str,
+    show_fixes: bool,
+    exit_zero: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    output: str | None,
+) -> None:
+    """Report costly arithmetic in PATHs (files or directories; default '.'): models (*.sym),
+    expression files (*.expr, *.txt) and Python (*.py). Exit 0 clean, 1 findings, 2 errors."""
+    from symopt.egraph.runner import Limits
+    from symopt.lint.analyze import Engine, Settings
+    from symopt.lint.findings import enabled_codes
+    from symopt.lint.sources import SourcePath, discover
+    from symopt.optimize import resolve_costs, resolve_ruleset
+
+    ctx = click.get_current_context()
+    if fix and diff:
+        raise click.UsageError("--fix and --diff exclude each other")
+    engine = Engine(
+        resolve_ruleset(ruleset, tier),
+        resolve_costs(costs),
+        Limits(iterations=iter_limit, nodes=node_limit, time=time_limit),
+        verify=verify,
+        algebra=tier != "exact",
+    )
+    settings = Settings(
+        enabled_codes(select, ignore), min_ops, min_saving, max_cost, max_model_cost
+    )
+    errors = 0
+    results: list[_FileResult] = []
+    for item in discover(paths or (".",), include, exclude):
+        if isinstance(item, str):
+            click.echo(f"{item.split(':', 1)[0]}: error:{item.split(':', 1)[1]}", err=True)
+            errors += 1
+            continue
+        assert isinstance(item, SourcePath)
+        try:
+            results.append(_lint_file(item, settings, engine))
+        except SymoptError as exc:
+            click.echo(exc.format(), err=True)
+            errors += 1
+    changed = _fixes(results, unsafe_fixes) if fix or diff else []
+    if diff:
+        from symopt.lint.fix import unified_diff
+
+        text = "".join(unified_diff(r.path, r.text, r.new_text or r.text) for r in changed)
+        write_output(text, output)
+        ctx.exit(EXIT_ERROR if errors else (EXIT_FINDINGS if text and not exit_zero else 0))
+    if fix:
+        for r in changed:
+            assert r.new_text is not None
+            write_output(r.new_text, r.path)
+    remaining = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
+    from symopt.lint.formats import render
+
+    write_output(render(remaining, output_format, show_fixes), output)
+    if output_format == "text" and sys.stderr is not None:
+        _summary(remaining, sum(len(r.findings) for r in results), fixed=_count_fixed(changed))
+    if errors:
+        ctx.exit(EXIT_ERROR)
+    ctx.exit(EXIT_FINDINGS if remaining and not exit_zero else 0)
+
+
+def _lint_file(item: object, settings: object, engine: object) -> _FileResult:
+    """Read, parse and analyse one file (errors raise :class:`SymoptError`)."""
+    from symopt.lint.analyze import Engine, Settings, analyze
+    from symopt.lint.parsed import ParsedFile
+    from symopt.lint.sources import SourcePath
+
+    assert isinstance(item, SourcePath)
+    assert isinstance(settings, Settings) and isinstance(engine, Engine)
+    path, text = read_source(item.path)
+    parsed: ParsedFile
+    if item.kind == "python":
+        from symopt.lint.python_src import parse_python
+
+        parsed = parse_python(text, path)
+    elif item.kind == "model":
+        from symopt.cli.compile import load_ranges
+        from symopt.lint.text_src import parse_model_file
+
+        parsed = parse_model_file(text, path, load_ranges(item.path, None, ()))
+    else:
+        from symopt.lint.text_src import parse_expression_lines
+
+        parsed = parse_expression_lines(text, path)
+    return _FileResult(path, item.kind, text, analyze(parsed, settings, engine))
+
+
+def _fixes(results: list[_FileResult], unsafe: bool) -> list[_FileResult]:
+    """Apply the fixable findings of every file; returns the files that change. Applied
+    findings leave ``findings``."""
+    from symopt.lint.fix import apply_fixes, fixable
+
+    changed = []
+    for r in results:
+        todo = [f for f in r.findings if fixable(f, unsafe, r.kind)]
+        if not todo:
+            continue
+        fixed = apply_fixes(r.text, todo)
+        if fixed.text != r.text:
+            r.new_text = fixed.text
+            done = {id(f) for f in fixed.applied}
+            r.findings = [f for f in r.findings if id(f) not in done]
+            r.fixed = len(done)  # type: ignore[attr-defined]
+            changed.append(r)
+    return changed
+
+
+def _count_fixed(changed: list[_FileResult]) -> int:
+    return sum(getattr(r, "fixed", 0) for r in changed)
+
+
+def _summary(remaining: list, total: int, fixed: int) -> None:
+    parts = [f"Found {len(remaining) + fixed} finding{'s' if len(remaining) + fixed != 1 else ''}"]
+    if fixed:
+        parts.append(f" ({fixed} fixed, {len(remaining)} remaining)")
+    if remaining or fixed:
+        click.echo("".join(parts) + ".", err=True)

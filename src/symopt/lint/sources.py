@@ -1,0 +1,118 @@
+"""Which files ``symopt lint`` reads: kinds by extension, directories walked recursively with
+``.gitignore``-style include/exclude globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+KINDS: dict[str, str] = {
+    ".sym": "model",
+    ".expr": "expressions",
+    ".txt": "expressions",
+    ".py": "python",
+}
+"""File kind by extension: a model, an expression file (one expression per line) or Python."""
+
+DEFAULT_INCLUDE: tuple[str, ...] = ("*.sym", "*.expr", "*.txt", "*.py")
+"""Files a directory walk picks up unless ``--include`` says otherwise."""
+
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    ".env/",
+    "env/",
+    ".tox/",
+    ".nox/",
+    "__pycache__/",
+    "node_modules/",
+    "build/",
+    "dist/",
+    "site-packages/",
+    "*.egg-info/",
+    ".eggs/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".ipynb_checkpoints/",
+    "requirements*.txt",
+    "constraints*.txt",
+    "CMakeLists.txt",
+    "LICENSE*",
+    "README*",
+    "CHANGELOG*",
+)
+"""Always skipped in a directory walk (a file named on the command line is always read)."""
+
+
+@dataclass(frozen=True)
+class SourcePath:
+    """A file to lint and its kind (see :data:`KINDS`)."""
+
+    path: str
+    kind: str
+
+
+def kind_of(path: str) -> str | None:
+    return KINDS.get(os.path.splitext(path)[1].lower())
+
+
+def _matches(pattern: str, rel: str, is_dir: bool) -> bool:
+    """``.gitignore``-style: a trailing ``/`` matches directories only; a pattern without a
+    ``/`` matches the name at any depth; one with a ``/`` matches the path from the root."""
+    if pattern.endswith("/"):
+        if not is_dir:
+            return False
+        pattern = pattern.rstrip("/")
+    pattern = pattern.removeprefix("./")
+    if "/" in pattern.lstrip("/"):
+        return fnmatch.fnmatchcase(rel, pattern.lstrip("/"))
+    return fnmatch.fnmatchcase(os.path.basename(rel), pattern.lstrip("/"))
+
+
+def excluded(rel: str, is_dir: bool, exclude: Sequence[str]) -> bool:
+    return any(_matches(p, rel, is_dir) for p in exclude)
+
+
+def discover(
+    paths: Iterable[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Iterator[SourcePath | str]:
+    """Files to lint, in a stable order: each named file (whatever its name; an unknown kind is
+    yielded as an error string), each directory walked in sorted order keeping the files that
+    match ``include`` (default :data:`DEFAULT_INCLUDE`) and no exclude pattern (the defaults
+    plus ``exclude``). A path that does not exist is yielded as an error string."""
+    includes = tuple(include) or DEFAULT_INCLUDE
+    excludes = (*DEFAULT_EXCLUDE, *exclude)
+    for path in paths:
+        if os.path.isdir(path):
+            yield from _walk(path, includes, excludes)
+        elif os.path.exists(path) or path == "-":
+            kind = kind_of(path)
+            if kind is None:
+                known = ", ".join(sorted(KINDS))
+                yield f"{path}: unknown file type (symopt lint reads {known})"
+            else:
+                yield SourcePath(path, kind)
+        else:
+            yield f"{path}: no such file or directory"
+
+
+def _walk(root: str, includes: Sequence[str], excludes: Sequence[str]) -> Iterator[SourcePath]:
+    for directory, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(directory, root)
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirs[:] = sorted(d for d in dirs if not excluded(rel_dir + d, True, excludes))
+        for name in sorted(files):
+            rel = rel_dir + name
+            kind = kind_of(name)
+            if kind is None or excluded(rel, False, excludes):
+                continue
+            if any(_matches(p, rel, False) for p in includes):
+                yield SourcePath(os.path.join(directory, name), kind)
