@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from symopt.costs.table import CostTable
 from symopt.egraph.runner import Limits
+from symopt.gcpause import paused_gc
 from symopt.ir import App, Num, Term, intern, postorder, symbols
 from symopt.lint.findings import Finding
 from symopt.lint.noqa import suppressed
@@ -58,6 +59,11 @@ class _Optimised:
 
 def analyze(file: ParsedFile, settings: Settings, engine: Engine) -> list[Finding]:
     """Findings of ``file``, sorted by position, ``# symopt: noqa`` comments applied."""
+    with paused_gc():  # builds and reads 10^5..10^6 acyclic nodes for a large model
+        return _analyze(file, settings, engine)
+
+
+def _analyze(file: ParsedFile, settings: Settings, engine: Engine) -> list[Finding]:
     cands = [c for u in file.units for c in u.candidates]
     optimised = _optimise(file, cands, engine) if _wants_optimiser(settings) else {}
     findings: list[Finding] = []
@@ -93,7 +99,14 @@ def _wants_optimiser(settings: Settings) -> bool:
 
 def _ops(term: Term) -> int:
     """Operations as written (every occurrence counts)."""
-    return sum(1 for t in postorder([term]) if isinstance(t, App))
+    count = 0
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, App):
+            count += 1
+            stack.extend(t.args)
+    return count
 
 
 def tree_cost(term: Term, table: CostTable) -> float:
@@ -105,11 +118,12 @@ def tree_cost(term: Term, table: CostTable) -> float:
     return cost[id(term)]
 
 
-def cost_of(file: ParsedFile, term: Term, table: CostTable) -> float:
-    """What ``term`` costs in ``file``'s language (see :attr:`ParsedFile.tree_costs`)."""
+def cost_of(file: ParsedFile, term: Term, table: CostTable, interned: bool = False) -> float:
+    """What ``term`` costs in ``file``'s language (see :attr:`ParsedFile.tree_costs`);
+    ``interned``: ``term`` is already hash-consed (no second pass needed)."""
     if file.tree_costs:
         return tree_cost(term, table)
-    return table.dag_cost(intern([term]))
+    return table.dag_cost([term] if interned else intern([term]))
 
 
 # -- optimisation ------------------------------------------------------------------------------
@@ -131,15 +145,15 @@ def _optimise(file: ParsedFile, cands: list[Candidate], engine: Engine) -> dict[
             limits=engine.limits,
             verify=engine.verify,
             sample_ranges=file.ranges or None,
-            assumptions=facts(file.assumptions, symbols(intern(terms))),
+            assumptions=facts(file.assumptions, symbols(intern(terms))) if file.assumptions else (),
             tree_output=True,
         )
         failed = {fb.index for fb in result.fallbacks}
         for i, cand in enumerate(batch):
             if i in failed:
                 continue
-            before = cost_of(file, result.inputs[i], engine.costs)
-            after = cost_of(file, result.outputs[i], engine.costs)
+            before = cost_of(file, result.inputs[i], engine.costs, interned=True)
+            after = cost_of(file, result.outputs[i], engine.costs, interned=True)
             out[id(cand)] = _Optimised(before, after, result.outputs[i])
     return out
 
@@ -244,30 +258,36 @@ def _repeated(
     """Subexpressions written more than once in ``unit`` (outermost repetitions only), where
     computing them once saves at least ``min_saving`` % of the unit's cost."""
     roots = [c.term for c in unit.candidates]
-    counts: Counter[Term] = Counter(t for t in _occurrences(roots) if isinstance(t, App))
+    canon, ops, tree, counts = _canonical(roots, table)
     if not counts or max(counts.values()) < 2:
         return
-    groups: dict[Term, list[Term]] = {}
+    groups: dict[int, list[Term]] = {}
     stack = list(reversed(roots))
     while stack:
         t = stack.pop()
         if not isinstance(t, App):
             continue
-        if counts[t] >= 2 and _ops(t) >= settings.min_ops:
-            groups.setdefault(t, []).append(t)
+        c = id(canon[id(t)])
+        if counts[c] >= 2 and ops[c] >= settings.min_ops:
+            groups.setdefault(c, []).append(t)
             continue
         stack.extend(reversed(t.args))
-    total = sum(cost_of(file, r, table) for r in roots)
-    for term, occurrences in groups.items():
+    if file.tree_costs:
+        total = sum(tree[id(canon[id(r)])] for r in roots)
+    else:
+        total = sum(table.op(t.op) for t in shared_reps(canon) if isinstance(t, App))
+    flavor = "numpy" if any(c.flavor == "numpy" for c in unit.candidates) else "math"
+    for occurrences in groups.values():
         if len(occurrences) < 2:
             continue
-        saving = (len(occurrences) - 1) * cost_of(file, term, table)
+        term = canon[id(occurrences[0])]
+        each = tree[id(term)] if file.tree_costs else _shared_cost([term], canon, table)
+        saving = (len(occurrences) - 1) * each
         if total <= 0 or 100.0 * saving / total < settings.min_saving:
             continue
         locs = [loc for o in occurrences if (loc := file.where(o)) is not None]
         if len(locs) < 2:
             continue
-        flavor = "numpy" if any(c.flavor == "numpy" for c in unit.candidates) else "math"
         text = file.printer(term, Candidate(term, locs[0], flavor=flavor))
         shown = _short(text[0]) if text else "this subexpression"
         others = ", ".join(f"{loc.line}:{loc.column}" for loc in locs[1:])
@@ -281,6 +301,56 @@ def _repeated(
             total - saving,
             related=tuple(locs[1:]),
         )
+
+
+def _canonical(
+    roots: Sequence[Term], table: CostTable
+) -> tuple[dict[int, Term], dict[int, int], dict[int, float], Counter[int]]:
+    """For every node of ``roots`` (by ``id``) the first node structurally equal to it (its
+    representative), and per representative its operations, tree cost and number of
+    occurrences (the roots are trees as parsed: every occurrence its own node). One linear
+    pass, keyed by operator and the children's representatives (no deep comparisons)."""
+    shared: dict[object, Term] = {}
+    canon: dict[int, Term] = {}
+    ops: dict[int, int] = {}
+    tree: dict[int, float] = {}
+    counts: Counter[int] = Counter()
+    cycles = table.cycles
+    stack: list[tuple[Term, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, ready = stack.pop()
+        if not isinstance(t, App):
+            canon[id(t)] = shared.setdefault(t, t)
+            continue
+        if not ready:
+            stack.append((t, True))
+            stack.extend((a, False) for a in t.args)
+            continue
+        kids = tuple(id(canon[id(a)]) for a in t.args)
+        rep = shared.setdefault((t.op, kids), t)
+        counts[id(rep)] += 1
+        if rep is t:
+            ops[id(t)] = 1 + sum(ops.get(k, 0) for k in kids)
+            tree[id(t)] = cycles[t.op] + sum(tree.get(k, 0.0) for k in kids)
+        canon[id(t)] = rep
+    return canon, ops, tree, counts
+
+
+def shared_reps(canon: dict[int, Term]) -> list[Term]:
+    """The distinct representatives of a :func:`_canonical` mapping."""
+    return list({id(t): t for t in canon.values()}.values())
+
+
+def _shared_cost(terms: Sequence[Term], canon: dict[int, Term], table: CostTable) -> float:
+    """DAG cost of ``terms`` with structurally equal subterms counted once (via ``canon``)."""
+    seen: set[int] = set()
+    total = 0.0
+    for t in _occurrences(terms):
+        rep = id(canon[id(t)])
+        if isinstance(t, App) and rep not in seen:
+            seen.add(rep)
+            total += table.op(t.op)
+    return total
 
 
 def _occurrences(roots: Sequence[Term]) -> Iterator[Term]:
