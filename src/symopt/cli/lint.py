@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
 from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import optimizer_options
 from symopt.errors import SymoptError
+
+if TYPE_CHECKING:
+    from symopt.lint.findings import Finding
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
@@ -28,11 +31,14 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 
 @dataclass
 class _FileResult:
+    """One file's text and findings; with --fix/--diff its fixed text."""
+
     path: str
     kind: str
     text: str
-    findings: list
+    findings: list[Finding]
     new_text: str | None = None
+    fixed: int = 0
 
 
 @click.command("lint")
@@ -160,6 +166,8 @@ def lint(
             click.echo(exc.format(), err=True)
             errors += 1
     changed = _fixes(results, unsafe_fixes) if fix or diff else []
+    for r in changed if fix else []:  # what is left, located in the fixed text
+        r.findings = _lint_file(SourcePath(r.path, r.kind), settings, engine, r.new_text).findings
     if diff:
         from symopt.lint.fix import unified_diff
 
@@ -174,22 +182,28 @@ def lint(
     from symopt.lint.formats import render
 
     write_output(render(remaining, output_format, show_fixes), output)
-    if output_format == "text" and sys.stderr is not None:
-        _summary(remaining, sum(len(r.findings) for r in results), fixed=_count_fixed(changed))
+    if output_format == "text":
+        _summary(remaining, fixed=sum(r.fixed for r in changed))
     if errors:
         ctx.exit(EXIT_ERROR)
     ctx.exit(EXIT_FINDINGS if remaining and not exit_zero else 0)
 
 
-def _lint_file(item: object, settings: object, engine: object) -> _FileResult:
-    """Read, parse and analyse one file (errors raise :class:`SymoptError`)."""
+def _lint_file(
+    item: object, settings: object, engine: object, text: str | None = None
+) -> _FileResult:
+    """Read (unless ``text`` is given), parse and analyse one file (errors raise
+    :class:`SymoptError`)."""
     from symopt.lint.analyze import Engine, Settings, analyze
     from symopt.lint.parsed import ParsedFile
     from symopt.lint.sources import SourcePath
 
     assert isinstance(item, SourcePath)
     assert isinstance(settings, Settings) and isinstance(engine, Engine)
-    path, text = read_source(item.path)
+    if text is None:
+        path, text = read_source(item.path)
+    else:
+        path = item.path
     parsed: ParsedFile
     if item.kind == "python":
         from symopt.lint.python_src import parse_python
@@ -222,18 +236,15 @@ def _fixes(results: list[_FileResult], unsafe: bool) -> list[_FileResult]:
             r.new_text = fixed.text
             done = {id(f) for f in fixed.applied}
             r.findings = [f for f in r.findings if id(f) not in done]
-            r.fixed = len(done)  # type: ignore[attr-defined]
+            r.fixed = len(done)
             changed.append(r)
     return changed
 
 
-def _count_fixed(changed: list[_FileResult]) -> int:
-    return sum(getattr(r, "fixed", 0) for r in changed)
-
-
-def _summary(remaining: list, total: int, fixed: int) -> None:
-    parts = [f"Found {len(remaining) + fixed} finding{'s' if len(remaining) + fixed != 1 else ''}"]
-    if fixed:
-        parts.append(f" ({fixed} fixed, {len(remaining)} remaining)")
-    if remaining or fixed:
-        click.echo("".join(parts) + ".", err=True)
+def _summary(remaining: list[Finding], fixed: int) -> None:
+    """``Found N findings (K fixed, M remaining).`` on stderr (text format)."""
+    found = len(remaining) + fixed
+    if not found:
+        return
+    more = f" ({fixed} fixed, {len(remaining)} remaining)" if fixed else ""
+    click.echo(f"Found {found} finding{'s' if found != 1 else ''}{more}.", err=True)

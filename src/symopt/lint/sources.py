@@ -115,4 +115,4 @@ def _walk(root: str, includes: Sequence[str], excludes: Sequence[str]) -> Iterat
             if kind is None or excluded(rel, False, excludes):
                 continue
             if any(_matches(p, rel, False) for p in includes):
-                yield SourcePath(os.path.join(directory, name), kind)
+                yield SourcePath(os.path.normpath(os.path.join(directory, name)), kind)
