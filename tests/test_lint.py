@@ -314,3 +314,35 @@ def test_lint_directory_subprocess(symopt_cmd: list[str], fmt: str) -> None:
     assert {Path(u).name for u in uris} == {"basics.txt", "kinetics.txt", "physics.txt"}
     clean = run_cli(symopt_cmd, "lint", str(ROOT / "samples"), "--select", "SYM002")
     assert clean.returncode == 0 and clean.stdout == ""
+
+
+BENCH = ROOT.parent / "shared" / "bench"
+
+
+@pytest.mark.skipif(not (BENCH / "multisite2").is_dir(), reason=f"{BENCH} missing")
+def test_shared_bench_models_every_format() -> None:
+    """A real 66-equation model (its sidecar narrows verification) in all four formats."""
+    model = str(BENCH / "multisite2" / "multisite2.sym")
+    text = lint(model, "--show-fixes")
+    assert text.exit_code == 1
+    assert text.stdout.startswith(f"{model}:15:9: SYM001 ")
+    doc = json.loads(lint(model, "--output-format", "json").stdout)
+    assert {f["code"] for f in doc["findings"]} == {"SYM001"}
+    assert all(f["cost_after"] < f["cost_before"] for f in doc["findings"])
+    github = lint(model, "--output-format", "github").stdout.splitlines()
+    assert len(github) == doc["count"] and github[0].startswith(f"::warning file={model},line=15,")
+    sarif = json.loads(lint(model, "--output-format", "sarif").stdout)
+    assert len(sarif["runs"][0]["results"]) == doc["count"]
+
+
+def test_unknown_calls_are_distinct_values_known_ones_repeat(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import math\n"
+        "def f(x, y):\n"
+        "    a = rand(x) * y + rand(x) * y\n"
+        "    return math.exp(x * y + 1) + math.exp(x * y + 1)\n"
+    )
+    result = lint(str(module), "--select", "SYM003")
+    assert codes_at(result.stdout) == {(4, "SYM003")}
+    assert "(also at 4:34)" in result.stdout

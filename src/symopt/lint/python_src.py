@@ -245,12 +245,15 @@ class _Function:
 
     def opaque(self, node: ast.expr) -> Sym:
         """An expression we do not model: a symbol named by its text (and the versions of the
-        names it reads); its subexpressions become candidates of their own."""
+        names it reads; a call of an unknown function is a new value every time, as it may have
+        side effects); its subexpressions become candidates of their own."""
         text = ast.unparse(node)
         display = text if isinstance(node, _ATOMIC) else f"({text})"
         versions = sorted(
             f"{n.id}{self.versions.get(n.id, 0)}" for n in ast.walk(node) if isinstance(n, ast.Name)
         )
+        if isinstance(node, ast.Call):  # may have side effects: every call its own value
+            versions.append(f"call{len(self.owner.names)}")
         key = "opaque_" + str(abs(hash((text, *versions))))
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr) and not isinstance(child, ast.Lambda):
