@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
+MODEL_NODES = 200_000
+"""Default e-node limit for a model: that of ``symopt compile``, so lint sees what it emits."""
+OTHER_NODES = 10_000
+"""Default for Python and expression files: their batches of small expressions go region by
+region through bounded e-graphs; past 10,000 e-nodes a 2,000-line module got 0.1 % more savings
+for 40 % more time."""
+
 
 def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
     """Repeatable and comma-separated (``--select SYM001,SYM003``); every code must exist."""
@@ -43,7 +50,11 @@ class _FileResult:
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@optimizer_options(time_limit=30.0, node_limit=200_000, scope="per file")
+@optimizer_options(
+    time_limit=30.0,
+    node_limit=None,
+    scope="per file (default: 200,000 for a model, as compile; 10,000 otherwise)",
+)
 @click.option("--select", multiple=True, callback=_codes, help="Codes (or prefixes) to report.")
 @click.option("--ignore", multiple=True, callback=_codes, help="Codes (or prefixes) to skip.")
 @click.option(
@@ -112,7 +123,7 @@ def lint(
     costs: str,
     tier: str | None,
     time_limit: float,
-    node_limit: int,
+    node_limit: int | None,
     iter_limit: int,
     verify: bool,
     select: list[str],
@@ -142,13 +153,13 @@ def lint(
     ctx = click.get_current_context()
     if fix and diff:
         raise click.UsageError("--fix and --diff exclude each other")
-    engine = Engine(
-        resolve_ruleset(ruleset, tier),
-        resolve_costs(costs),
-        Limits(iterations=iter_limit, nodes=node_limit, time=time_limit),
-        verify=verify,
-        algebra=tier != "exact",
-    )
+    rules, table = resolve_ruleset(ruleset, tier), resolve_costs(costs)
+
+    def engine_for(kind: str) -> Engine:
+        nodes = node_limit or (MODEL_NODES if kind == "model" else OTHER_NODES)
+        limits = Limits(iterations=iter_limit, nodes=nodes, time=time_limit)
+        return Engine(rules, table, limits, verify=verify, algebra=tier != "exact")
+
     settings = Settings(
         enabled_codes(select, ignore), min_ops, min_saving, max_cost, max_model_cost
     )
@@ -161,13 +172,14 @@ def lint(
             continue
         assert isinstance(item, SourcePath)
         try:
-            results.append(_lint_file(item, settings, engine))
+            results.append(_lint_file(item, settings, engine_for(item.kind)))
         except SymoptError as exc:
             click.echo(exc.format(), err=True)
             errors += 1
     changed = _fixes(results, unsafe_fixes) if fix or diff else []
     for r in changed if fix else []:  # what is left, located in the fixed text
-        r.findings = _lint_file(SourcePath(r.path, r.kind), settings, engine, r.new_text).findings
+        source = SourcePath(r.path, r.kind)
+        r.findings = _lint_file(source, settings, engine_for(r.kind), r.new_text).findings
     if diff:
         from symopt.lint.fix import unified_diff
 

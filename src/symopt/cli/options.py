@@ -13,7 +13,7 @@ F = Callable[..., Any]
 
 
 def optimizer_options(
-    *, time_limit: float = 1.0, node_limit: int = 20_000, scope: str = "per expression"
+    *, time_limit: float = 1.0, node_limit: int | None = 20_000, scope: str = "per expression"
 ) -> Callable[[F], F]:
     """``--ruleset --costs --tier --time-limit --node-limit --iter-limit --no-verify``, with
     the limits' defaults of the command using them."""
@@ -26,7 +26,9 @@ def optimizer_options(
     return apply
 
 
-def _optimizer_decorators(time_limit: float, node_limit: int, scope: str) -> list[Callable[[F], F]]:
+def _optimizer_decorators(
+    time_limit: float, node_limit: int | None, scope: str
+) -> list[Callable[[F], F]]:
     return [
         click.option(
             "--ruleset",
