@@ -209,6 +209,13 @@ def test_json_format() -> None:
     assert first["suggestion"] == "k1*(x + y)"
 
 
+def test_sarif_relative_paths_are_under_srcroot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DATA)
+    log = json.loads(lint("model.sym", "--output-format", "sarif").stdout)
+    artifact = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "model.sym", "uriBaseId": "%SRCROOT%"}
+
+
 def test_github_format() -> None:
     result = lint(str(MODEL), "--output-format", "github")
     rows = result.stdout.splitlines()
@@ -252,6 +259,7 @@ def test_sarif_format_has_the_required_properties() -> None:
         (loc,) = res["locations"]
         phys = loc["physicalLocation"]
         assert SARIF_REQUIRED["artifactLocation"] <= set(phys["artifactLocation"])
+        assert phys["artifactLocation"]["uri"].startswith("file:///")  # absolute paths given
         region = phys["region"]
         assert region["startLine"] >= 1 and region["startColumn"] >= 1
         if (
@@ -311,7 +319,9 @@ def test_lint_directory_subprocess(symopt_cmd: list[str], fmt: str) -> None:
     assert proc.returncode == 1, proc.stderr
     results = json.loads(proc.stdout)["runs"][0]["results"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
-    assert {Path(u).name for u in uris} == {"basics.txt", "kinetics.txt", "physics.txt"}
+    assert uris == {
+        (ROOT / "samples" / n).as_uri() for n in ("basics.txt", "kinetics.txt", "physics.txt")
+    }
     clean = run_cli(symopt_cmd, "lint", str(ROOT / "samples"), "--select", "SYM002")
     assert clean.returncode == 0 and clean.stdout == ""
 
@@ -346,3 +356,22 @@ def test_unknown_calls_are_distinct_values_known_ones_repeat(tmp_path: Path) -> 
     result = lint(str(module), "--select", "SYM003")
     assert codes_at(result.stdout) == {(4, "SYM003")}
     assert "(also at 4:34)" in result.stdout
+
+
+def test_expression_files_named_lines_errors_and_output_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.expr"
+    good.write_text("# costs\nenergy = 0.5*m*v^2 + m*g*h\n\na/b/c  # symopt: noqa: SYM001\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("x +\n")
+    out = tmp_path / "findings.json"
+    result = lint(str(good), str(bad), "--output-format", "json", "-o", str(out))
+    assert result.exit_code == 2
+    assert f"{bad}:1:4: error: unexpected end of line" in result.stderr
+    doc = json.loads(out.read_text())
+    assert [(f["code"], f["start_line"], f["start_column"]) for f in doc["findings"]] == [
+        ("SYM001", 2, 10)
+    ]
+    assert doc["findings"][0]["suggestion"] == "m*(0.5*(v*v) + g*h)"
+    fixed = lint(str(good), "--fix")
+    assert fixed.exit_code == 0
+    assert good.read_text().splitlines()[1] == "energy = m*(0.5*(v*v) + g*h)"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from symopt.lint.findings import RULES, Finding, Location
 
@@ -110,13 +113,16 @@ def _region(loc: Location) -> dict[str, int]:
     return region
 
 
+def _artifact(path: str) -> dict[str, str]:
+    """A relative path as a URI reference under ``%SRCROOT%`` (what code scanning resolves
+    against the repository root); an absolute one as a ``file://`` URI."""
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(Path(path).as_posix().removeprefix("./")), "uriBaseId": "%SRCROOT%"}
+
+
 def _physical(path: str, loc: Location) -> dict[str, Any]:
-    return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": path.removeprefix("./"), "uriBaseId": "%SRCROOT%"},
-            "region": _region(loc),
-        }
-    }
+    return {"physicalLocation": {"artifactLocation": _artifact(path), "region": _region(loc)}}
 
 
 def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
