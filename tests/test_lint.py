@@ -375,3 +375,22 @@ def test_expression_files_named_lines_errors_and_output_file(tmp_path: Path) -> 
     fixed = lint(str(good), "--fix")
     assert fixed.exit_code == 0
     assert good.read_text().splitlines()[1] == "energy = m*(0.5*(v*v) + g*h)"
+
+
+def test_pre_commit_hooks_run_valid_commands(tmp_path: Path) -> None:
+    """Each hook of .pre-commit-hooks.yaml: its entry is a working symopt command line."""
+    hooks: dict[str, dict[str, str]] = {}
+    for raw in (ROOT / ".pre-commit-hooks.yaml").read_text().splitlines():
+        key, _, value = raw.strip().removeprefix("- ").partition(": ")
+        if raw.startswith("- id: "):
+            current = hooks.setdefault(value, {})
+        elif raw.startswith("  ") and value:
+            current[key] = value.strip("'\"")
+    assert set(hooks) == {"symopt-lint", "symopt-fix"}
+    model = tmp_path / "m.sym"
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["entry"].startswith("symopt lint")
+        model.write_text("du[0] = x*x + 2*x*y + y*y\n")
+        result = lint(*hook["entry"].split()[2:], str(model))
+        assert result.exit_code in (0, 1), result.output
+    assert model.read_text() == "du[0] = (x + y)*(x + y)\n"  # symopt-fix rewrote it
