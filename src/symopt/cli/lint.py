@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
 
-from symopt.cli.io import check_output, read_source, write_output
+from symopt.cli.io import InputError, check_output, read_source, write_output
 from symopt.cli.options import optimizer_options
 from symopt.errors import SymoptError
 
 if TYPE_CHECKING:
+    from symopt.lint.analyze import Engine, Settings
     from symopt.lint.findings import Finding
+    from symopt.lint.parsed import ParsedFile
+    from symopt.lint.sources import SourcePath
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
@@ -144,15 +148,57 @@ def lint(
 ) -> None:
     """Report costly arithmetic in PATHs (files or directories; default '.'): models (*.sym),
     expression files (*.expr, *.txt) and Python (*.py). Exit 0 clean, 1 findings, 2 errors."""
-    from symopt.egraph.runner import Limits
-    from symopt.lint.analyze import Engine, Settings
+    from symopt.lint.analyze import Settings
     from symopt.lint.findings import enabled_codes
-    from symopt.lint.sources import SourcePath, discover
-    from symopt.optimize import resolve_costs, resolve_ruleset
+    from symopt.lint.formats import render
 
     ctx = click.get_current_context()
     if fix and diff:
         raise click.UsageError("--fix and --diff exclude each other")
+    run = _Run(
+        Settings(enabled_codes(select, ignore), min_ops, min_saving, max_cost, max_model_cost),
+        _engines(ruleset, costs, tier, time_limit, node_limit, iter_limit, verify),
+    )
+    results = run.lint_all(paths or (".",), include, exclude)
+    changed = _fixes(results, unsafe_fixes) if fix or diff else []
+    if diff:
+        from symopt.lint.fix import unified_diff
+
+        text = "".join(unified_diff(r.path, r.text, r.new_text or r.text) for r in changed)
+        write_output(text, output)
+        ctx.exit(_status(run.errors, bool(text), exit_zero))
+    for r in changed if fix else []:
+        assert r.new_text is not None
+        write_output(r.new_text, r.path)
+        r.findings = run.relint(r)
+    remaining = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
+    write_output(render(remaining, output_format, show_fixes), output)
+    if output_format == "text":
+        _summary(remaining, fixed=sum(r.fixed for r in changed))
+    ctx.exit(_status(run.errors, bool(remaining), exit_zero))
+
+
+def _status(errors: int, findings: bool, exit_zero: bool) -> int:
+    """2 on any error, else 1 on findings (0 with ``--exit-zero``), else 0."""
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if findings and not exit_zero else 0
+
+
+def _engines(
+    ruleset: str,
+    costs: str,
+    tier: str | None,
+    time_limit: float,
+    node_limit: int | None,
+    iter_limit: int,
+    verify: bool,
+) -> Callable[[str], Engine]:
+    """The optimiser settings for a kind of file (the e-node limit's default depends on it)."""
+    from symopt.egraph.runner import Limits
+    from symopt.lint.analyze import Engine
+    from symopt.optimize import resolve_costs, resolve_ruleset
+
     rules, table = resolve_ruleset(ruleset, tier), resolve_costs(costs)
 
     def engine_for(kind: str) -> Engine:
@@ -160,77 +206,68 @@ def lint(
         limits = Limits(iterations=iter_limit, nodes=nodes, time=time_limit)
         return Engine(rules, table, limits, verify=verify, algebra=tier != "exact")
 
-    settings = Settings(
-        enabled_codes(select, ignore), min_ops, min_saving, max_cost, max_model_cost
-    )
-    errors = 0
-    results: list[_FileResult] = []
-    for item in discover(paths or (".",), include, exclude):
-        if isinstance(item, str):
-            click.echo(f"{item.split(':', 1)[0]}: error:{item.split(':', 1)[1]}", err=True)
-            errors += 1
-            continue
-        assert isinstance(item, SourcePath)
-        try:
-            results.append(_lint_file(item, settings, engine_for(item.kind)))
-        except SymoptError as exc:
-            click.echo(exc.format(), err=True)
-            errors += 1
-    changed = _fixes(results, unsafe_fixes) if fix or diff else []
-    for r in changed if fix else []:  # what is left, located in the fixed text
-        source = SourcePath(r.path, r.kind)
-        r.findings = _lint_file(source, settings, engine_for(r.kind), r.new_text).findings
-    if diff:
-        from symopt.lint.fix import unified_diff
-
-        text = "".join(unified_diff(r.path, r.text, r.new_text or r.text) for r in changed)
-        write_output(text, output)
-        ctx.exit(EXIT_ERROR if errors else (EXIT_FINDINGS if text and not exit_zero else 0))
-    if fix:
-        for r in changed:
-            assert r.new_text is not None
-            write_output(r.new_text, r.path)
-    remaining = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
-    from symopt.lint.formats import render
-
-    write_output(render(remaining, output_format, show_fixes), output)
-    if output_format == "text":
-        _summary(remaining, fixed=sum(r.fixed for r in changed))
-    if errors:
-        ctx.exit(EXIT_ERROR)
-    ctx.exit(EXIT_FINDINGS if remaining and not exit_zero else 0)
+    return engine_for
 
 
-def _lint_file(
-    item: object, settings: object, engine: object, text: str | None = None
-) -> _FileResult:
-    """Read (unless ``text`` is given), parse and analyse one file (errors raise
-    :class:`SymoptError`)."""
-    from symopt.lint.analyze import Engine, Settings, analyze
-    from symopt.lint.parsed import ParsedFile
-    from symopt.lint.sources import SourcePath
+@dataclass
+class _Run:
+    """Linting files one by one; an input error is reported on stderr and counted, and the
+    other files are still linted."""
 
-    assert isinstance(item, SourcePath)
-    assert isinstance(settings, Settings) and isinstance(engine, Engine)
-    if text is None:
-        path, text = read_source(item.path)
-    else:
-        path = item.path
-    parsed: ParsedFile
+    settings: Settings
+    engine_for: Callable[[str], Engine]
+    errors: int = 0
+
+    def lint_all(
+        self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str]
+    ) -> list[_FileResult]:
+        from symopt.lint.sources import discover
+
+        results = []
+        for item in discover(paths, include, exclude):
+            try:
+                if isinstance(item, str):
+                    raise InputError(item)
+                results.append(self.lint_file(item))
+            except SymoptError as exc:
+                click.echo(exc.format(), err=True)
+                self.errors += 1
+        return results
+
+    def relint(self, r: _FileResult) -> list[Finding]:
+        """What is left in a fixed file, located in its new text."""
+        from symopt.lint.sources import SourcePath
+
+        return self.lint_file(SourcePath(r.path, r.kind), r.new_text).findings
+
+    def lint_file(self, item: SourcePath, text: str | None = None) -> _FileResult:
+        """Read (unless ``text`` is given), parse and analyse one file."""
+        from symopt.lint.analyze import analyze
+
+        if text is None:
+            path, text = read_source(item.path)
+        else:
+            path = item.path
+        parsed = _parse(item, path, text)
+        return _FileResult(
+            path, item.kind, text, analyze(parsed, self.settings, self.engine_for(item.kind))
+        )
+
+
+def _parse(item: SourcePath, path: str, text: str) -> ParsedFile:
+    """``text`` as its kind of file (a model reads its sidecar's sampling ranges)."""
     if item.kind == "python":
         from symopt.lint.python_src import parse_python
 
-        parsed = parse_python(text, path)
-    elif item.kind == "model":
+        return parse_python(text, path)
+    if item.kind == "model":
         from symopt.cli.compile import load_ranges
         from symopt.lint.text_src import parse_model_file
 
-        parsed = parse_model_file(text, path, load_ranges(item.path, None, ()))
-    else:
-        from symopt.lint.text_src import parse_expression_lines
+        return parse_model_file(text, path, load_ranges(item.path, None, ()))
+    from symopt.lint.text_src import parse_expression_lines
 
-        parsed = parse_expression_lines(text, path)
-    return _FileResult(path, item.kind, text, analyze(parsed, settings, engine))
+    return parse_expression_lines(text, path)
 
 
 def _fixes(results: list[_FileResult], unsafe: bool) -> list[_FileResult]:
