@@ -278,7 +278,7 @@ def test_diff_and_fix_on_a_model(tmp_path: Path) -> None:
     before = model.read_text()
     diff = lint(str(model), "--diff")
     assert diff.exit_code == 1
-    assert f"--- a/{model}" in diff.output
+    assert f"--- {model}\n+++ {model}\n" in diff.stdout  # absolute: no a/ b/ prefixes
     assert "+du[1] = (x + y)*(x + y)" in diff.output
     assert model.read_text() == before  # --diff writes nothing
     fixed = lint(str(model), "--fix", "--select", "SYM001")
@@ -394,3 +394,14 @@ def test_pre_commit_hooks_run_valid_commands(tmp_path: Path) -> None:
         result = lint(*hook["entry"].split()[2:], str(model))
         assert result.exit_code in (0, 1), result.output
     assert model.read_text() == "du[0] = (x + y)*(x + y)\n"  # symopt-fix rewrote it
+
+
+def test_python_fixes_nested_in_opaque_code_and_parentheses(tmp_path: Path) -> None:
+    module = tmp_path / "w.py"
+    module.write_text("def f(x, a, b, c):\n    return x // (a * b + a * c) - (a * b + a * c)**2\n")
+    first = lint(str(module), "--fix", "--unsafe-fixes", "--select", "SYM001")
+    assert first.exit_code == 1  # the outer fix won; the one inside the opaque `//` remains
+    assert lint(str(module), "--fix", "--unsafe-fixes", "--select", "SYM001").exit_code == 0
+    assert module.read_text().splitlines()[1] == (
+        "    return (x // (a * (b + c))) - a * (b + c) * (a * (b + c))"
+    )

@@ -291,10 +291,14 @@ def _repeated(
         text = file.printer(term, Candidate(term, locs[0], flavor=flavor))
         shown = _short(text[0]) if text else "this subexpression"
         others = ", ".join(f"{loc.line}:{loc.column}" for loc in locs[1:])
+        once = (
+            "symopt compile computes it once; a `let` would name it"
+            if file.kind == "model"
+            else f"computing it once saves {saving:g} cycles"
+        )
         yield Finding(
             "SYM003",
-            f"{shown} is computed {len(occurrences)} times (also at {others}); computing it "
-            f"once saves {saving:g} cycles",
+            f"{shown} is computed {len(occurrences)} times (also at {others}); {once}",
             file.path,
             locs[0],
             total,

@@ -110,6 +110,13 @@ class _Columns:
         raw = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         return len(raw.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
 
+    def parenthesised(self, loc: Location) -> bool:
+        """Whether the source has ``(`` right before ``loc`` and ``)`` right after it."""
+        start = self.lines[loc.line - 1][: loc.column - 1].rstrip()
+        end_line = loc.end_line or loc.line
+        end = self.lines[end_line - 1][(loc.end_column or loc.column) - 1 :].lstrip()
+        return start.endswith("(") and end.startswith(")")
+
     def loc(self, node: ast.expr | ast.stmt) -> Location:
         end_line = node.end_lineno or node.lineno
         end = node.end_col_offset if node.end_col_offset is not None else node.col_offset
@@ -185,7 +192,9 @@ class _Function:
         term = self.term(node)
         if isinstance(term, App):
             flavor = "numpy" if self.numpy else "math"
-            self.unit.candidates.append(Candidate(term, self.owner.cols.loc(node), wrap, flavor))
+            loc = self.owner.cols.loc(node)
+            wrap = wrap and not self.owner.cols.parenthesised(loc)
+            self.unit.candidates.append(Candidate(term, loc, wrap, flavor))
         for child, child_wrap in self.pending:
             self.root(child, child_wrap)
 
