@@ -263,7 +263,8 @@ class _Function:
         )
         if isinstance(node, ast.Call):  # may have side effects: every call its own value
             versions.append(f"call{len(self.owner.names)}")
-        key = "opaque_" + str(abs(hash((text, *versions))))
+        opaque = self.owner.opaque  # numbered in order of appearance: the same names every run
+        key = f"opaque{opaque.setdefault((text, *versions), len(opaque))}"
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr) and not isinstance(child, ast.Lambda):
                 wrap = not isinstance(node, ast.Call | ast.List | ast.Tuple | ast.Subscript)
@@ -287,6 +288,7 @@ class _Translator:
         self.imports = _Imports(tree)
         self.names: dict[str, str] = {}
         self.spans: dict[int, Location] = {}
+        self.opaque: dict[tuple[str, ...], int] = {}
 
     def units(self, tree: ast.Module) -> list[Unit]:
         units = []
