@@ -62,6 +62,12 @@ def test_discovery_skips_default_excludes_and_honours_globs(tmp_path: Path) -> N
     only_py = discover([str(tmp_path)], include=["*.py"], exclude=["gen/"])
     py_names = sorted(Path(s.path).name for s in only_py if isinstance(s, SourcePath))
     assert py_names == ["c.py", "mod.py"]
+    (tmp_path / ".gitignore").write_text("# generated\n*.txt\n!b.txt\n")
+    (tmp_path / "pkg" / ".gitignore").write_text("mod.py\n")
+    kept = [Path(s.path).name for s in discover([str(tmp_path)]) if isinstance(s, SourcePath)]
+    assert sorted(kept) == ["a.sym", "c.py", "skip.py"]
+    every = discover([str(tmp_path)], respect_gitignore=False)
+    assert len([s for s in every if isinstance(s, SourcePath)]) == 5
     errors = list(discover([str(tmp_path / "nope"), str(tmp_path / "notes.md")]))
     assert all(isinstance(e, str) for e in errors) and "no such file" in str(errors[0])
 

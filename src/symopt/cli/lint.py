@@ -103,6 +103,12 @@ class _FileResult:
     help="More .gitignore-style patterns to skip in directory walks.",
 )
 @click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=True,
+    show_default=True,
+    help="Skip what the .gitignore files of walked directories ignore.",
+)
+@click.option(
     "--output-format",
     type=click.Choice(["text", "json", "github", "sarif"]),
     default="text",
@@ -138,6 +144,7 @@ def lint(
     max_model_cost: float | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    respect_gitignore: bool,
     output_format: str,
     show_fixes: bool,
     exit_zero: bool,
@@ -159,7 +166,7 @@ def lint(
         Settings(enabled_codes(select, ignore), min_ops, min_saving, max_cost, max_model_cost),
         _engines(ruleset, costs, tier, time_limit, node_limit, iter_limit, verify),
     )
-    results = run.lint_all(paths or (".",), include, exclude)
+    results = run.lint_all(paths or (".",), include, exclude, respect_gitignore)
     changed = _fixes(results, unsafe_fixes) if fix or diff else []
     if diff:
         from symopt.lint.fix import unified_diff
@@ -219,12 +226,16 @@ class _Run:
     errors: int = 0
 
     def lint_all(
-        self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str]
+        self,
+        paths: Sequence[str],
+        include: Sequence[str],
+        exclude: Sequence[str],
+        respect_gitignore: bool,
     ) -> list[_FileResult]:
         from symopt.lint.sources import discover
 
         results = []
-        for item in discover(paths, include, exclude):
+        for item in discover(paths, include, exclude, respect_gitignore):
             try:
                 if isinstance(item, str):
                     raise InputError(item)
