@@ -411,3 +411,17 @@ def test_python_fixes_nested_in_opaque_code_and_parentheses(tmp_path: Path) -> N
     assert module.read_text().splitlines()[1] == (
         "    return (x // (a * (b + c))) - a * (b + c) * (a * (b + c))"
     )
+
+
+def test_python_long_chains_and_nesting_beyond_pythons_parser(tmp_path: Path) -> None:
+    args = ", ".join(f"x{i}" for i in range(30))
+    chain = " + ".join(f"x{i % 30} * x{(i + 1) % 30}" for i in range(700))
+    deep = tmp_path / "deep.py"
+    deep.write_text(f"def f({args}):\n    return {chain}\n")
+    parsed = parse_python(deep.read_text(), str(deep))  # deeper than the recursion limit
+    assert len(parsed.units[0].candidates) == 1
+    too_deep = tmp_path / "too_deep.py"
+    too_deep.write_text("y = " + " + ".join(["x"] * 20_000) + "\n")
+    result = lint(str(too_deep))
+    assert result.exit_code == 2
+    assert f"{too_deep}:1:1: error: nested too deeply for Python's own parser" in result.stderr

@@ -199,31 +199,77 @@ class _Function:
             self.root(child, child_wrap)
 
     # -- expressions ------------------------------------------------------------------------
-    def term(self, node: ast.expr) -> Term:
-        term = self._term(node)
-        if isinstance(term, App):
-            self.owner.spans[id(term)] = self.owner.cols.loc(node)
-        return term
+    def term(self, root: ast.expr) -> Term:
+        """``root`` as a term, built bottom-up with an explicit stack (a long ``a + b + …``
+        chain is as deep as it is long)."""
+        built: dict[int, Term] = {}
+        stack: list[tuple[ast.expr, list[ast.expr] | None]] = [(root, None)]
+        while stack:
+            node, kids = stack.pop()
+            if kids is None:
+                kids = self._operands(node)
+                if kids:
+                    stack.append((node, kids))
+                    stack.extend((k, None) for k in reversed(kids))
+                    continue
+            term = self._build(node, [built.pop(id(k)) for k in kids])
+            if isinstance(term, App):
+                self.owner.spans[id(term)] = self.owner.cols.loc(node)
+            built[id(node)] = term
+        return built[id(root)]
 
-    def _term(self, node: ast.expr) -> Term:
+    def _operands(self, node: ast.expr) -> list[ast.expr]:
+        """The subexpressions ``node`` is built from, if it maps to one of our operators."""
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            return App(_BINOPS[type(node.op)], (self.term(node.left), self.term(node.right)))
+            return [node.left, node.right]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            inner = self.term(node.operand)
+            return [node.operand]
+        if isinstance(node, ast.Call) and self._call_op(node) is not None:
+            return list(node.args)
+        return []
+
+    def _call_op(self, node: ast.Call) -> str | None:
+        """Our operator for a call of a ``math``/``numpy`` function (``square`` is ``pow``)."""
+        target = self.owner.imports.resolve(node.func)
+        if target is None or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        module, name = target
+        if module == "numpy" and name == "square" and len(node.args) == 1:
+            return "square"
+        op = (MATH_FUNCTIONS if module == "math" else NUMPY_FUNCTIONS).get(name)
+        if op is None or FUNCTIONS.get(op) != len(node.args):
+            return None
+        return op
+
+    def _build(self, node: ast.expr, args: list[Term]) -> Term:
+        """``node`` as a term, given its operands' terms (see :meth:`_operands`; none: a leaf)."""
+        if not args:
+            return self._leaf(node)
+        if isinstance(node, ast.BinOp):
+            return App(_BINOPS[type(node.op)], (args[0], args[1]))
+        if isinstance(node, ast.UnaryOp):
+            (inner,) = args
             if isinstance(node.op, ast.UAdd):
                 return inner
             return Num(-inner.value) if isinstance(inner, Num) else App("neg", (inner,))
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            if isinstance(node.value, bool):
-                return self.opaque(node)
+        if isinstance(node, ast.Call):
+            op = self._call_op(node)
+            assert op is not None
+            module = self.owner.imports.resolve(node.func)
+            self.numpy = self.numpy or (module is not None and module[0] == "numpy")
+            if op == "square":
+                return App("pow", (args[0], Num(2.0)))
+            return App(op, tuple(args))
+        raise AssertionError(f"no operands expected for {type(node).__name__}")
+
+    def _leaf(self, node: ast.expr) -> Term:
+        """A number, a name, ``self.k``, ``u[3]``, or an opaque symbol."""
+        value = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
             try:
-                return Num(float(node.value))
+                return Num(float(value))
             except OverflowError:
                 pass
-        if isinstance(node, ast.Call):
-            call = self.call(node)
-            if call is not None:
-                return call
         key = _dotted(node)
         if key is not None:
             return Sym(self.symbol(key, key))
@@ -236,21 +282,6 @@ class _Function:
         ):
             return Sym(self.symbol(base, base), node.slice.value)
         return self.opaque(node)
-
-    def call(self, node: ast.Call) -> Term | None:
-        target = self.owner.imports.resolve(node.func)
-        if target is None or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            return None
-        module, name = target
-        table = MATH_FUNCTIONS if module == "math" else NUMPY_FUNCTIONS
-        if module == "numpy" and name == "square" and len(node.args) == 1:
-            self.numpy = True
-            return App("pow", (self.term(node.args[0]), Num(2.0)))
-        op = table.get(name)
-        if op is None or FUNCTIONS.get(op) != len(node.args):
-            return None
-        self.numpy = self.numpy or module == "numpy"
-        return App(op, tuple(self.term(a) for a in node.args))
 
     def opaque(self, node: ast.expr) -> Sym:
         """An expression we do not model: a symbol named by its text (and the versions of the
@@ -372,8 +403,17 @@ def parse_python(text: str, path: str) -> ParsedFile:
             column=exc.offset or 1,
             source_line=lines[line - 1] if 0 < line <= len(lines) else None,
         ) from None
+    except (RecursionError, MemoryError):
+        raise SourceError(
+            "nested too deeply for Python's own parser", path=path, line=1, column=1
+        ) from None
     translator = _Translator(text, tree)
-    units = translator.units(tree)
+    try:
+        units = translator.units(tree)
+    except RecursionError:  # ast.unparse of a deep opaque expression
+        raise SourceError(
+            "an expression is nested too deeply to analyse", path=path, line=1, column=1
+        ) from None
     names, imports = translator.names, translator.imports
 
     def printer(term: Term, cand: Candidate) -> tuple[str, bool] | None:
