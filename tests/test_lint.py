@@ -425,3 +425,26 @@ def test_python_long_chains_and_nesting_beyond_pythons_parser(tmp_path: Path) ->
     result = lint(str(too_deep))
     assert result.exit_code == 2
     assert f"{too_deep}:1:1: error: nested too deeply for Python's own parser" in result.stderr
+
+
+def test_fix_of_an_unwritable_file_is_an_error_that_keeps_its_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import symopt.cli.lint as lint_cli
+    from symopt.cli.io import InputError
+
+    model = tmp_path / "m.sym"
+    model.write_text("du[0] = x*x + 2*x*y + y*y\n")
+    real = lint_cli.write_output
+
+    def refuse(text: str, path: str | None) -> None:
+        if path == str(model):
+            raise InputError(f"{path}: cannot write: Read-only file system")
+        real(text, path)
+
+    monkeypatch.setattr(lint_cli, "write_output", refuse)
+    result = lint(str(model), "--fix")
+    assert result.exit_code == 2
+    assert f"error: {model}: cannot write: Read-only file system" in result.stderr
+    assert f"{model}:1:9: SYM001 " in result.stdout
+    assert model.read_text() == "du[0] = x*x + 2*x*y + y*y\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import click
@@ -50,6 +50,7 @@ class _FileResult:
     findings: list[Finding]
     new_text: str | None = None
     fixed: int = 0
+    findings_before: list[Finding] = field(default_factory=list)
 
 
 @click.command("lint")
@@ -175,9 +176,7 @@ def lint(
         write_output(text, output)
         ctx.exit(_status(run.errors, bool(text), exit_zero))
     for r in changed if fix else []:
-        assert r.new_text is not None
-        write_output(r.new_text, r.path)
-        r.findings = run.relint(r)
+        r.findings = run.write_fixed(r)
     remaining = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
     write_output(render(remaining, output_format, show_fixes), output)
     if output_format == "text":
@@ -245,10 +244,19 @@ class _Run:
                 self.errors += 1
         return results
 
-    def relint(self, r: _FileResult) -> list[Finding]:
-        """What is left in a fixed file, located in its new text."""
+    def write_fixed(self, r: _FileResult) -> list[Finding]:
+        """Write a fixed file (atomically) and return what is left in it, located in its new
+        text; a file that cannot be written is an error and keeps its findings."""
         from symopt.lint.sources import SourcePath
 
+        assert r.new_text is not None
+        try:
+            write_output(r.new_text, r.path)
+        except SymoptError as exc:
+            click.echo(exc.format(), err=True)
+            self.errors += 1
+            r.fixed = 0
+            return r.findings_before
         return self.lint_file(SourcePath(r.path, r.kind), r.new_text).findings
 
     def lint_file(self, item: SourcePath, text: str | None = None) -> _FileResult:
@@ -294,6 +302,7 @@ def _fixes(results: list[_FileResult], unsafe: bool) -> list[_FileResult]:
         fixed = apply_fixes(r.text, todo)
         if fixed.text != r.text:
             r.new_text = fixed.text
+            r.findings_before = list(r.findings)
             done = {id(f) for f in fixed.applied}
             r.findings = [f for f in r.findings if id(f) not in done]
             r.fixed = len(done)
