@@ -58,7 +58,9 @@ class _FileResult:
 @optimizer_options(
     time_limit=30.0,
     node_limit=None,
-    scope="per file (default: 200,000 for a model, as compile; 10,000 otherwise)",
+    scope="per file",
+    node_help="Maximum e-nodes per file (default: 200,000 for a model, as compile; 10,000 "
+    "for Python and expression files).",
 )
 @click.option("--select", multiple=True, callback=_codes, help="Codes (or prefixes) to report.")
 @click.option("--ignore", multiple=True, callback=_codes, help="Codes (or prefixes) to skip.")

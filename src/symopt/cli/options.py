@@ -13,13 +13,18 @@ F = Callable[..., Any]
 
 
 def optimizer_options(
-    *, time_limit: float = 1.0, node_limit: int | None = 20_000, scope: str = "per expression"
+    *,
+    time_limit: float = 1.0,
+    node_limit: int | None = 20_000,
+    scope: str = "per expression",
+    node_help: str | None = None,
 ) -> Callable[[F], F]:
     """``--ruleset --costs --tier --time-limit --node-limit --iter-limit --no-verify``, with
-    the limits' defaults of the command using them."""
+    the limits' defaults of the command using them (``node_help`` explains a ``None``
+    default)."""
 
     def apply(fn: F) -> F:
-        for deco in reversed(_optimizer_decorators(time_limit, node_limit, scope)):
+        for deco in reversed(_optimizer_decorators(time_limit, node_limit, scope, node_help)):
             fn = deco(fn)
         return fn
 
@@ -27,7 +32,7 @@ def optimizer_options(
 
 
 def _optimizer_decorators(
-    time_limit: float, node_limit: int | None, scope: str
+    time_limit: float, node_limit: int | None, scope: str, node_help: str | None
 ) -> list[Callable[[F], F]]:
     return [
         click.option(
@@ -60,7 +65,7 @@ def _optimizer_decorators(
             type=click.IntRange(min=1),
             default=node_limit,
             show_default=True,
-            help=f"Maximum e-nodes {scope}.",
+            help=node_help or f"Maximum e-nodes {scope}.",
         ),
         click.option(
             "--iter-limit",
