@@ -18,6 +18,7 @@ COMMANDS = {
     "costs": "symopt.cli.costs:costs",
     "config": "symopt.cli.config:config",
     "batch": "symopt.cli.batch:batch",
+    "lint": "symopt.cli.lint:lint",
 }
 """Subcommands, imported only when used: start-up stays that of the one command that runs."""
 
