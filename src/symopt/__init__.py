@@ -3,7 +3,7 @@
 The library entry point is :func:`optimize`; the ``symopt`` command is a thin shell around it.
 """
 
-from symopt.egraph.runner import Limits, StopReason
+from symopt.limits import Limits, StopReason
 from symopt.optimize import Optimized, optimize
 
 __all__ = ["Limits", "Optimized", "StopReason", "optimize"]

@@ -111,7 +111,7 @@ def compile_model(
     appearance ('-' reads the model from stdin).
     """
     from symopt.cli.report import warn_fallback, warn_source
-    from symopt.egraph.runner import Limits
+    from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import model_outputs, optimize_model, render_model
     from symopt.optimize import resolve_costs, resolve_ruleset

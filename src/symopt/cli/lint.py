@@ -207,7 +207,7 @@ def _engines(
     verify: bool,
 ) -> Callable[[str], Engine]:
     """The optimiser settings for a kind of file (the e-node limit's default depends on it)."""
-    from symopt.egraph.runner import Limits
+    from symopt.limits import Limits
     from symopt.lint.analyze import Engine
     from symopt.optimize import resolve_costs, resolve_ruleset
 

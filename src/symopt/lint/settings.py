@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symopt.costs.table import CostTable
-from symopt.egraph.runner import Limits
+from symopt.limits import Limits
 from symopt.rulesets.rule import Ruleset
 
 
