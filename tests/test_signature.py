@@ -300,3 +300,13 @@ def test_lotka_volterra_c_follows_the_declaration_and_compiles_cleanly(tmp_path:
         check=False,
     )
     assert cc.returncode == 0, cc.stderr
+
+
+def test_args_from_the_compile_table_of_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "symopt.toml").write_text('[compile]\nargs = "b, a"\nlang = "python"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["compile", "-", "--no-verify"], input="y = a*b\n")
+    assert result.exit_code == 0, result.stderr
+    assert "def f(y, b, a):" in result.stdout.splitlines()
