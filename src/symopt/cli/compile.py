@@ -135,8 +135,8 @@ def compile_model(
 ) -> None:
     """Optimise every statement of MODEL together and emit one function.
 
-    The function's parameters are the model's outputs, then its inputs: as declared (`output`
-    and `input` lines, --args), else each in order of first appearance ('-' reads the model
+    The function's parameters are the model's outputs, then its inputs: as declared ('output'
+    and 'input' lines, --args), else each in order of first appearance ('-' reads the model
     from stdin).
     """
     from symopt.cli.report import warn_fallback, warn_source
