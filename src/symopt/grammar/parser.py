@@ -182,6 +182,9 @@ class _Builder(Transformer[Token, Any]):
     def indexed_target(self, name: Token, idx: Token) -> Target:
         return Target(str(name), self._index(idx), self._span(name))
 
+    def declaration(self, *targets: Target) -> tuple[Target, ...]:
+        return targets
+
     def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
         return (Target(str(name), None, self._span(name)), expr, True)
 
@@ -366,3 +369,29 @@ def parse_statement(
         text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings
     )
     return Statement(target, expr, is_let, line)
+
+
+DECLARATION = re.compile(r"\s*(input|output)\s+(?=[A-Za-z_])")
+"""``input t, u[4]`` / ``output du[4]`` (but not ``input = 1``, an output named ``input``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A signature line: ``kind`` is ``"input"`` or ``"output"``; each item's ``index`` is the
+    declared size of an array (``u[4]``: 4 entries), ``None`` for a scalar."""
+
+    kind: str
+    items: tuple[Target, ...]
+    line: int
+
+
+def parse_declaration(text: str, *, path: str = "<input>", line: int = 1) -> Declaration | None:
+    """Parse ``text`` as a declaration line (``input t, u[4], p[3]``, ``output du[4]``), or
+    ``None`` if it is not one. Columns in errors and spans are those of ``text``."""
+    match = DECLARATION.match(strip_comment(text))
+    if match is None:
+        return None
+    # The keyword is blanked out, so columns stay those of the raw line.
+    rest = " " * match.end() + text[match.end() :]
+    items = _parse(rest, "declaration", path=path, line=line, allow_pvars=False)
+    return Declaration(match[1], tuple(items), line)
