@@ -88,6 +88,39 @@ class _SemanticError(Exception):
         self.width = width
 
 
+VARIADIC = frozenset({"min", "max"})
+"""Functions that take two or more arguments (nested pairwise)."""
+
+FUNCTION_ALIASES = {
+    "ln": "log",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "fabs": "abs",
+    "absolute": "abs",
+    "fmin": "min",
+    "fmax": "max",
+    "power": "pow",
+    "square_root": "sqrt",
+}
+"""Names other languages use for our functions (NumPy, C, maths), for "did you mean"."""
+
+
+def unknown_function(name: str) -> str:
+    """The error message for a call of ``name``, with the closest known function if any."""
+    import difflib
+
+    guess = FUNCTION_ALIASES.get(name) or FUNCTION_ALIASES.get(name.lower())
+    if guess is None and name.lower() in FUNCTIONS:
+        guess = name.lower()
+    if guess is None:
+        close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
+        guess = close[0] if close else None
+    hint = f"; did you mean '{guess}'?" if guess else ""
+    return f"unknown function '{name}'{hint}"
+
+
 def _binary(op: str) -> Any:
     """A transformer callback building the binary ``op`` (spanning from its left operand)."""
 
@@ -149,12 +182,21 @@ class _Builder(Transformer[Token, Any]):
         real_args = tuple(a for a in args if a is not None)
         span = self._span(name)
         if fname not in FUNCTIONS:
-            raise _SemanticError(f"unknown function '{fname}'", span, len(fname))
+            raise _SemanticError(unknown_function(fname), span, len(fname))
         arity = FUNCTIONS[fname]
+        if fname in VARIADIC and len(real_args) > arity:
+            # min(a, b, c) is min(min(a, b), c): both are associative and exact.
+            out = App(fname, real_args[:2], span)
+            for arg in real_args[2:]:
+                out = App(fname, (out, arg), span)
+            return out
         if len(real_args) != arity:
             plural = "s" if arity != 1 else ""
+            least = "at least " if fname in VARIADIC else ""
             raise _SemanticError(
-                f"{fname}() takes {arity} argument{plural}, got {len(real_args)}", span, len(fname)
+                f"{fname}() takes {least}{arity} argument{plural}, got {len(real_args)}",
+                span,
+                len(fname),
             )
         return App(fname, real_args, span)
 
