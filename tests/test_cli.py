@@ -63,6 +63,24 @@ def test_unknown_function_and_arity() -> None:
     assert code == 2 and "<stdin>:1:1: error: unknown function 'foo'" in err
     code, _, err = simplify("\n\natan2(x)\n")
     assert code == 2 and "<stdin>:3:1: error: atan2() takes 2 arguments, got 1" in err
+    code, _, err = simplify("min(x)\n")
+    assert code == 2 and "error: min() takes at least 2 arguments, got 1" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "guess"),
+    [("ezp", "exp"), ("Sqrt", "sqrt"), ("ln", "log"), ("arctan", "atan"), ("LOG", "log")],
+)
+def test_unknown_function_did_you_mean(name: str, guess: str) -> None:
+    code, _, err = simplify(f"1 + {name}(x)\n")
+    assert code == 2
+    assert f"<stdin>:1:5: error: unknown function '{name}'; did you mean '{guess}'?" in err
+
+
+def test_min_max_take_any_number_of_arguments() -> None:
+    code, out, _ = simplify("min(a, b, c)\nmax(a, b, c, d)\n", "--no-verify", "--tier", "exact")
+    assert code == 0
+    assert out.splitlines() == ["min(min(a, b), c)", "max(max(max(a, b), c), d)"]
 
 
 def test_bad_ruleset_and_costs_exit_2() -> None:

@@ -244,3 +244,13 @@ def test_call_overhead_benchmark_runs(
     assert call_overhead.main(["--number", "20", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "symopt.load, f(k, u, out=du)" in out and "cached load" in out
+
+
+def test_declared_signature_is_the_callables(tmp_path: Path) -> None:
+    text = "input t, u[2], p[3]\noutput du[2]\ndu[0] = p[0]*u[0]\ndu[1] = -p[1]*u[1]\n"
+    f = symopt.load(text, lang="c")
+    assert [(a.name, a.size) for a in f.signature.inputs] == [("t", 1), ("u", 2), ("p", 3)]
+    p = np.array([2.0, 3.0, 0.0])
+    np.testing.assert_array_equal(f(0.0, np.array([1.0, 1.0]), p), [2.0, -3.0])
+    with pytest.raises(ValueError, match=r"argument 'p' .*shape \(>=3,\)"):
+        f(0.0, np.array([1.0, 1.0]), p[:2].copy())

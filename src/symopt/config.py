@@ -74,6 +74,7 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         "max-statements-per-function": KeySpec("int", minimum=1),
         "sample": _LIST,
         "sidecar": _STR,
+        "args": _STR,
         "stats": _BOOL,
         "explain": _BOOL,
         "output-format": _TEXT_JSON,

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field, replace
 
 from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
-from symopt.egraph.runner import Limits, Runner, RunReport, StopReason
+from symopt.egraph.runner import Runner, RunReport
 from symopt.ir import Term, intern, postorder, tree_sizes
+from symopt.limits import SEVERITY, Limits, StopReason
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
 
@@ -112,7 +113,7 @@ def optimize(
             outputs, stops = _polish_regions(
                 base, engine, limits, timings, deadline=t0 + limits.time
             )
-            stop = max([poly_report.stop, *stops], key=_SEVERITY.index)
+            stop = max([poly_report.stop, *stops], key=SEVERITY.index)
             report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
     except MemoryError:
         # A phase ran out of memory: keep the best result found before it (the polynomial
@@ -245,15 +246,6 @@ def _emitted_cost(terms: list[Term], table: CostTable) -> float:
 
     return table.dag_cost(intern([lower_powers(t, table) for t in terms]))
 
-
-_SEVERITY = [
-    StopReason.SATURATED,
-    StopReason.ITERATION_LIMIT,
-    StopReason.NODE_LIMIT,
-    StopReason.TIME_LIMIT,
-    StopReason.OUT_OF_MEMORY,
-]
-"""Stop reasons from least to most limiting: a report over several e-graphs names the worst."""
 
 TREE_GROWTH = 4
 TREE_SLACK = 32

@@ -13,8 +13,8 @@ from symopt.algebra.choose import build, choose
 from symopt.algebra.factor_graph import FactorGraph
 from symopt.algebra.polynomial import Atoms, to_poly
 from symopt.algebra.sums import share_products, share_sums
-from symopt.egraph.runner import StopReason
 from symopt.ir import Term, intern
+from symopt.limits import StopReason
 
 
 @dataclass

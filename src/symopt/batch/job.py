@@ -16,8 +16,8 @@ from symopt.cli.io import decode_source
 from symopt.cli.report import fallback_message
 from symopt.codegen.c import is_reserved_c
 from symopt.costs.table import parse_cost_table
-from symopt.egraph.runner import Limits
 from symopt.errors import SymoptError
+from symopt.limits import Limits
 from symopt.model import parse_model
 from symopt.model.pipeline import model_outputs, optimize_model, ranges_from_sidecar, render_model
 from symopt.optimize import resolve_ruleset

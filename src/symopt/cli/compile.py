@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from symopt.rulesets.assume import Assumption
 
 COMPILE_LANGS = ("c", "python", "numpy")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) -> Ranges:
@@ -39,6 +41,22 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     return ranges_from_sidecar(text, str(path), samples)
+
+
+def _parse_args(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """``--args t,u,p``: distinct identifiers, in order."""
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(","))
+    for n in names:
+        if not _IDENTIFIER.fullmatch(n):
+            raise click.BadParameter(f"{n!r} is not a name", ctx=ctx, param=param)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise click.BadParameter(f"{', '.join(twice)} given twice", ctx=ctx, param=param)
+    return names
 
 
 @click.command("compile")
@@ -82,6 +100,15 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
     metavar="PATH",
     help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
 )
+@click.option(
+    "--args",
+    "args",
+    default=None,
+    metavar="NAME,...",
+    callback=_parse_args,
+    help="The inputs, in parameter order (as an 'input' line; sizes inferred): any other "
+    "free name is an error.",
+)
 @click.option("--stats", is_flag=True, help="Costs, e-graph size and time per phase (stderr).")
 @explain_options
 def compile_model(
@@ -101,17 +128,19 @@ def compile_model(
     max_statements: int,
     samples: tuple[str, ...],
     sidecar: str | None,
+    args: tuple[str, ...] | None,
     stats: bool,
     explain: bool,
     output_format: str,
 ) -> None:
     """Optimise every statement of MODEL together and emit one function.
 
-    The function's parameters are the model's outputs, then its inputs, each in order of first
-    appearance ('-' reads the model from stdin).
+    The function's parameters are the model's outputs, then its inputs: as declared ('output'
+    and 'input' lines, --args), else each in order of first appearance ('-' reads the model
+    from stdin).
     """
     from symopt.cli.report import warn_fallback, warn_source
-    from symopt.egraph.runner import Limits
+    from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import model_outputs, optimize_model, render_model
     from symopt.optimize import resolve_costs, resolve_ruleset
@@ -120,7 +149,7 @@ def compile_model(
         raise click.UsageError("--restrict applies to --lang c only")
     t0 = time.perf_counter()
     path, text = read_source(model)
-    parsed = parse_model(text, path)
+    parsed = parse_model(text, path, args)
     warn_source(parsed.warnings)
     pairs = model_outputs(parsed, path)
     ranges = load_ranges(model, sidecar, samples) if verify else {}

@@ -19,6 +19,7 @@ COMMANDS = {
     "config": "symopt.cli.config:config",
     "batch": "symopt.cli.batch:batch",
     "build": "symopt.cli.build:build",
+    "lint": "symopt.cli.lint:lint",
 }
 """Subcommands, imported only when used: start-up stays that of the one command that runs."""
 

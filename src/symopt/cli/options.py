@@ -13,20 +13,27 @@ F = Callable[..., Any]
 
 
 def optimizer_options(
-    *, time_limit: float = 1.0, node_limit: int = 20_000, scope: str = "per expression"
+    *,
+    time_limit: float = 1.0,
+    node_limit: int | None = 20_000,
+    scope: str = "per expression",
+    node_help: str | None = None,
 ) -> Callable[[F], F]:
     """``--ruleset --costs --tier --time-limit --node-limit --iter-limit --no-verify``, with
-    the limits' defaults of the command using them."""
+    the limits' defaults of the command using them (``node_help`` explains a ``None``
+    default)."""
 
     def apply(fn: F) -> F:
-        for deco in reversed(_optimizer_decorators(time_limit, node_limit, scope)):
+        for deco in reversed(_optimizer_decorators(time_limit, node_limit, scope, node_help)):
             fn = deco(fn)
         return fn
 
     return apply
 
 
-def _optimizer_decorators(time_limit: float, node_limit: int, scope: str) -> list[Callable[[F], F]]:
+def _optimizer_decorators(
+    time_limit: float, node_limit: int | None, scope: str, node_help: str | None
+) -> list[Callable[[F], F]]:
     return [
         click.option(
             "--ruleset",
@@ -58,7 +65,7 @@ def _optimizer_decorators(time_limit: float, node_limit: int, scope: str) -> lis
             type=click.IntRange(min=1),
             default=node_limit,
             show_default=True,
-            help=f"Maximum e-nodes {scope}.",
+            help=node_help or f"Maximum e-nodes {scope}.",
         ),
         click.option(
             "--iter-limit",

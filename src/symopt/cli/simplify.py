@@ -13,9 +13,9 @@ from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
-from symopt.egraph.runner import Limits
 from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
 from symopt.ir import Sym, Term, symbols
+from symopt.limits import Limits
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
 
 if TYPE_CHECKING:

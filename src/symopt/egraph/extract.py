@@ -41,13 +41,14 @@ class Graph:
 def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> Graph:
     """Export the e-graph (``freeze``) into plain Python nodes with integer class ids."""
     frozen = egraph.freeze()
+    functions = frozen.functions  # rebuilt at every attribute access: read it once
     ids: dict[object, int] = {}
 
     def cid(value: object) -> int:
         return ids.setdefault(value, len(ids))
 
     nodes: list[ENode] = []
-    for name, fn in frozen.functions.items():
+    for name, fn in functions.items():
         if fn.is_let_binding:
             continue
         if name in LEAVES:
@@ -73,7 +74,7 @@ def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> G
                 if not row.subsumed:
                     children = tuple(cid(v) for v in row.inputs)
                     nodes.append(ENode(cid(row.output), op, children, None, op_cost))
-    roots = [cid(frozen.functions[n].rows[0].output) for n in root_names]
+    roots = [cid(functions[n].rows[0].output) for n in root_names]
     classes: dict[int, list[int]] = {}
     for i, node in enumerate(nodes):
         classes.setdefault(node.cls, []).append(i)

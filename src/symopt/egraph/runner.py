@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +30,7 @@ from symopt.egraph.probe import probe_program
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import Term
+from symopt.limits import Limits, StopReason
 from symopt.rulesets.rule import Ruleset
 
 _NODE_FUNCTIONS = frozenset(CONSTRUCTOR_OPS) | frozenset(LEAVES)
@@ -39,28 +39,6 @@ _NODE_FUNCTIONS = frozenset(CONSTRUCTOR_OPS) | frozenset(LEAVES)
 NODE_SLACK = 1.5
 """A rule is not run if its matches could take the e-graph past this many times the node limit
 (each match adds at most its right-hand side's nodes)."""
-
-
-class StopReason(Enum):
-    SATURATED = "saturated"
-    ITERATION_LIMIT = "iteration limit"
-    NODE_LIMIT = "node limit"
-    TIME_LIMIT = "time limit"
-    OUT_OF_MEMORY = "out of memory"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on saturation. Defaults keep ``simplify`` interactive."""
-
-    iterations: int = 30
-    nodes: int = 20_000
-    time: float = 1.0
-    match_limit: int = 1_000
-    ban_length: int = 2
 
 
 @dataclass

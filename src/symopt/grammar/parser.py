@@ -88,6 +88,39 @@ class _SemanticError(Exception):
         self.width = width
 
 
+VARIADIC = frozenset({"min", "max"})
+"""Functions that take two or more arguments (nested pairwise)."""
+
+FUNCTION_ALIASES = {
+    "ln": "log",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "fabs": "abs",
+    "absolute": "abs",
+    "fmin": "min",
+    "fmax": "max",
+    "power": "pow",
+    "square_root": "sqrt",
+}
+"""Names other languages use for our functions (NumPy, C, maths), for "did you mean"."""
+
+
+def unknown_function(name: str) -> str:
+    """The error message for a call of ``name``, with the closest known function if any."""
+    import difflib
+
+    guess = FUNCTION_ALIASES.get(name) or FUNCTION_ALIASES.get(name.lower())
+    if guess is None and name.lower() in FUNCTIONS:
+        guess = name.lower()
+    if guess is None:
+        close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
+        guess = close[0] if close else None
+    hint = f"; did you mean '{guess}'?" if guess else ""
+    return f"unknown function '{name}'{hint}"
+
+
 def _binary(op: str) -> Any:
     """A transformer callback building the binary ``op`` (spanning from its left operand)."""
 
@@ -149,12 +182,21 @@ class _Builder(Transformer[Token, Any]):
         real_args = tuple(a for a in args if a is not None)
         span = self._span(name)
         if fname not in FUNCTIONS:
-            raise _SemanticError(f"unknown function '{fname}'", span, len(fname))
+            raise _SemanticError(unknown_function(fname), span, len(fname))
         arity = FUNCTIONS[fname]
+        if fname in VARIADIC and len(real_args) > arity:
+            # min(a, b, c) is min(min(a, b), c): both are associative and exact.
+            out = App(fname, real_args[:2], span)
+            for arg in real_args[2:]:
+                out = App(fname, (out, arg), span)
+            return out
         if len(real_args) != arity:
             plural = "s" if arity != 1 else ""
+            least = "at least " if fname in VARIADIC else ""
             raise _SemanticError(
-                f"{fname}() takes {arity} argument{plural}, got {len(real_args)}", span, len(fname)
+                f"{fname}() takes {least}{arity} argument{plural}, got {len(real_args)}",
+                span,
+                len(fname),
             )
         return App(fname, real_args, span)
 
@@ -181,6 +223,9 @@ class _Builder(Transformer[Token, Any]):
 
     def indexed_target(self, name: Token, idx: Token) -> Target:
         return Target(str(name), self._index(idx), self._span(name))
+
+    def declaration(self, *targets: Target) -> tuple[Target, ...]:
+        return targets
 
     def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
         return (Target(str(name), None, self._span(name)), expr, True)
@@ -366,3 +411,29 @@ def parse_statement(
         text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings
     )
     return Statement(target, expr, is_let, line)
+
+
+DECLARATION = re.compile(r"\s*(input|output)\s+(?=[A-Za-z_])")
+"""``input t, u[4]`` / ``output du[4]`` (but not ``input = 1``, an output named ``input``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A signature line: ``kind`` is ``"input"`` or ``"output"``; each item's ``index`` is the
+    declared size of an array (``u[4]``: 4 entries), ``None`` for a scalar."""
+
+    kind: str
+    items: tuple[Target, ...]
+    line: int
+
+
+def parse_declaration(text: str, *, path: str = "<input>", line: int = 1) -> Declaration | None:
+    """Parse ``text`` as a declaration line (``input t, u[4], p[3]``, ``output du[4]``), or
+    ``None`` if it is not one. Columns in errors and spans are those of ``text``."""
+    match = DECLARATION.match(strip_comment(text))
+    if match is None:
+        return None
+    # The keyword is blanked out, so columns stay those of the raw line.
+    rest = " " * match.end() + text[match.end() :]
+    items = _parse(rest, "declaration", path=path, line=line, allow_pvars=False)
+    return Declaration(match[1], tuple(items), line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from symopt.codegen.function import Param
@@ -18,7 +18,11 @@ class Model:
     """A model file after checking (see :func:`symopt.model.parse_model`).
 
     ``outputs`` are the assigned base names (``let`` locals excluded) and ``inputs`` every other
-    base name read, each in order of first appearance; ``is_array`` when written indexed.
+    base name read, each in the declared order (``output``/``input`` lines, ``--args``; a
+    declared input need not be read) or else in order of first appearance; ``is_array`` when
+    declared or written indexed. They are the generated function's parameters, outputs first:
+    ``FunctionDef(name, model.inputs, body, model.outputs)``. ``sizes`` gives each array
+    parameter's number of entries: declared (``u[4]``), else one more than its largest index.
     ``assumptions`` come from ``assume x > 0`` lines; ``warnings`` are the parser's (a literal
     that underflows to 0, …), for the caller to report.
     """
@@ -29,6 +33,7 @@ class Model:
     inputs: tuple[Param, ...]
     assumptions: tuple[Assumption, ...] = ()
     warnings: tuple[SourceWarning, ...] = ()
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def output_terms(self) -> list[tuple[Sym, Term]]:
         """``(target, term)`` per output statement, in file order, with every ``let`` local and

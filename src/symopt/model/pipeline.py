@@ -12,8 +12,8 @@ from symopt.model.sampling import Ranges, merge_ranges, parse_sample, sidecar_ra
 
 if TYPE_CHECKING:
     from symopt.costs import CostTable
-    from symopt.egraph.runner import Limits
     from symopt.ir import Sym, Term
+    from symopt.limits import Limits
     from symopt.model.model import Model
     from symopt.optimize import Optimized
     from symopt.rulesets.assume import Assumption

@@ -27,7 +27,7 @@ def generate(
 ) -> Generated:
     """Parse, optimise (every output together) and render the model ``text``."""
     from symopt.cli.report import fallback_message
-    from symopt.egraph.runner import Limits
+    from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import (
         model_outputs,
@@ -73,7 +73,7 @@ def generate(
         table=table,
         max_statements=options.max_statements,
     )
-    sig = signature(options.name, parsed.inputs, parsed.outputs, pairs)
+    sig = signature(options.name, parsed.inputs, parsed.outputs, pairs, parsed.sizes)
     if options.lang == "c":
         source += many_wrapper(sig) + object_wrapper(sig)
     return Generated(source, sig, tuple(messages))

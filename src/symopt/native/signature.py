@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from symopt.codegen.function import Param
@@ -12,8 +12,9 @@ from symopt.ir import Sym, Term, symbols
 
 @dataclass(frozen=True)
 class Arg:
-    """One parameter. An array needs ``size`` elements: exactly that many when the model
-    declares it (``exact``), else at least the largest index read or written plus one."""
+    """One parameter. An array needs ``size`` elements (the declared size, else the largest
+    index read or written plus one): at least that many, or exactly with ``exact`` (the
+    1-element array standing for a scalar output)."""
 
     name: str
     is_array: bool
@@ -55,20 +56,18 @@ def signature(
     inputs: Sequence[Param],
     outputs: Sequence[Param],
     pairs: Sequence[tuple[Sym, Term]],
+    sizes: Mapping[str, int] | None = None,
 ) -> Signature:
-    """The signature of a function computing ``pairs`` (``(target, term)``). Array lengths come
-    from a declared size (a ``size`` attribute on the parameter) or else from the indices used."""
+    """The signature of a function computing ``pairs`` (``(target, term)``). An array's length
+    is ``sizes[name]`` (a model's: declared, else one more than the largest index), else one
+    more than the largest index ``pairs`` use. An array argument may be longer."""
     used: dict[str, int] = {}
     for sym in [*symbols([term for _, term in pairs]), *(target for target, _ in pairs)]:
         if sym.index is not None:
             used[sym.name] = max(used.get(sym.name, 0), sym.index + 1)
+    used.update(sizes or {})
 
     def arg(p: Param) -> Arg:
-        if not p.is_array:
-            return Arg(p.name, False)
-        declared = getattr(p, "size", None)
-        if isinstance(declared, int):
-            return Arg(p.name, True, declared, exact=True)
-        return Arg(p.name, True, used.get(p.name, 1))
+        return Arg(p.name, True, used.get(p.name, 1)) if p.is_array else Arg(p.name, False)
 
     return Signature(name, tuple(map(arg, inputs)), tuple(map(arg, outputs)))
