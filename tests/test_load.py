@@ -254,3 +254,16 @@ def test_declared_signature_is_the_callables(tmp_path: Path) -> None:
     np.testing.assert_array_equal(f(0.0, np.array([1.0, 1.0]), p), [2.0, -3.0])
     with pytest.raises(ValueError, match=r"argument 'p' .*shape \(>=3,\)"):
         f(0.0, np.array([1.0, 1.0]), p[:2].copy())
+
+
+def test_args_order_the_inputs_in_load_and_build(model: Path, tmp_path: Path) -> None:
+    f = symopt.load(model, args=["T", "u", "k"], lang="python")
+    np.testing.assert_allclose(f(0.3, U, K), expected(K, U, 0.3), rtol=1e-14)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        cli, ["build", str(model), "-o", str(out), "--lang", "numpy", "--args", "T,u,k"]
+    )
+    assert result.exit_code == 0, result.output
+    sig = json.loads((out / "chain.json").read_text())
+    assert [a["name"] for a in sig["inputs"]] == ["T", "u", "k"]
+    assert (out / "chain.py").is_file() and not (out / "chain.so").exists()

@@ -110,6 +110,7 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         **GLOBAL_KEYS,
         "lang": KeySpec("str", _COMPILE_LANGS),
         "name": _STR,
+        "args": _STR,
         "cc": _STR,
         "cflags": _STR,
         "max-statements-per-function": KeySpec("int", minimum=1),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from symopt.cli.compile import _parse_args as parse_args
 from symopt.cli.io import InputError, read_source, write_output
 from symopt.cli.options import assume_option, optimizer_options
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
@@ -37,6 +38,14 @@ BUILD_LANGS = ("c", "python", "numpy")
 @optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
 @assume_option
 @click.option("--name", default="f", show_default=True, help="Name of the generated function.")
+@click.option(
+    "--args",
+    "args",
+    default=None,
+    metavar="NAME,...",
+    callback=parse_args,
+    help="The inputs, in parameter order (as an 'input' line; sizes inferred).",
+)
 @click.option("--cc", default=None, help="C compiler command (default: cc, gcc or clang).")
 @click.option("--cflags", default=None, help="Compiler flags (default: -O2; -fPIC -shared added).")
 @click.option(
@@ -73,6 +82,7 @@ def build(
     verify: bool,
     assumptions: list[Assumption],
     name: str,
+    args: tuple[str, ...] | None,
     cc: str | None,
     cflags: str | None,
     max_statements: int,
@@ -102,6 +112,7 @@ def build(
         assume=tuple(a.text for a in assumptions),
         samples=samples,
         max_statements=max_statements,
+        order=args,
         cc=cc,
         cflags=None if cflags is None else tuple(split_flags(cflags)),
     )

@@ -39,7 +39,7 @@ def generate(
     from symopt.optimize import resolve_costs, resolve_ruleset
     from symopt.rulesets.assume import parse_assumption
 
-    parsed = parse_model(text, path)
+    parsed = parse_model(text, path, options.order)
     pairs = model_outputs(parsed, path)
     if options.args is not None:
         parsed = _with_args(parsed, options.args)

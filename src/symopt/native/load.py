@@ -46,6 +46,8 @@ class Options:
     max_statements: int = DEFAULT_MAX_STATEMENTS
     cc: str | None = None
     cflags: tuple[str, ...] | None = None
+    order: tuple[str, ...] | None = None
+    """The inputs' order, as an ``input`` line without sizes (``compile --args``)."""
     args: tuple[tuple[str, bool], ...] | None = field(default=None)
     """The parameters in calling order as ``(name, is_array)`` (``symopt.function``); ``None``:
     the model's inputs."""
@@ -80,13 +82,15 @@ def load(
     samples: Sequence[str] = (),
     sidecar: str | os.PathLike[str] | None = None,
     max_statements: int = DEFAULT_MAX_STATEMENTS,
+    args: Sequence[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Function:
     """A model as a Python callable ``f(*inputs, out=None)`` with ``f.many(...)``.
 
     ``model`` is a path to a ``.sym`` file or the model's text (a string holding a newline or
     ``=``). ``lang="c"`` compiles with ``cc`` (default: the first of ``cc``, ``gcc``, ``clang``)
-    and ``cflags`` (default ``-O2``; ``-fPIC -shared`` are always added); ``"python"`` or
+    and ``cflags`` (default ``-O2``; ``-fPIC -shared`` are always added); ``args`` orders the
+    inputs as ``symopt compile --args`` does; ``"python"`` or
     ``"numpy"`` need no compiler. Products are cached under ``cache_dir`` (default:
     ``$SYMOPT_CACHE_DIR``, else the user cache directory). Errors: a
     :class:`~symopt.errors.SymoptError` (``SourceError`` for a bad model, ``BuildError`` for a
@@ -107,6 +111,7 @@ def load(
         assume=tuple(assume),
         samples=tuple(samples),
         max_statements=max_statements,
+        order=None if args is None else tuple(args),
         cc=cc,
         cflags=None if cflags is None else tuple(split_flags(cflags)),
     )
