@@ -29,9 +29,24 @@ def test_like_terms_combine_and_powers_expand() -> None:
     assert len(poly) == 2
 
 
-def test_cancellation_to_zero_is_refused() -> None:
-    # x - x -> 0 is false for x = inf or nan: the polynomial path must not do it.
-    assert _poly("x*y - y*x + z") is None
+def test_exact_cancellation_drops_the_monomial() -> None:
+    # Issue 13 settles x - x -> 0 as algebra (equal over the reals; only inf/nan inputs differ),
+    # so like terms that cancel exactly disappear instead of refusing the statement.
+    poly = _poly("x*y - y*x + z")
+    assert poly is not None and list(poly.values()) == [1.0] and len(poly) == 1
+    assert _poly("1e16*x + 3*x - 1e16*x") == _poly("3*x")  # exact sums: not 4*x
+    assert _poly("x - x") == {}
+
+
+def test_overflowing_coefficient_is_still_refused() -> None:
+    assert _poly("1e308*x + 1e308*x") is None  # 2e308 is not a double
+    assert _poly("1e-200*(1e-200*x)") is None  # underflows to 0
+
+
+def test_statement_that_cancels_entirely_becomes_zero() -> None:
+    terms = intern([parse_expr("a*b + c - b*a - c"), parse_expr("a + c")])
+    out, report = optimize_polynomials(terms)
+    assert to_sym(out[0]) == "0" and report.kept == []
 
 
 def test_products_of_large_sums_stay_atoms() -> None:

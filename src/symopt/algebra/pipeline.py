@@ -1,6 +1,7 @@
 """The polynomial path for large inputs: polynomials → factorization e-graph → sharing-aware
 choice → common sub-sums → common sub-products. Statements that are not polynomial (or whose
-like terms would cancel) are kept as they are; atoms inside them still share with the rest
+coefficients would overflow or underflow) are kept as they are; a statement whose like terms all
+cancel becomes ``0``; atoms inside them still share with the rest
 through hash-consing."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from symopt.algebra.choose import build, choose
 from symopt.algebra.factor_graph import FactorGraph
 from symopt.algebra.polynomial import Atoms, to_poly
 from symopt.algebra.sums import share_products, share_sums
-from symopt.ir import Term, intern
+from symopt.ir import Num, Term, intern
 from symopt.limits import StopReason
 
 
@@ -56,7 +57,7 @@ def optimize_polynomials(
     graph = FactorGraph(alternatives=alternatives, budget=budget)
     roots: list[tuple[float, int] | None] = []
     for poly in polys:
-        roots.append(graph.add(poly) if poly else None)
+        roots.append(graph.add(poly) if poly else None)  # None: kept as written, or zero
     t2 = time.perf_counter()
     chosen = [r for r in roots if r is not None]
     late = time.perf_counter() > deadline
@@ -65,7 +66,9 @@ def optimize_polynomials(
     t3 = time.perf_counter()
     outputs: list[Term] = []
     for i, (term, root) in enumerate(zip(terms, roots, strict=True)):
-        if root is None:
+        if polys[i] == {}:
+            outputs.append(Num(0.0))  # every monomial cancelled exactly (over the reals)
+        elif root is None:
             report.kept.append(i)
             outputs.append(term)
         else:

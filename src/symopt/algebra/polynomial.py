@@ -2,16 +2,16 @@
 
 An *atom* is any subterm that is not polynomial structure: a symbol, a function call, a division
 by a non-constant, a non-integer power. A monomial is a sorted tuple of ``(atom id, exponent)``.
-Like terms are combined (true over the reals); a combination that cancels to exactly zero would
-turn ``m - m`` into ``0`` (false for inf/nan), so such a term is refused (``None``) and left to
-the rule-based path. Products of sums (and integer powers) are expanded only while small and not
+Like terms are combined (true over the reals, the ``algebra`` tier): a combination that cancels
+to exactly zero drops the monomial (``m - m`` is ``0`` for every real ``m``; it differs only at
+inf/nan inputs), and a polynomial with no monomial left is ``0``. Products of sums (and integer powers) are expanded only while small and not
 larger than the subterm as written (:func:`expansion_allowed`): a factored input such as a deep
 Horner form stays factored (the product is an opaque atom), so its size stays linear.
 
 Coefficients are combined exactly: in floating point while the result is exact, as a
 ``Fraction`` once it would round, and rounded to a double only at the end. So a sum that rounds
-never feeds a cancellation (``1e16*x + 3*x - 1e16*x`` is ``3*x``, not ``4*x``), and a final
-coefficient that overflows or underflows to 0 refuses the term.
+never feeds a cancellation (``1e16*x + 3*x - 1e16*x`` is ``3*x``, not ``4*x``; ``1e16*x - 1e16*x``
+is exactly ``0``), and a final coefficient that overflows or underflows to 0 refuses the term.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Atoms:
 
 
 class CancellationError(Exception):
-    """Combining like terms would cancel a monomial to exactly zero (or overflow a coefficient)."""
+    """A final coefficient overflows or underflows when rounded to a double."""
 
 
 def exact_add(a: Coeff, b: Coeff) -> Coeff:
@@ -90,8 +90,9 @@ def _add_into(acc: _Exact, other: _Exact, sign: float) -> None:
     for mono, coeff in other.items():
         total = exact_add(acc.get(mono, 0.0), -coeff if sign < 0 else coeff)
         if total == 0:
-            raise CancellationError
-        acc[mono] = total
+            acc.pop(mono, None)  # exact cancellation: the monomial is gone (over the reals)
+        else:
+            acc[mono] = total
 
 
 def _mul(a: _Exact, b: _Exact) -> _Exact:
@@ -104,13 +105,15 @@ def _mul(a: _Exact, b: _Exact) -> _Exact:
             mono = tuple(sorted(exps.items()))
             total = exact_add(out.get(mono, 0.0), exact_mul(ca, cb))
             if total == 0:
-                raise CancellationError
-            out[mono] = total
+                out.pop(mono, None)
+            else:
+                out[mono] = total
     return out
 
 
 def _rounded(poly: _Exact) -> Poly:
-    """Each coefficient as the nearest double; CancellationError if one is not finite or 0."""
+    """Each coefficient (exact, nonzero) as the nearest double; CancellationError if one
+    overflows or underflows to 0."""
     out: Poly = {}
     for mono, coeff in poly.items():
         try:
@@ -169,7 +172,8 @@ class _Walk:
 
 
 def to_poly(term: Term, atoms: Atoms, *, max_expansion: int = MAX_EXPANSION) -> Poly | None:
-    """``term`` as a polynomial over atoms, or None if like terms would cancel to zero."""
+    """``term`` as a polynomial over atoms (``{}`` is 0), or None if a final coefficient would
+    overflow or underflow."""
     walk = _Walk(atoms, max_expansion)
     nodes = list(postorder([term]))
     for node in nodes:
