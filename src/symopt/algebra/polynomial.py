@@ -4,9 +4,10 @@ An *atom* is any subterm that is not polynomial structure: a symbol, a function 
 by a non-constant, a non-integer power. A monomial is a sorted tuple of ``(atom id, exponent)``.
 Like terms are combined (true over the reals, the ``algebra`` tier): a combination that cancels
 to exactly zero drops the monomial (``m - m`` is ``0`` for every real ``m``; it differs only at
-inf/nan inputs), and a polynomial with no monomial left is ``0``. Products of sums (and integer powers) are expanded only while small and not
-larger than the subterm as written (:func:`expansion_allowed`): a factored input such as a deep
-Horner form stays factored (the product is an opaque atom), so its size stays linear.
+inf/nan inputs), and a polynomial with no monomial left is ``0``. Products of sums (and
+integer powers) are expanded only while small and not larger than the subterm as written
+(:func:`expansion_allowed`): a factored input such as a deep Horner form stays factored (the
+product is an opaque atom), so its size stays linear.
 
 Coefficients are combined exactly: in floating point while the result is exact, as a
 ``Fraction`` once it would round, and rounded to a double only at the end. So a sum that rounds

@@ -18,6 +18,7 @@ GUARD_RELATION = {
     "nonzero": "Nonzero",
     "finite": "Finite",
     "integer": "Integer",
+    "literal": "Literal",
 }
 """The fact relation (:data:`~symopt.egraph.schema.FACT_RELATIONS`) each guard kind reads."""
 

@@ -41,6 +41,10 @@ NODE_SLACK = 1.5
 (each match adds at most its right-hand side's nodes)."""
 
 
+TIDY_ROUNDS = 3
+"""Rounds of facts, folds and shrinking rules after the last iteration."""
+
+
 @dataclass
 class IterationStats:
     index: int
@@ -81,6 +85,8 @@ class Runner:
         self.limits = limits or Limits()
         self.program: Program = build_program(ruleset)
         probes, self.probes = probe_program(ruleset)
+        self.shrinking = [name for name, probe in self.probes.items() if probe.growth <= 1]
+        """Rewrite directions whose rhs is a pattern variable or a literal (``x - x → 0``)."""
         self.text = f"{self.program.text}\n{probes}"
 
     @contextmanager
@@ -175,8 +181,13 @@ class Runner:
                 break
         else:
             stop = StopReason.ITERATION_LIMIT
-        # Facts and folds for the last additions keep the final graph tidy (cheap, bounded).
-        self._run_schedules(egraph, setup, {})
+        # Facts, folds and the shrinking rules (rhs a variable or a literal: they add at most
+        # a literal) for the last additions keep the final graph tidy, even after a node limit
+        # stopped an iteration before them (`(a - a) + b` then still extracts as `b`).
+        tidy = [run_rule[name] for name in self.shrinking if name in run_rule]
+        for _ in range(TIDY_ROUNDS):
+            if not self._run_schedules(egraph, setup + tidy, {}):
+                break
         report.stop = stop or StopReason.SATURATED
         report.enodes = self._size(egraph)
         report.seconds = time.perf_counter() - start

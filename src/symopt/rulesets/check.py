@@ -6,9 +6,9 @@ verification) at the same points: a grid of edge values per pattern variable —
 (where exp over/underflows), 1e16 — plus ±inf and nan, followed by seeded random points of all
 magnitudes. A guarded variable only takes values its guards allow (``positive`` v > 0,
 ``nonnegative`` v >= 0 (with -0.0), ``nonzero`` v != 0, ``finite``, ``integer``: finite and
-integer-valued; never nan). The grid is the full cross product up to ``max_grid`` points, else a
-seeded sample of it. A rule is checked once: both criteria are symmetric, so a bidirectional
-rule passes or fails in both directions at once.
+integer-valued, ``literal``: finite; never nan). The grid is the full cross product up to
+``max_grid`` points, else a seeded sample of it. A rule is checked once: both criteria are
+symmetric, so a bidirectional rule passes or fails in both directions at once.
 
 ``exact``
     At every point, ±inf and nan included, lhs and rhs are bit-identical: ``+0.0`` and ``-0.0``
@@ -69,6 +69,7 @@ _GUARD_TEST: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "nonzero": lambda v: (v != 0) & ~np.isnan(v),
     "finite": np.isfinite,
     "integer": lambda v: np.isfinite(v) & (np.floor(v) == v),
+    "literal": np.isfinite,
 }
 _EXACT_SUBNORMAL = frozenset({"add", "sub", "neg", "abs", "min", "max", "floor", "ceil"})
 
