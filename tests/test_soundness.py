@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,7 @@ from symopt.grammar import parse_expr
 from symopt.ir import App, Num, Sym, Term, intern, postorder
 from symopt.optimize import resolve_ruleset
 from symopt.rulesets.rule import Ruleset
-from symopt.verify import check_equivalent
+from symopt.verify import check_equivalent, evaluate
 from tests.conftest import ROOT, run_cli
 
 RULES = resolve_ruleset("default", None)
@@ -334,3 +335,38 @@ def test_fresh_names_avoid_the_egglog_pop_bug() -> None:
     outs = [str(o) for o in eg.run_program(*eg.parse_program(program)) if str(o).strip()]
     assert len(outs) == 2 and outs[0] == outs[1]
     assert outs[0].startswith("(Add (Mul")
+
+
+ILL_CONDITIONED = [
+    # like-term cancellation: x + y rounds away most of y
+    ("(x + y) - x", {"x": (1e15, 1e17), "y": (0.5, 2.0)}),
+    ("x - x + y", {"x": (1e15, 1e17), "y": (0.5, 2.0)}),
+    # sums of fractions whose terms nearly cancel
+    ("1/(x + 1) - 1/x", {"x": (1e7, 1e9)}),
+    ("a/b - c/d", {"a": (1.0, 1.0 + 1e-9), "b": (3.0, 3.0 + 1e-9), "c": (1.0, 1.0 + 1e-9),
+                   "d": (3.0, 3.0 + 1e-9)}),
+    ("x/1.1 + y/1.1 - (x + y)/1.1", {"x": (1e10, 1e11), "y": (-1e11, -1e10)}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "ranges"), ILL_CONDITIONED, ids=[t for t, _ in ILL_CONDITIONED])
+def test_ill_conditioned_inputs_never_give_a_wrong_number(
+    text: str, ranges: dict[str, tuple[float, float]]
+) -> None:
+    """Issue 13: where like terms cancel or fractions nearly cancel, the optimised output (or
+    the input it fell back to) is within rounding of the exact value: at most a few ulps of the
+    input's own error scale (the magnitude of its summed terms), never an unrelated number."""
+    term = parse_expr(text)
+    result = optimize([term], sample_ranges=ranges)
+    assert result.verified or result.fallbacks
+    out = result.outputs[0]
+    rng = random.Random(13)
+    syms = sorted({t for t in postorder([term]) if isinstance(t, Sym)}, key=lambda s: s.key)
+    for _ in range(64):
+        point = {s: rng.uniform(*ranges[s.name]) for s in syms}
+        exact = _exact(term, {s: Fraction(v) for s, v in point.items()})
+        scale = _scale(term, {s: Fraction(v) for s, v in point.items()})
+        assert exact is not None and scale is not None
+        env = {s: np.array([v]) for s, v in point.items()}
+        got = float(evaluate([out], env)[0][0])
+        assert abs(Fraction(got) - exact) <= 16 * Fraction(2.0**-52) * scale, (text, point, got)
