@@ -236,17 +236,86 @@ def reads(roots: Sequence[Term], array: str) -> dict[int, frozenset[int]]:
     return out
 
 
+_LINEAR = ("add", "sub", "neg")
+
+
+class _Sums:
+    """Sums (maximal ``add``/``sub``/``neg`` regions) flattened to their summands, indexed by
+    the array entries each summand reads, so that the derivative of a long sum by ``u[i]``
+    costs the summands that read ``u[i]``, not the length of the sum."""
+
+    def __init__(self, dep: dict[int, frozenset[int]]) -> None:
+        self.dep = dep
+        self.cache: dict[int, dict[int, list[tuple[float, Term]]]] = {}
+
+    def by_column(self, root: App) -> dict[int, list[tuple[float, Term]]]:
+        found = self.cache.get(id(root))
+        if found is None:
+            found = {}
+            for coef, term in _summands(root):
+                for i in self.dep[id(term)]:
+                    found.setdefault(i, []).append((coef, term))
+            self.cache[id(root)] = found
+        return found
+
+
+def _summands(root: App) -> list[tuple[float, Term]]:
+    """``root`` as ``sum(coef * term)`` over non-linear terms, coefficients propagated through
+    the region in topological order (linear in its size even where it is a DAG)."""
+    order = [t for t in postorder([root], _outside(root)) if _is_linear(t)]
+    coef: dict[int, float] = {id(root): 1.0}
+    leaves: dict[int, tuple[float, Term]] = {}
+    for t in reversed(order):
+        assert isinstance(t, App)
+        c = coef.pop(id(t), 0.0)
+        signs = (-1.0,) if t.op == "neg" else (1.0, -1.0 if t.op == "sub" else 1.0)
+        for a, sign in zip(t.args, signs, strict=True):
+            if _is_linear(a):
+                coef[id(a)] = coef.get(id(a), 0.0) + sign * c
+            else:
+                old = leaves.get(id(a), (0.0, a))[0]
+                leaves[id(a)] = (old + sign * c, a)
+    return [(c, t) for c, t in leaves.values() if c != 0.0]
+
+
+def _is_linear(t: Term) -> bool:
+    return isinstance(t, App) and t.op in _LINEAR
+
+
+def _outside(root: App) -> set[int]:
+    """Ids of the nodes directly below the linear region of ``root`` (postorder stops there)."""
+    return {id(t) for t in _below(root)}
+
+
+def _below(root: App) -> list[Term]:
+    out: list[Term] = []
+    seen: set[int] = set()
+    stack: list[Term] = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if _is_linear(t):
+            assert isinstance(t, App)
+            stack.extend(t.args)
+        else:
+            out.append(t)
+    return out
+
+
 def derivatives(
     roots: Sequence[Term], array: str, builder: Builder | None = None
 ) -> list[dict[int, Term]]:
     """Per root, its nonzero derivatives ``{i: d root / d array[i]}``, by index.
 
     Only the entries a root reads are differentiated (the sparsity pattern); an entry whose
-    derivative simplifies to the constant 0 (through ``floor``, say) is left out. Work is the
-    sum over nodes of the number of entries each reads.
+    derivative simplifies to the constant 0 (through ``floor``, say) is left out. A sum is
+    differentiated summand by summand, only over the summands that read the entry.
     """
     b = builder or Builder(roots)
     dep = reads(roots, array)
+    sums = _Sums(dep)
     columns: dict[int, list[int]] = {}
     for k, r in enumerate(roots):
         for i in dep[id(r)]:
@@ -254,7 +323,7 @@ def derivatives(
     out: list[dict[int, Term]] = [{} for _ in roots]
     with paused_gc():
         for i in sorted(columns):
-            memo = _column(b, [roots[k] for k in columns[i]], array, i, dep)
+            memo = _column(b, [roots[k] for k in columns[i]], array, i, dep, sums)
             for k in columns[i]:
                 d = memo[id(roots[k])]
                 if not is_zero(d):
@@ -263,10 +332,15 @@ def derivatives(
 
 
 def _column(
-    b: Builder, roots: list[Term], array: str, i: int, dep: dict[int, frozenset[int]]
+    b: Builder,
+    roots: list[Term],
+    array: str,
+    i: int,
+    dep: dict[int, frozenset[int]],
+    sums: _Sums,
 ) -> dict[int, Term]:
     """``d node / d array[i]`` for every node under ``roots`` that reads ``array[i]`` (iterative
-    postorder, pruned at subterms that don't read it)."""
+    postorder, pruned at subterms that don't read it; sums by their summands)."""
     memo: dict[int, Term] = {}
     stack: list[tuple[Term, bool]] = [(r, False) for r in roots]
     while stack:
@@ -279,9 +353,18 @@ def _column(
         if not isinstance(t, App) or i not in dep[id(t)]:
             memo[id(t)] = _ZERO
             continue
+        linear = t.op in _LINEAR
+        parts = sums.by_column(t)[i] if linear else None
         if not expanded:
             stack.append((t, True))
-            stack.extend((a, False) for a in t.args if id(a) not in memo)
+            kids = [term for _, term in parts] if parts is not None else t.args
+            stack.extend((a, False) for a in kids if id(a) not in memo)
             continue
-        memo[id(t)] = _local(b, t, [memo[id(a)] for a in t.args])
+        if parts is None:
+            memo[id(t)] = _local(b, t, [memo[id(a)] for a in t.args])
+            continue
+        total: Term = _ZERO
+        for coef, term in parts:
+            total = b.add(total, b.mul(b.num(coef), memo[id(term)]))
+        memo[id(t)] = total
     return memo

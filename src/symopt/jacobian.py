@@ -41,17 +41,49 @@ class Jacobian:
         return self.indices[k], col
 
 
-def default_array(statements: Sequence[tuple[Term, bool]], arrays: Sequence[str]) -> str | None:
-    """The input array read by the most statements (``(expr, _)`` pairs); ties go to the first
-    of ``arrays`` (declaration order). None without array inputs."""
+def default_array(
+    statements: Sequence[Term],
+    arrays: Sequence[str],
+    sizes: Mapping[str, int],
+    outputs: Sequence[str],
+    n_outputs: int,
+) -> str | None:
+    """The state: the input array read by the most ``statements``; among those tied, the one
+    an output is named after (``u`` for ``du``), then one of ``n_outputs`` entries, then the one
+    read most often, then the first of ``arrays`` (declaration order). None without arrays."""
     if not arrays:
         return None
     count = dict.fromkeys(arrays, 0)
-    for expr, _ in statements:
-        for name in {t.name for t in postorder([expr]) if isinstance(t, Sym)}:
-            if name in count:
-                count[name] += 1
-    return max(arrays, key=lambda a: count[a])
+    uses = dict.fromkeys(arrays, 0)
+    for expr in statements:
+        found: set[str] = set()
+        for t in postorder([expr], None):
+            if isinstance(t, Sym) and t.name in count:
+                found.add(t.name)
+        for name in found:
+            count[name] += 1
+    for t in _occurrences(statements):
+        if t.name in uses:
+            uses[t.name] += 1
+    named = {o[1:] for o in outputs if o.startswith("d")}
+
+    def rank(a: str) -> tuple[int, bool, bool, int, int]:
+        size = sizes.get(a, 0)
+        return count[a], a in named, size == n_outputs, uses[a], -arrays.index(a)
+
+    return max(arrays, key=rank)
+
+
+def _occurrences(statements: Sequence[Term]) -> list[Sym]:
+    """Every symbol read, once per occurrence in the statements as written."""
+    out: list[Sym] = []
+    stack = list(statements)
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Sym):
+            out.append(t)
+        stack.extend(t.children())
+    return out
 
 
 def output_rows(targets: Sequence[Sym], sizes: Mapping[str, int]) -> tuple[list[int], int]:
@@ -87,7 +119,8 @@ def build_jacobian(
 
 @dataclass(frozen=True)
 class FDMismatch:
-    """A Jacobian entry that disagrees with central finite differences."""
+    """A Jacobian row whose product with a direction disagrees with central differences;
+    ``column`` is the entry of that row most to blame (the largest single-column error)."""
 
     row: int
     column: int
@@ -97,8 +130,8 @@ class FDMismatch:
 
 
 FD_RTOL = 1e-4
-"""Relative tolerance of the finite-difference check (FD with an optimal step is good to about
-``eps^(2/3)`` ≈ 4e-11 relative to the function's scale; curvature makes it worse)."""
+"""Relative tolerance of the finite-difference check (central differences with an optimal step
+are good to about ``eps^(2/3)`` ≈ 4e-11 of the function's scale; curvature makes it worse)."""
 
 
 def check_finite_differences(
@@ -108,47 +141,98 @@ def check_finite_differences(
     entries: Sequence[Term],
     *,
     ranges: Mapping[str, tuple[float, float]] | None = None,
-    points: int = 8,
+    points: int = 16,
     seed: int = 1,
 ) -> list[FDMismatch]:
     """Compare ``entries`` (``jac``'s values, e.g. optimised) with central differences of the
-    output ``terms`` at ``points`` seeded sample points; one mismatch per failing entry.
+    output ``terms``; one mismatch per failing row (empty: all agree).
 
-    Step ``h = eps^(1/3) max(1, |u_j|)``; an entry fails where
-    ``|J - FD| > FD_RTOL (|J| + |FD|) + 100 eps S / h`` at more than a quarter of the points
-    where both are finite (``S``: the outputs' error scale, so that cancellation is allowed
-    for; the quarter forgives a step across a jump of ``floor`` or a kink of ``abs``).
+    All columns at once: at each of ``points`` seeded sample points, a random direction ``v``
+    (``v_j = ±(0.5 … 1.5) max(1, |u_j|)``) and step ``h = eps^(1/3)``; row ``r`` fails where
+    ``|(J v)_r - FD_r| > FD_RTOL (sum_j |J_rj v_j| + |FD_r|) + 100 eps S_r / h`` (``S``: the
+    output's error scale, allowing for cancellation) at more than a quarter of the points where
+    both are finite (forgiving a step across a jump of ``floor`` or a kink of ``abs``). A
+    failing row is then checked column by column to name the entry.
     """
-    syms = list(dict.fromkeys(s for s in _symbols([*terms, *entries])))
+    syms = list(dict.fromkeys(_symbols([*terms, *entries])))
     env = sample_env(syms, points, seed=seed, ranges=ranges)
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = jac.shape
+    cols = np.repeat(np.arange(n_cols), np.diff(jac.indptr))
+    idx = np.asarray(jac.indices, dtype=np.intp)
+    base = {j: env.get(Sym(jac.array, j), np.zeros(points)) for j in range(n_cols)}
+    direction = {
+        j: rng.choice([-1.0, 1.0], points) * rng.uniform(0.5, 1.5, points) * np.maximum(1, abs(u))
+        for j, u in base.items()
+    }
+    h = sys.float_info.epsilon ** (1 / 3)
     row_term = {row: k for k, row in enumerate(rows)}
-    eps = sys.float_info.epsilon
-    values = evaluate(list(entries), env) if entries else []
-    scales = error_scale(list(terms), env)
-    out: list[FDMismatch] = []
+    listed = [row for row in range(n_rows) if row in row_term]
+    wanted = [terms[row_term[row]] for row in listed]
     with np.errstate(all="ignore"):
-        for col in range(jac.shape[1]):
-            lo, hi = jac.indptr[col], jac.indptr[col + 1]
-            if lo == hi:
-                continue
-            key = Sym(jac.array, col)
-            base = env.get(key, np.zeros(points))
-            h = eps ** (1 / 3) * np.maximum(1.0, np.abs(base))
-            wanted = [terms[row_term[jac.indices[k]]] for k in range(lo, hi)]
-            plus = evaluate(wanted, {**env, key: base + h})
-            minus = evaluate(wanted, {**env, key: base - h})
-            for j, k in enumerate(range(lo, hi)):
-                fd = (plus[j] - minus[j]) / (2 * h)
-                got = np.broadcast_to(values[k], fd.shape)
-                s = scales[row_term[jac.indices[k]]]
-                tol = FD_RTOL * (np.abs(got) + np.abs(fd)) + 100 * eps * s / h
-                finite = np.isfinite(fd) & np.isfinite(got) & np.isfinite(tol)
-                bad = finite & (np.abs(got - fd) > tol)
-                if bad.sum() * 4 > max(1, finite.sum()):
-                    i = int(np.argmax(bad))
-                    point = {s.key: float(v[i]) for s, v in env.items()}
-                    out.append(FDMismatch(jac.indices[k], col, point, float(got[i]), float(fd[i])))
+        values = _values(entries, env, points)
+        fd = _central(wanted, env, jac.array, {j: d * h for j, d in direction.items()}, h)
+        scales = error_scale(wanted, env)
+        contrib = values * np.stack([direction[j] for j in cols.tolist()]) if len(cols) else values
+        jv = np.zeros((n_rows, points))
+        size = np.zeros((n_rows, points))
+        np.add.at(jv, idx, contrib)
+        np.add.at(size, idx, np.abs(contrib))
+        out = []
+        for k, row in enumerate(listed):
+            noise = 100 * sys.float_info.epsilon * scales[k] / h
+            tol = FD_RTOL * (size[row] + np.abs(fd[k])) + noise
+            finite = np.isfinite(fd[k]) & np.isfinite(jv[row]) & np.isfinite(tol)
+            bad = finite & (np.abs(jv[row] - fd[k]) > tol)
+            if bad.sum() * 4 > max(1, finite.sum()):
+                i = int(np.argmax(bad))
+                point = {s.key: float(v[i]) for s, v in env.items()}
+                column = _blame(wanted[k], row, jac, values, env, i)
+                out.append(FDMismatch(row, column, point, float(jv[row][i]), float(fd[k][i])))
     return out
+
+
+def _values(entries: Sequence[Term], env: Mapping[Sym, np.ndarray], points: int) -> np.ndarray:
+    """The entries at every point, shape ``(nnz, points)``."""
+    if not entries:
+        return np.zeros((0, points))
+    return np.stack([np.broadcast_to(v, (points,)) for v in evaluate(list(entries), env)])
+
+
+def _central(
+    terms: Sequence[Term],
+    env: Mapping[Sym, np.ndarray],
+    array: str,
+    step: Mapping[int, np.ndarray],
+    h: float,
+) -> np.ndarray:
+    """``(f(u + step) - f(u - step)) / 2h`` per term and point."""
+    plus = {**env, **{Sym(array, j): env.get(Sym(array, j), 0.0) + s for j, s in step.items()}}
+    minus = {**env, **{Sym(array, j): env.get(Sym(array, j), 0.0) - s for j, s in step.items()}}
+    up = evaluate(list(terms), plus)
+    down = evaluate(list(terms), minus)
+    return np.stack([(a - b) / (2 * h) for a, b in zip(up, down, strict=True)])
+
+
+def _blame(
+    term: Term, row: int, jac: Jacobian, values: np.ndarray, env: Mapping[Sym, np.ndarray], i: int
+) -> int:
+    """The column of ``row`` whose entry differs most from its own central difference at
+    point ``i`` (``-1`` if the row has no entries)."""
+    point = {s: v[i : i + 1] for s, v in env.items()}
+    worst, column = -1.0, -1
+    h0 = sys.float_info.epsilon ** (1 / 3)
+    for col in range(jac.shape[1]):
+        for k in range(jac.indptr[col], jac.indptr[col + 1]):
+            if jac.indices[k] != row:
+                continue
+            u = point.get(Sym(jac.array, col), np.zeros(1))
+            h = h0 * max(1.0, float(abs(u[0])))
+            fd = _central([term], point, jac.array, {col: np.full(1, h)}, h)[0][0]
+            err = abs(float(values[k][i]) - float(fd))
+            if err > worst:
+                worst, column = err, col
+    return column
 
 
 def _symbols(terms: Sequence[Term]) -> list[Sym]:

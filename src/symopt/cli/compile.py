@@ -181,8 +181,9 @@ def compile_model(
     ranges = load_ranges(model, sidecar, samples) if verify else {}
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
-    jac = None if jacobian is None else model_jacobian(parsed, pairs, jacobian or None)
     t1 = time.perf_counter()
+    jac = None if jacobian is None else model_jacobian(parsed, pairs, jacobian or None)
+    t_jac = time.perf_counter()
     result = optimize_model(
         parsed,
         pairs,
@@ -207,6 +208,7 @@ def compile_model(
         warn_fallback(where, fb, "kept the unoptimised statement", target.key)
     if jac is not None and verify:
         check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
+    t_check = time.perf_counter()
     rendered = render_model(
         parsed,
         pairs,
@@ -221,7 +223,9 @@ def compile_model(
     t3 = time.perf_counter()
     write_output(rendered, output)
     if stats:
-        seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t2}
+        seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t_check}
+        if jac is not None:
+            seconds |= {"jacobian": t_jac - t1, "jacobian-check": t_check - t2}
         _print_stats(path, len(pairs), result, seconds)
         if jac is not None:
             rows, cols = jac.shape

@@ -124,7 +124,9 @@ def model_jacobian(parsed: Model, pairs: Pairs, array: str | None) -> Jacobian:
 
     arrays = [p.name for p in parsed.inputs if p.is_array]
     if array is None:
-        array = default_array([(s.expr, s.is_let) for s in parsed.statements], arrays)
+        exprs = [s.expr for s in parsed.statements]
+        outs = [p.name for p in parsed.outputs]
+        array = default_array(exprs, arrays, parsed.sizes, outs, len(pairs))
         if array is None:
             raise ConfigError("--jacobian: the model has no input array to differentiate by")
     elif array not in arrays:
