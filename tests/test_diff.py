@@ -134,3 +134,8 @@ def test_default_array_is_the_state() -> None:
     assert default_array(exprs, ["p", "u"], {"p": 2, "u": 2}, ["du"], 2) == "u"
     assert default_array(exprs, ["p", "u"], {"p": 2, "u": 2}, ["dx"], 2) == "u"  # read more
     assert default_array([], [], {}, [], 0) is None
+
+
+def test_cancelling_summands_leave_no_entry() -> None:
+    term = App("add", (X, App("sub", (Y, X))))
+    assert derivatives([term], "u") == [{1: Num(1.0)}]

@@ -354,7 +354,7 @@ def _column(
             memo[id(t)] = _ZERO
             continue
         linear = t.op in _LINEAR
-        parts = sums.by_column(t)[i] if linear else None
+        parts = sums.by_column(t).get(i, []) if linear else None
         if not expanded:
             stack.append((t, True))
             kids = [term for _, term in parts] if parts is not None else t.args
