@@ -221,18 +221,30 @@ def _unary(b: Builder, t: App, a: Term) -> Term:
     raise ValueError(f"cannot differentiate {op!r}")
 
 
-def reads(roots: Sequence[Term], array: str) -> dict[int, frozenset[int]]:
-    """For every node (by id) under ``roots``: the indices ``i`` of the ``array[i]`` it reads."""
-    out: dict[int, frozenset[int]] = {}
-    empty: frozenset[int] = frozenset()
+def reads(roots: Sequence[Term], array: str) -> dict[int, int]:
+    """For every node (by id) under ``roots``: the indices ``i`` of the ``array[i]`` it reads, as
+    a bit mask (bit ``i`` set; integers union fast along long sums)."""
+    out: dict[int, int] = {}
     for t in postorder(list(roots)):
-        if isinstance(t, Sym):
-            out[id(t)] = frozenset((t.index,)) if t.name == array and t.index is not None else empty
-        elif isinstance(t, App):
-            kids = [out[id(a)] for a in t.args]
-            out[id(t)] = kids[0].union(*kids[1:]) if len(kids) > 1 else kids[0]
+        if isinstance(t, App):
+            mask = 0
+            for a in t.args:
+                mask |= out[id(a)]
+            out[id(t)] = mask
+        elif isinstance(t, Sym) and t.name == array and t.index is not None:
+            out[id(t)] = 1 << t.index
         else:
-            out[id(t)] = empty
+            out[id(t)] = 0
+    return out
+
+
+def bits(mask: int) -> list[int]:
+    """The indices of the set bits of ``mask``, increasing."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
     return out
 
 
@@ -244,7 +256,7 @@ class _Sums:
     the array entries each summand reads, so that the derivative of a long sum by ``u[i]``
     costs the summands that read ``u[i]``, not the length of the sum."""
 
-    def __init__(self, dep: dict[int, frozenset[int]]) -> None:
+    def __init__(self, dep: dict[int, int]) -> None:
         self.dep = dep
         self.cache: dict[int, dict[int, list[tuple[float, Term]]]] = {}
 
@@ -253,7 +265,7 @@ class _Sums:
         if found is None:
             found = {}
             for coef, term in _summands(root):
-                for i in self.dep[id(term)]:
+                for i in bits(self.dep[id(term)]):
                     found.setdefault(i, []).append((coef, term))
             self.cache[id(root)] = found
         return found
@@ -318,7 +330,7 @@ def derivatives(
     sums = _Sums(dep)
     columns: dict[int, list[int]] = {}
     for k, r in enumerate(roots):
-        for i in dep[id(r)]:
+        for i in bits(dep[id(r)]):
             columns.setdefault(i, []).append(k)
     out: list[dict[int, Term]] = [{} for _ in roots]
     with paused_gc():
@@ -336,7 +348,7 @@ def _column(
     roots: list[Term],
     array: str,
     i: int,
-    dep: dict[int, frozenset[int]],
+    dep: dict[int, int],
     sums: _Sums,
 ) -> dict[int, Term]:
     """``d node / d array[i]`` for every node under ``roots`` that reads ``array[i]`` (iterative
@@ -350,7 +362,7 @@ def _column(
         if isinstance(t, Sym):
             memo[id(t)] = _ONE if t.name == array and t.index == i else _ZERO
             continue
-        if not isinstance(t, App) or i not in dep[id(t)]:
+        if not isinstance(t, App) or not dep[id(t)] >> i & 1:
             memo[id(t)] = _ZERO
             continue
         linear = t.op in _LINEAR
