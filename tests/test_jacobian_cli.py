@@ -148,3 +148,12 @@ def test_f_and_jac_shares_work() -> None:
     rhs, values = result.outputs[:n], result.outputs[n:]
     together = table.dag_cost([*rhs, *values])
     assert together < table.dag_cost(rhs) + table.dag_cost(values)
+
+
+def test_jacobian_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.symopt.compile]\njacobian = "k"\n')
+    (tmp_path / "m.sym").write_text(TINY)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _compile("m.sym", "--lang", "python", "--time-limit", "5")
+    assert code == 0, err
+    assert "f_jac_shape = [3, 2]" in out
