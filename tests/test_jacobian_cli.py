@@ -157,3 +157,19 @@ def test_jacobian_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     code, out, err = _compile("m.sym", "--lang", "python", "--time-limit", "5")
     assert code == 0, err
     assert "f_jac_shape = [3, 2]" in out
+
+
+def test_a_wrong_entry_is_an_internal_error() -> None:
+    from symopt.cli.compile import check_jacobian
+    from symopt.errors import ExitStatus, InternalError
+    from symopt.ir import App, Num
+
+    parsed = parse_model(TINY, "tiny.sym", None)
+    pairs = model_outputs(parsed, "tiny.sym")
+    jac = model_jacobian(parsed, pairs, "u")
+    check_jacobian("tiny.sym", parsed, pairs, jac, jac.entries, {})  # the right ones pass
+    wrong = list(jac.entries)
+    wrong[2] = App("add", (wrong[2], Num(0.5)))  # d du[2] / d u[0] off by 0.5
+    with pytest.raises(InternalError, match=r"1 Jacobian entry disagrees.*\(2, u\[0\]\)") as exc:
+        check_jacobian("tiny.sym", parsed, pairs, jac, wrong, {})
+    assert exc.value.exit_code == ExitStatus.INTERNAL

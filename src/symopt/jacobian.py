@@ -120,7 +120,8 @@ def build_jacobian(
 @dataclass(frozen=True)
 class FDMismatch:
     """A Jacobian row whose product with a direction disagrees with central differences;
-    ``column`` is the entry of that row most to blame (the largest single-column error)."""
+    ``column`` is the entry of that row most to blame (the largest single-column error), with
+    its ``value`` and its own central difference ``estimate`` at ``point``."""
 
     row: int
     column: int
@@ -187,8 +188,8 @@ def check_finite_differences(
             if bad.sum() * 4 > max(1, finite.sum()):
                 i = int(np.argmax(bad))
                 point = {s.key: float(v[i]) for s, v in env.items()}
-                column = _blame(wanted[k], row, jac, values, env, i)
-                out.append(FDMismatch(row, column, point, float(jv[row][i]), float(fd[k][i])))
+                column, value, estimate = _blame(wanted[k], row, jac, values, env, i)
+                out.append(FDMismatch(row, column, point, value, estimate))
     return out
 
 
@@ -216,11 +217,11 @@ def _central(
 
 def _blame(
     term: Term, row: int, jac: Jacobian, values: np.ndarray, env: Mapping[Sym, np.ndarray], i: int
-) -> int:
+) -> tuple[int, float, float]:
     """The column of ``row`` whose entry differs most from its own central difference at
-    point ``i`` (``-1`` if the row has no entries)."""
+    point ``i``, the entry and the difference (column ``-1`` if the row has no entries)."""
     point = {s: v[i : i + 1] for s, v in env.items()}
-    worst, column = -1.0, -1
+    worst, column, value, estimate = -1.0, -1, float("nan"), float("nan")
     h0 = sys.float_info.epsilon ** (1 / 3)
     for col in range(jac.shape[1]):
         for k in range(jac.indptr[col], jac.indptr[col + 1]):
@@ -229,10 +230,11 @@ def _blame(
             u = point.get(Sym(jac.array, col), np.zeros(1))
             h = h0 * max(1.0, float(abs(u[0])))
             fd = _central([term], point, jac.array, {col: np.full(1, h)}, h)[0][0]
-            err = abs(float(values[k][i]) - float(fd))
+            got = float(values[k][i])
+            err = abs(got - float(fd))
             if err > worst:
-                worst, column = err, col
-    return column
+                worst, column, value, estimate = err, col, got, float(fd)
+    return column, value, estimate
 
 
 def _symbols(terms: Sequence[Term]) -> list[Sym]:

@@ -262,7 +262,8 @@ def check_jacobian(
         m = bad[0]
         at = ", ".join(f"{k}={v:.17g}" for k, v in list(m.point.items())[:8])
         raise InternalError(
-            f"{path}: {len(bad)} Jacobian entr{'y' if len(bad) == 1 else 'ies'} disagree with "
+            f"{path}: {len(bad)} Jacobian "
+            f"{'entry disagrees' if len(bad) == 1 else 'entries disagree'} with "
             f"finite differences; first: ({m.row}, {jac.array}[{m.column}]) = {m.value:.17g}, "
             f"finite differences {m.estimate:.17g}, at {at}"
         )
