@@ -18,7 +18,8 @@ import numpy as np
 
 from symopt.diff import Builder, derivatives
 from symopt.ir import Sym, Term, postorder
-from symopt.verify import error_scale, evaluate, sample_env
+from symopt.verify import sample_env
+from symopt.verify.evaluate import Program, compile_terms, run
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,11 @@ def check_finite_differences(
     both are finite (forgiving a step across a jump of ``floor`` or a kink of ``abs``). A
     failing row is then checked column by column to name the entry.
     """
-    syms = list(dict.fromkeys(_symbols([*terms, *entries])))
+    row_term = {row: k for k, row in enumerate(rows)}
+    listed = [row for row in range(jac.shape[0]) if row in row_term]
+    rhs = compile_terms(terms[row_term[row]] for row in listed)
+    jacobian = compile_terms(entries)
+    syms = list(dict.fromkeys([*rhs.symbols(), *jacobian.symbols()]))
     env = sample_env(syms, points, seed=seed, ranges=ranges)
     rng = np.random.default_rng(seed)
     n_rows, n_cols = jac.shape
@@ -167,13 +172,12 @@ def check_finite_differences(
         for j, u in base.items()
     }
     h = sys.float_info.epsilon ** (1 / 3)
-    row_term = {row: k for k, row in enumerate(rows)}
-    listed = [row for row in range(n_rows) if row in row_term]
     wanted = [terms[row_term[row]] for row in listed]
     with np.errstate(all="ignore"):
-        values = _values(entries, env, points)
-        fd = _central(wanted, env, jac.array, {j: d * h for j, d in direction.items()}, h)
-        scales = error_scale(wanted, env)
+        values = _values(jacobian, env, points)
+        fd = _central(rhs, env, jac.array, {j: d * h for j, d in direction.items()}, h, points)
+        scales = run(rhs, env, points, with_scale=True)[1]
+        assert scales is not None
         contrib = values * np.stack([direction[j] for j in cols.tolist()]) if len(cols) else values
         jv = np.zeros((n_rows, points))
         size = np.zeros((n_rows, points))
@@ -193,26 +197,30 @@ def check_finite_differences(
     return out
 
 
-def _values(entries: Sequence[Term], env: Mapping[Sym, np.ndarray], points: int) -> np.ndarray:
+def _values(entries: Program, env: Mapping[Sym, np.ndarray], points: int) -> np.ndarray:
     """The entries at every point, shape ``(nnz, points)``."""
-    if not entries:
+    if not entries.roots:
         return np.zeros((0, points))
-    return np.stack([np.broadcast_to(v, (points,)) for v in evaluate(list(entries), env)])
+    got = run(entries, env, points, with_scale=False)[0]
+    return np.stack([np.broadcast_to(v, (points,)) for v in got])
 
 
 def _central(
-    terms: Sequence[Term],
+    terms: Program,
     env: Mapping[Sym, np.ndarray],
     array: str,
     step: Mapping[int, np.ndarray],
     h: float,
+    n: int,
 ) -> np.ndarray:
-    """``(f(u + step) - f(u - step)) / 2h`` per term and point."""
-    plus = {**env, **{Sym(array, j): env.get(Sym(array, j), 0.0) + s for j, s in step.items()}}
-    minus = {**env, **{Sym(array, j): env.get(Sym(array, j), 0.0) - s for j, s in step.items()}}
-    up = evaluate(list(terms), plus)
-    down = evaluate(list(terms), minus)
-    return np.stack([(a - b) / (2 * h) for a, b in zip(up, down, strict=True)])
+    """``(f(u + step) - f(u - step)) / 2h`` per term and point (one evaluation at both)."""
+    both = {s: np.concatenate([np.broadcast_to(v, (n,))] * 2) for s, v in env.items()}
+    for j, s in step.items():
+        u = np.broadcast_to(env.get(Sym(array, j), 0.0), (n,))
+        both[Sym(array, j)] = np.concatenate([u + s, u - s])
+    got = run(terms, both, 2 * n, with_scale=False)[0]
+    values = [np.broadcast_to(v, (2 * n,)) for v in got]
+    return np.stack([(v[:n] - v[n:]) / (2 * h) for v in values])
 
 
 def _blame(
@@ -229,13 +237,9 @@ def _blame(
                 continue
             u = point.get(Sym(jac.array, col), np.zeros(1))
             h = h0 * max(1.0, float(abs(u[0])))
-            fd = _central([term], point, jac.array, {col: np.full(1, h)}, h)[0][0]
+            fd = _central(compile_terms([term]), point, jac.array, {col: np.full(1, h)}, h, 1)[0][0]
             got = float(values[k][i])
             err = abs(got - float(fd))
             if err > worst:
                 worst, column, value, estimate = err, col, got, float(fd)
     return column, value, estimate
-
-
-def _symbols(terms: Sequence[Term]) -> list[Sym]:
-    return [t for t in postorder(list(terms)) if isinstance(t, Sym)]

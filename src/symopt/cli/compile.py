@@ -68,7 +68,8 @@ def _parse_args(
 def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--jacobian`` alone is ``""`` (the default array), else an array name."""
     if value and not _IDENTIFIER.fullmatch(value):
-        raise click.BadParameter(f"{value!r} is not an array name", ctx=ctx, param=param)
+        hint = " (write --jacobian after MODEL, or --jacobian=ARRAY)"
+        raise click.BadParameter(f"{value!r} is not an array name{hint}", ctx=ctx, param=param)
     return value
 
 
