@@ -75,6 +75,7 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         "sample": _LIST,
         "sidecar": _STR,
         "args": _STR,
+        "jacobian": _STR,
         "stats": _BOOL,
         "explain": _BOOL,
         "output-format": _TEXT_JSON,

@@ -130,6 +130,12 @@ class ConfigError(SymoptError):
     """A bad ruleset, cost table or option value."""
 
 
+class InternalError(SymoptError):
+    """A self-check failed (e.g. a derivative disagrees with finite differences): a bug."""
+
+    exit_code: int = ExitStatus.INTERNAL
+
+
 @dataclass(frozen=True)
 class SourceWarning:
     """A warning at a place in an input file (e.g. a literal that underflows to 0). Parsers

@@ -18,6 +18,12 @@ from symopt.model.pipeline import ranges_from_sidecar
 from symopt.model.sampling import Ranges
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from symopt.ir import Term
+    from symopt.jacobian import Jacobian
+    from symopt.model.model import Model
+    from symopt.model.pipeline import Pairs
     from symopt.optimize import Optimized
     from symopt.rulesets.assume import Assumption
 
@@ -57,6 +63,14 @@ def _parse_args(
     if twice:
         raise click.BadParameter(f"{', '.join(twice)} given twice", ctx=ctx, param=param)
     return names
+
+
+def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--jacobian`` alone is ``""`` (the default array), else an array name."""
+    if value and not _IDENTIFIER.fullmatch(value):
+        hint = " (write --jacobian after MODEL, or --jacobian=ARRAY)"
+        raise click.BadParameter(f"{value!r} is not an array name{hint}", ctx=ctx, param=param)
+    return value
 
 
 @click.command("compile")
@@ -109,6 +123,18 @@ def _parse_args(
     help="The inputs, in parameter order (as an 'input' line; sizes inferred): any other "
     "free name is an error.",
 )
+@click.option(
+    "--jacobian",
+    "jacobian",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ARRAY]",
+    callback=_parse_jacobian,
+    help="Also emit the sparse (CSC) Jacobian of the outputs by input ARRAY (default: the "
+    "array read by the most statements): NAME_jac, NAME_f_and_jac and the structure; write "
+    "the flag after MODEL or as --jacobian=ARRAY.",
+)
 @click.option("--stats", is_flag=True, help="Costs, e-graph size and time per phase (stderr).")
 @explain_options
 def compile_model(
@@ -129,6 +155,7 @@ def compile_model(
     samples: tuple[str, ...],
     sidecar: str | None,
     args: tuple[str, ...] | None,
+    jacobian: str | None,
     stats: bool,
     explain: bool,
     output_format: str,
@@ -142,7 +169,7 @@ def compile_model(
     from symopt.cli.report import warn_fallback, warn_source
     from symopt.limits import Limits
     from symopt.model import parse_model
-    from symopt.model.pipeline import model_outputs, optimize_model, render_model
+    from symopt.model.pipeline import model_jacobian, model_outputs, optimize_model, render_model
     from symopt.optimize import resolve_costs, resolve_ruleset
 
     if restrict and lang != "c":
@@ -156,6 +183,8 @@ def compile_model(
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
     t1 = time.perf_counter()
+    jac = None if jacobian is None else model_jacobian(parsed, pairs, jacobian or None)
+    t_jac = time.perf_counter()
     result = optimize_model(
         parsed,
         pairs,
@@ -165,12 +194,22 @@ def compile_model(
         verify=verify,
         ranges=ranges,
         assumptions=assumptions,
+        extra=jac.entries if jac else (),
     )
     t2 = time.perf_counter()
     for fb in result.fallbacks:
+        if fb.index >= len(pairs):
+            assert jac is not None
+            row, col = jac.position(fb.index - len(pairs))
+            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
+            warn_fallback(path, fb, "kept the unoptimised derivative", what)
+            continue
         target = pairs[fb.index][0]
         where = f"{path}:{parsed.line_of(target)}"
         warn_fallback(where, fb, "kept the unoptimised statement", target.key)
+    if jac is not None and verify:
+        check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
+    t_check = time.perf_counter()
     rendered = render_model(
         parsed,
         pairs,
@@ -180,17 +219,55 @@ def compile_model(
         table=table,
         restrict=restrict,
         max_statements=max_statements,
+        jacobian=jac,
     )
     t3 = time.perf_counter()
     write_output(rendered, output)
     if stats:
-        seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t2}
+        seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t_check}
+        if jac is not None:
+            seconds |= {"jacobian": t_jac - t1, "jacobian-check": t_check - t2}
         _print_stats(path, len(pairs), result, seconds)
+        if jac is not None:
+            rows, cols = jac.shape
+            sys.stderr.write(
+                f"{path}: Jacobian by {jac.array}: {rows}x{cols}, {jac.nnz} nonzeros\n"
+            )
     if explain:
         from symopt.explain import explain as explain_run
 
         entry = explain_run(result, table, ruleset=rules, label=path, with_expressions=False)
         render_explain([entry], output_format, command="compile")
+
+
+def check_jacobian(
+    path: str,
+    parsed: Model,
+    pairs: Pairs,
+    jac: Jacobian,
+    values: Sequence[Term],
+    ranges: Ranges,
+) -> None:
+    """Central finite differences against the optimised Jacobian entries ``values``: a
+    disagreement is an :class:`~symopt.errors.InternalError` (a wrong derivative is a bug)."""
+    from symopt.errors import InternalError
+    from symopt.jacobian import check_finite_differences, output_rows
+    from symopt.model.sampling import merge_ranges
+    from symopt.rulesets.assume import sample_ranges
+
+    rows, _ = output_rows([target for target, _ in pairs], parsed.sizes)
+    terms = [term for _, term in pairs]
+    merged = merge_ranges(sample_ranges(parsed.assumptions), ranges)
+    bad = check_finite_differences(terms, rows, jac, values, ranges=merged)
+    if bad:
+        m = bad[0]
+        at = ", ".join(f"{k}={v:.17g}" for k, v in list(m.point.items())[:8])
+        raise InternalError(
+            f"{path}: {len(bad)} Jacobian "
+            f"{'entry disagrees' if len(bad) == 1 else 'entries disagree'} with "
+            f"finite differences; first: ({m.row}, {jac.array}[{m.column}]) = {m.value:.17g}, "
+            f"finite differences {m.estimate:.17g}, at {at}"
+        )
 
 
 def _print_stats(path: str, outputs: int, r: Optimized, seconds: dict[str, float]) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from itertools import chain
 
+from symopt.codegen.constants import IntArrays, render_c_constants
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
 from symopt.codegen.names import fresh_names, renamed_comment
@@ -183,8 +184,9 @@ def render_c_module(
     *,
     restrict: bool = False,
     max_statements: int | None = None,
+    constants: IntArrays = (),
 ) -> str:
-    """A C99 source file: ``#include <math.h>`` and the functions.
+    """A C99 source file: ``#include <math.h>``, the ``constants`` and the functions.
 
     ``restrict`` qualifies the pointer parameters. A body of more than ``max_statements``
     statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
@@ -194,4 +196,4 @@ def render_c_module(
     head = ["#include <math.h>"]
     if any(was_split for _, was_split in rendered):
         head.append(NOINLINE_MACRO)
-    return "\n\n".join(head + [body for body, _ in rendered]) + "\n"
+    return "\n\n".join(head + render_c_constants(constants) + [b for b, _ in rendered]) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symopt.codegen.c import render_c_module
+from symopt.codegen.constants import IntArrays
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.numpy_ import render_numpy_module
 from symopt.codegen.python import render_python_module
@@ -28,6 +29,7 @@ def render_module(
     costs: CostTable | None = None,
     restrict: bool = False,
     max_statements: int | None = None,
+    constants: IntArrays = (),
 ) -> str:
     """A complete source file defining ``functions`` in ``lang`` (one of :data:`LANGS`).
 
@@ -36,7 +38,8 @@ def render_module(
     For the imperative languages, integer powers are lowered to multiplications where ``costs``
     (default: the built-in ``throughput`` table) says it pays, and repeated subterms are computed
     once into temporaries. ``restrict`` and ``max_statements`` are C's (see
-    :func:`~symopt.codegen.c.render_c_module`); other languages ignore them.
+    :func:`~symopt.codegen.c.render_c_module`); other languages ignore them. ``constants``
+    are integer arrays defined before the functions (``sym`` has none).
     """
     names = [fn.name for fn in functions]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -45,9 +48,11 @@ def render_module(
     if lang == "sym":
         return render_sym_module(functions)
     if lang == "c":
-        return render_c_module(functions, costs, restrict=restrict, max_statements=max_statements)
+        return render_c_module(
+            functions, costs, restrict=restrict, max_statements=max_statements, constants=constants
+        )
     if lang == "python":
-        return render_python_module(functions, costs)
+        return render_python_module(functions, costs, constants)
     if lang == "numpy":
-        return render_numpy_module(functions, costs)
+        return render_numpy_module(functions, costs, constants)
     raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from symopt.codegen.constants import IntArrays, constants_block
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import ADD, MUL, Dialect, Layout, Operand, Piece
 from symopt.codegen.plan import plan_function
-from symopt.codegen.python import PYTHON_RESERVED, render_function
+from symopt.codegen.python import PYTHON_RESERVED, render_function, with_import
 from symopt.costs import CostTable
 from symopt.ir import App
 
@@ -51,10 +52,13 @@ class NumpyDialect(Dialect):
         return super().layout(app)
 
 
-def render_numpy_module(functions: Sequence[FunctionDef], costs: CostTable | None = None) -> str:
-    """A Python module: ``import numpy as np`` (if used) then the functions."""
+def render_numpy_module(
+    functions: Sequence[FunctionDef], costs: CostTable | None = None, constants: IntArrays = ()
+) -> str:
+    """A Python module: ``import numpy as np`` (if used), the ``constants``, then the
+    functions."""
     plans = [plan_function(fn, "NumPy", is_reserved_numpy, costs) for fn in functions]
     defs = [render_function(plan, NumpyDialect(plan.renames)) for plan in plans]
     uses_np = any(re.search(r"\bnp\.", text) for text in defs)
-    header = ["import numpy as np"] if uses_np else []  # an unused import fails `ruff check`
-    return "\n\n\n".join([*header, *defs]) + "\n"
+    body = "\n\n\n".join([*constants_block(constants), *defs]) + "\n"
+    return with_import("import numpy as np", body) if uses_np else body  # else `ruff` fails

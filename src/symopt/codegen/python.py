@@ -16,6 +16,7 @@ import keyword
 import re
 from collections.abc import Sequence
 
+from symopt.codegen.constants import IntArrays, constants_block
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
 from symopt.codegen.names import renamed_comment
@@ -97,15 +98,17 @@ def render_function(plan: Plan, dialect: Dialect) -> str:
     return "\n".join(lines)
 
 
-def render_python_module(functions: Sequence[FunctionDef], costs: CostTable | None = None) -> str:
-    """A Python module: ``import math`` (if used), the helpers the functions need, then the
-    functions."""
+def render_python_module(
+    functions: Sequence[FunctionDef], costs: CostTable | None = None, constants: IntArrays = ()
+) -> str:
+    """A Python module: ``import math`` (if used), the helpers the functions need, the
+    ``constants``, then the functions."""
     plans = [plan_function(fn, "Python", is_reserved_python, costs) for fn in functions]
     used = frozenset().union(*(plan.ops for plan in plans))
     helpers = [text for op, text in HELPERS.items() if op in used]
     defs = [render_function(plan, PythonDialect(plan.renames)) for plan in plans]
     uses_math = any(re.search(r"\bmath\.", text) for text in (*helpers, *defs))
-    body = "\n\n\n".join([*helpers, *defs]) + "\n"
+    body = "\n\n\n".join([*helpers, *constants_block(constants), *defs]) + "\n"
     return with_import("import math", body) if uses_math else body  # unused: `ruff check` fails
 
 

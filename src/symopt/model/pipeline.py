@@ -11,8 +11,10 @@ from symopt.errors import ConfigError, SourceError
 from symopt.model.sampling import Ranges, merge_ranges, parse_sample, sidecar_ranges
 
 if TYPE_CHECKING:
+    from symopt.codegen import FunctionDef
     from symopt.costs import CostTable
     from symopt.ir import Sym, Term
+    from symopt.jacobian import Jacobian
     from symopt.limits import Limits
     from symopt.model.model import Model
     from symopt.optimize import Optimized
@@ -55,15 +57,17 @@ def optimize_model(
     verify: bool,
     ranges: Ranges,
     assumptions: Sequence[Assumption] = (),
+    extra: Sequence[Term] = (),
 ) -> Optimized:
     """Optimise every output together; ``assumptions`` add to the model's own. ``ranges`` (the
-    sidecar's and ``--sample``'s) are narrowed by the assumptions when verifying."""
+    sidecar's and ``--sample``'s) are narrowed by the assumptions when verifying. ``extra``
+    terms (a Jacobian's entries) are optimised in the same run, after the outputs."""
     from symopt.ir import symbols
     from symopt.optimize import optimize
     from symopt.rulesets.assume import facts, sample_ranges
 
     assumed = [*parsed.assumptions, *assumptions]
-    terms = [term for _, term in pairs]
+    terms = [*(term for _, term in pairs), *extra]
     return optimize(
         terms,
         ruleset=rules,
@@ -85,16 +89,72 @@ def render_model(
     table: CostTable,
     restrict: bool = False,
     max_statements: int | None = None,
+    jacobian: Jacobian | None = None,
 ) -> str:
-    """The module defining function ``name``; a bad name (or a parameter clashing with it) is a
-    :class:`ConfigError`."""
+    """The module defining function ``name`` (and, with a ``jacobian`` whose optimised entries
+    follow the outputs in ``result``, ``NAME_jac`` and ``NAME_f_and_jac`` and the structure
+    constants: see :func:`jacobian_functions`); a bad name (or a parameter clashing with it) is
+    a :class:`ConfigError`."""
     from symopt.codegen import FunctionDef, render_module
 
-    body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs, strict=True))
+    n = len(pairs)
+    body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs[:n], strict=True))
     try:
-        fn = FunctionDef(name, parsed.inputs, body, parsed.outputs)
+        fns = [FunctionDef(name, parsed.inputs, body, parsed.outputs)]
+        constants: list[tuple[str, tuple[int, ...]]] = []
+        if jacobian is not None:
+            more, constants = jacobian_functions(fns[0], jacobian, result.outputs[n:])
+            fns += more
         return render_module(
-            lang, [fn], costs=table, restrict=restrict, max_statements=max_statements
+            lang,
+            fns,
+            costs=table,
+            restrict=restrict,
+            max_statements=max_statements,
+            constants=constants,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def model_jacobian(parsed: Model, pairs: Pairs, array: str | None) -> Jacobian:
+    """The Jacobian of the outputs by input ``array`` (None: the input array read by the most
+    statements); an unknown or scalar ``array`` is a :class:`ConfigError`."""
+    from symopt.jacobian import build_jacobian, default_array, output_rows
+
+    arrays = [p.name for p in parsed.inputs if p.is_array]
+    if array is None:
+        exprs = [s.expr for s in parsed.statements]
+        outs = [p.name for p in parsed.outputs]
+        array = default_array(exprs, arrays, parsed.sizes, outs, len(pairs))
+        if array is None:
+            raise ConfigError("--jacobian: the model has no input array to differentiate by")
+    elif array not in arrays:
+        known = ", ".join(arrays) or "none"
+        raise ConfigError(f"--jacobian: {array!r} is not an input array (input arrays: {known})")
+    rows, n_rows = output_rows([target for target, _ in pairs], parsed.sizes)
+    terms = [term for _, term in pairs]
+    return build_jacobian(terms, rows, n_rows, array, parsed.sizes.get(array, 0))
+
+
+def jacobian_functions(
+    fn: FunctionDef, jacobian: Jacobian, values: Sequence[Term]
+) -> tuple[list[FunctionDef], list[tuple[str, tuple[int, ...]]]]:
+    """``NAME_jac(jac, inputs…)`` filling the ``nnz`` values, ``NAME_f_and_jac(outputs…, jac,
+    inputs…)`` computing both (shared subterms once), and the constants ``NAME_jac_indptr``,
+    ``NAME_jac_indices`` and ``NAME_jac_shape`` (rows, columns)."""
+    from symopt.codegen import FunctionDef, Param
+    from symopt.ir import Sym
+
+    taken = {p.name for p in (*fn.inputs, *fn.outputs)}
+    out = next(c for c in ("jac", *(f"jac{k}" for k in range(2, len(taken) + 3))) if c not in taken)
+    jbody = tuple((Sym(out, k), v) for k, v in enumerate(values))
+    param = Param(out, True)
+    jac = FunctionDef(f"{fn.name}_jac", fn.inputs, jbody, (param,))
+    both = FunctionDef(f"{fn.name}_f_and_jac", fn.inputs, fn.body + jbody, (*fn.outputs, param))
+    constants = [
+        (f"{fn.name}_jac_indptr", jacobian.indptr),
+        (f"{fn.name}_jac_indices", jacobian.indices),
+        (f"{fn.name}_jac_shape", jacobian.shape),
+    ]
+    return [jac, both], constants
