@@ -11,15 +11,18 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from symopt.cli.options import assume_option, optimizer_options
-from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
+from symopt.cli.options import (
+    assume_option,
+    max_statements_option,
+    optimizer_options,
+    sample_option,
+)
 from symopt.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -45,18 +48,6 @@ def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return int(float(found[1]) * scale)
 
 
-def _table_text(spec: str, package: str, builtins: tuple[str, ...], what: str) -> str:
-    """The TOML text of a built-in ruleset or cost table, or of a file."""
-    if spec in builtins:
-        return resources.files(package).joinpath(f"{spec}.toml").read_text(encoding="utf-8")
-    try:
-        return Path(spec).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise ConfigError(
-            f"{what} '{spec}' is neither a built-in ({', '.join(builtins)}) nor a readable file"
-        ) from None
-
-
 def _settings(
     *,
     lang: str,
@@ -76,12 +67,13 @@ def _settings(
     """The settings every job uses; the ruleset, cost table and ``--sample`` values are read
     and checked here, once, so a bad one is a configuration error before any work (exit 2)."""
     from symopt.batch.digest import Settings
-    from symopt.costs.table import BUILTIN_TABLES, parse_cost_table
+    from symopt.costs.table import parse_cost_table
     from symopt.model.sampling import parse_sample
-    from symopt.rulesets.loader import BUILTIN_RULESETS, parse_ruleset
+    from symopt.rulesets.loader import parse_ruleset
+    from symopt.specs import cost_table_text, ruleset_text
 
-    rules_text = _table_text(ruleset, "symopt.rulesets", tuple(BUILTIN_RULESETS), "ruleset")
-    costs_text = _table_text(costs, "symopt.costs", tuple(BUILTIN_TABLES), "cost table")
+    rules_text = ruleset_text(ruleset)
+    costs_text = cost_table_text(costs)
     parse_ruleset(rules_text, path=ruleset)
     parse_cost_table(costs_text, name=Path(costs).stem, path=costs)
     for s in samples:
@@ -212,21 +204,8 @@ def _progress(quiet: bool) -> Progress:
 @assume_option
 @click.option("--name", default=None, help="Function name (default: from each file's name).")
 @click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
-@click.option(
-    "--max-statements-per-function",
-    "max_statements",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_STATEMENTS,
-    show_default=True,
-    help="C: split a longer body into static functions.",
-)
-@click.option(
-    "--sample",
-    "samples",
-    multiple=True,
-    metavar="NAME=LO:HI",
-    help="Verification range of an input, for every model (overrides MODEL.json sidecars).",
-)
+@max_statements_option("C: split a longer body into static functions.")
+@sample_option("Verification range of an input, for every model (overrides MODEL.json sidecars).")
 @click.option(
     "-j",
     "--jobs",

@@ -12,10 +12,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from symopt.cli.compile import _parse_args as parse_args
 from symopt.cli.io import InputError, read_source, write_output
-from symopt.cli.options import assume_option, optimizer_options
-from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
+from symopt.cli.options import (
+    args_option,
+    assume_option,
+    max_statements_option,
+    optimizer_options,
+    sample_option,
+    sidecar_option,
+)
 
 if TYPE_CHECKING:
     from symopt.rulesets.assume import Assumption
@@ -38,37 +43,12 @@ BUILD_LANGS = ("c", "python", "numpy")
 @optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
 @assume_option
 @click.option("--name", default="f", show_default=True, help="Name of the generated function.")
-@click.option(
-    "--args",
-    "args",
-    default=None,
-    metavar="NAME,...",
-    callback=parse_args,
-    help="The inputs, in parameter order (as an 'input' line; sizes inferred).",
-)
+@args_option("The inputs, in parameter order (as an 'input' line; sizes inferred).")
 @click.option("--cc", default=None, help="C compiler command (default: cc, gcc or clang).")
 @click.option("--cflags", default=None, help="Compiler flags (default: -O2; -fPIC -shared added).")
-@click.option(
-    "--max-statements-per-function",
-    "max_statements",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_STATEMENTS,
-    show_default=True,
-    help="C: split a longer body into static functions (compiles much faster).",
-)
-@click.option(
-    "--sample",
-    "samples",
-    multiple=True,
-    metavar="NAME=LO:HI",
-    help="Verification range of an input (u or u[3]); repeatable; overrides the sidecar.",
-)
-@click.option(
-    "--sidecar",
-    default=None,
-    metavar="PATH",
-    help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
-)
+@max_statements_option("C: split a longer body into static functions (compiles much faster).")
+@sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
+@sidecar_option
 def build(
     model: str,
     outdir: str,
@@ -94,12 +74,11 @@ def build(
 
     A missing compiler or a failed build exits with status 2 and the compiler's message.
     """
-    from symopt.native.compiler import split_flags
-    from symopt.native.load import SOURCE_FILE, Options
+    from symopt.native.load import SOURCE_FILE, make_options
     from symopt.native.load import build as build_entry
 
     path, text = read_source(model)
-    options = Options(
+    options = make_options(
         lang=lang,
         name=name,
         ruleset=ruleset,
@@ -109,12 +88,12 @@ def build(
         node_limit=node_limit,
         iter_limit=iter_limit,
         verify=verify,
-        assume=tuple(a.text for a in assumptions),
+        assume=[a.text for a in assumptions],
         samples=samples,
         max_statements=max_statements,
-        order=args,
+        args=args,
         cc=cc,
-        cflags=None if cflags is None else tuple(split_flags(cflags)),
+        cflags=cflags,
     )
     built = build_entry(text, path, options, sidecar=sidecar)
     for message in built.warnings:

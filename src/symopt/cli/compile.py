@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import InputError, check_output, read_source, write_output
-from symopt.cli.options import assume_option, optimizer_options
-from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
+from symopt.cli.io import check_output, read_sidecar, read_source, write_output
+from symopt.cli.options import (
+    IDENTIFIER,
+    args_option,
+    assume_option,
+    max_statements_option,
+    optimizer_options,
+    sample_option,
+    sidecar_option,
+)
 from symopt.model.pipeline import ranges_from_sidecar
 from symopt.model.sampling import Ranges
 
@@ -28,46 +33,18 @@ if TYPE_CHECKING:
     from symopt.rulesets.assume import Assumption
 
 COMPILE_LANGS = ("c", "python", "numpy")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) -> Ranges:
     """Sampling ranges: the sidecar (``--sidecar`` or ``MODEL.json`` next to the model, if any),
     overridden by ``--sample`` options."""
-    path = Path(sidecar) if sidecar else None
-    if path is None and model_path != "-":
-        candidate = Path(model_path).with_suffix(".json")
-        path = candidate if candidate.is_file() else None
-    if path is None:
-        return ranges_from_sidecar(None, "", samples)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such sidecar file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    return ranges_from_sidecar(text, str(path), samples)
-
-
-def _parse_args(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> tuple[str, ...] | None:
-    """``--args t,u,p``: distinct identifiers, in order."""
-    if value is None:
-        return None
-    names = tuple(n.strip() for n in value.split(","))
-    for n in names:
-        if not _IDENTIFIER.fullmatch(n):
-            raise click.BadParameter(f"{n!r} is not a name", ctx=ctx, param=param)
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise click.BadParameter(f"{', '.join(twice)} given twice", ctx=ctx, param=param)
-    return names
+    text, where = read_sidecar(model_path, sidecar or None)
+    return ranges_from_sidecar(text, where, samples)
 
 
 def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--jacobian`` alone is ``""`` (the default array), else an array name."""
-    if value and not _IDENTIFIER.fullmatch(value):
+    if value and not IDENTIFIER.fullmatch(value):
         hint = " (write --jacobian after MODEL, or --jacobian=ARRAY)"
         raise click.BadParameter(f"{value!r} is not an array name{hint}", ctx=ctx, param=param)
     return value
@@ -93,35 +70,12 @@ def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | Non
     help="Write here (atomically) instead of stdout.",
 )
 @click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
-@click.option(
-    "--max-statements-per-function",
-    "max_statements",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_STATEMENTS,
-    show_default=True,
-    help="C: split a longer body into static functions (compiles much faster).",
-)
-@click.option(
-    "--sample",
-    "samples",
-    multiple=True,
-    metavar="NAME=LO:HI",
-    help="Verification range of an input (u or u[3]); repeatable; overrides the sidecar.",
-)
-@click.option(
-    "--sidecar",
-    default=None,
-    metavar="PATH",
-    help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
-)
-@click.option(
-    "--args",
-    "args",
-    default=None,
-    metavar="NAME,...",
-    callback=_parse_args,
-    help="The inputs, in parameter order (as an 'input' line; sizes inferred): any other "
-    "free name is an error.",
+@max_statements_option("C: split a longer body into static functions (compiles much faster).")
+@sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
+@sidecar_option
+@args_option(
+    "The inputs, in parameter order (as an 'input' line; sizes inferred): any other free "
+    "name is an error."
 )
 @click.option(
     "--jacobian",

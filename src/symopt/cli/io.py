@@ -83,6 +83,24 @@ def check_output(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
+def read_sidecar(model_path: str, sidecar: str | None) -> tuple[str | None, str]:
+    """A model's sidecar text and name: ``sidecar``, else ``MODEL.json`` next to a model file
+    if there is one (none for standard input); ``(None, "")`` without a sidecar."""
+    if sidecar is None:
+        if model_path == "-" or model_path.startswith("<"):
+            return None, ""
+        candidate = Path(model_path).with_suffix(".json")
+        if not candidate.is_file():
+            return None, ""
+        sidecar = str(candidate)
+    try:
+        return Path(sidecar).read_text(encoding="utf-8"), sidecar
+    except FileNotFoundError:
+        raise InputError(f"{sidecar}: no such sidecar file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{sidecar}: cannot read: {exc}") from None
+
+
 def write_output(text: str, path: str | None) -> None:
     """Write to stdout, or to ``path``: a regular file atomically (a temp file next to it, renamed
     into place, removed on any error), a device, FIFO or socket directly. A symlink is followed:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from symopt.codegen import LANGS
+from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 
 F = Callable[..., Any]
 
@@ -116,4 +118,57 @@ def assume_option(fn: F) -> F:
         metavar="'NAME OP NUMBER'",
         callback=_parse_assumptions,
         help="Assume a fact about a symbol, e.g. 'x > 0', 'u >= 0', 'y != 0' (repeatable).",
+    )(fn)
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_args(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """``--args t,u,p``: distinct identifiers, in order."""
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(","))
+    for n in names:
+        if not IDENTIFIER.fullmatch(n):
+            raise click.BadParameter(f"{n!r} is not a name", ctx=ctx, param=param)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise click.BadParameter(f"{', '.join(twice)} given twice", ctx=ctx, param=param)
+    return names
+
+
+def args_option(help: str) -> Callable[[F], F]:
+    """``--args NAME,...``: the inputs in parameter order (``compile``, ``build``)."""
+    return click.option(
+        "--args", "args", default=None, metavar="NAME,...", callback=parse_args, help=help
+    )
+
+
+def max_statements_option(help: str) -> Callable[[F], F]:
+    """``--max-statements-per-function N`` for C bodies (``compile``, ``build``, ``batch``)."""
+    return click.option(
+        "--max-statements-per-function",
+        "max_statements",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_STATEMENTS,
+        show_default=True,
+        help=help,
+    )
+
+
+def sample_option(help: str) -> Callable[[F], F]:
+    """``--sample NAME=LO:HI`` (repeatable): a verification range of an input."""
+    return click.option("--sample", "samples", multiple=True, metavar="NAME=LO:HI", help=help)
+
+
+def sidecar_option(fn: F) -> F:
+    """``--sidecar PATH``: the model's sampling ranges (default: ``MODEL.json`` beside it)."""
+    return click.option(
+        "--sidecar",
+        default=None,
+        metavar="PATH",
+        help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
     )(fn)

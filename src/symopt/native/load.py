@@ -12,7 +12,6 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
@@ -20,6 +19,7 @@ from symopt.errors import ConfigError
 from symopt.native import cache
 from symopt.native.caller import Function
 from symopt.native.signature import Signature
+from symopt.specs import cost_table_text, ruleset_text
 
 LANGS = ("c", "python", "numpy")
 SOURCE_FILE = {"c": "model.c", "python": "model.py", "numpy": "model.py"}
@@ -96,9 +96,49 @@ def load(
     :class:`~symopt.errors.SymoptError` (``SourceError`` for a bad model, ``BuildError`` for a
     missing compiler or a failed build).
     """
+    options = make_options(
+        lang=lang,
+        name=name,
+        ruleset=ruleset,
+        costs=costs,
+        tier=tier,
+        time_limit=time_limit,
+        node_limit=node_limit,
+        iter_limit=iter_limit,
+        verify=verify,
+        assume=assume,
+        samples=samples,
+        max_statements=max_statements,
+        args=args,
+        cc=cc,
+        cflags=cflags,
+    )
+    path, text = read_model(model)
+    return load_text(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
+
+
+def make_options(
+    *,
+    lang: str,
+    name: str,
+    ruleset: str,
+    costs: str,
+    tier: str | None,
+    time_limit: float,
+    node_limit: int,
+    iter_limit: int,
+    verify: bool,
+    assume: Sequence[str],
+    samples: Sequence[str],
+    max_statements: int,
+    args: Sequence[str] | None,
+    cc: str | None,
+    cflags: str | Sequence[str] | None,
+) -> Options:
+    """:class:`Options` from :func:`load`'s (and ``symopt build``'s) settings."""
     from symopt.native.compiler import split_flags
 
-    options = Options(
+    return Options(
         lang=lang,
         name=name,
         ruleset=ruleset,
@@ -115,8 +155,6 @@ def load(
         cc=cc,
         cflags=None if cflags is None else tuple(split_flags(cflags)),
     )
-    path, text = read_model(model)
-    return load_text(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
 
 
 def load_text(
@@ -182,8 +220,8 @@ def build(
             _version("egglog"),
             text,
             sidecar_text,
-            _spec_text(options.ruleset, "symopt.rulesets", ("default", "fast"), "ruleset"),
-            _spec_text(options.costs, "symopt.costs", ("throughput", "latency"), "cost table"),
+            ruleset_text(options.ruleset),
+            cost_table_text(options.costs),
             repr(dataclasses.replace(options, cc=None, cflags=None)),
             repr(command),
             repr(flags),
@@ -227,33 +265,9 @@ def symopt_version() -> str:
 
 def _sidecar(path: str, sidecar: str | os.PathLike[str] | None) -> tuple[str | None, str]:
     """The sidecar's text and name: ``sidecar``, else ``MODEL.json`` next to a model file."""
-    from symopt.cli.io import InputError
+    from symopt.cli.io import read_sidecar
 
-    if sidecar is None:
-        if path.startswith("<") or path == "-":
-            return None, ""
-        candidate = Path(path).with_suffix(".json")
-        if not candidate.is_file():
-            return None, ""
-        sidecar = candidate
-    try:
-        return Path(sidecar).read_text(encoding="utf-8"), os.fspath(sidecar)
-    except FileNotFoundError:
-        raise InputError(f"{os.fspath(sidecar)}: no such sidecar file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{os.fspath(sidecar)}: cannot read: {exc}") from None
-
-
-def _spec_text(spec: str, package: str, builtins: tuple[str, ...], what: str) -> str:
-    """The TOML text of a built-in ruleset or cost table, or of a file."""
-    if spec in builtins:
-        return resources.files(package).joinpath(f"{spec}.toml").read_text(encoding="utf-8")
-    try:
-        return Path(spec).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise ConfigError(
-            f"{what} '{spec}' is neither a built-in ({', '.join(builtins)}) nor a readable file"
-        ) from None
+    return read_sidecar(path, None if sidecar is None else os.fspath(sidecar))
 
 
 def _version(package: str) -> str:
