@@ -99,21 +99,25 @@ def prune_constants_program() -> str:
     factoring and associativity grow it without bound (``z - 0`` filled 40,000 e-nodes). A
     negative constant is ``(Neg (Num c))``; its class keeps its ``Neg`` nodes. A class holding a
     rounded constant ``(Rounded v …)`` is pruned the same way (it prints as the literal ``v``)."""
-    lines = []
+    lines = [
+        "(relation ConstClass (Math))",
+        "(relation NegConstClass (Math))",
+        f'(rule ((= e (Num c))) ((ConstClass e)) :ruleset {FOLD_RULESET} :name "literal-num")',
+        f"(rule ((= e (Rounded v o x y))) ((ConstClass e)) "
+        f':ruleset {FOLD_RULESET} :name "literal-rounded")',
+        f"(rule ((= e (Neg (Num c)))) ((NegConstClass e)) "
+        f':ruleset {FOLD_RULESET} :name "literal-neg")',
+    ]
     for op, arity in sorted(OPERATORS.items()):
         ctor = constructor(op)
         node = f"({ctor} {' '.join(f'a{i}' for i in range(arity))})"
         lines.append(
-            f"(rule ((= e (Num c)) (= e {node})) ((subsume {node})) "
+            f"(rule ((ConstClass e) (= e {node})) ((subsume {node})) "
             f':ruleset {FOLD_RULESET} :name "prune-{op}")'
-        )
-        lines.append(
-            f"(rule ((= e (Rounded v o x y)) (= e {node})) ((subsume {node})) "
-            f':ruleset {FOLD_RULESET} :name "prune-rounded-{op}")'
         )
         if ctor != "Neg":
             lines.append(
-                f"(rule ((= e (Neg (Num c))) (= e {node})) ((subsume {node})) "
+                f"(rule ((NegConstClass e) (= e {node})) ((subsume {node})) "
                 f':ruleset {FOLD_RULESET} :name "prune-neg-{op}")'
             )
     return "\n".join(lines)

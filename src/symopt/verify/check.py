@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symopt.ir import Sym, Term, intern, symbols
+from symopt.ir import Sym, Term, symbols
 from symopt.verify.evaluate import compile_terms, run
 from symopt.verify.sampling import sample_env
 
@@ -77,8 +77,7 @@ def check_equivalent(
     if len(before) != len(after):
         raise ValueError(f"term lists differ in length: {len(before)} vs {len(after)}")
     count = len(before)
-    shared = intern([*before, *after])  # hash-consed: an unchanged term is the same object
-    program = compile_terms(shared)
+    program = compile_terms([*before, *after])  # structurally shared: unchanged = same root
     env = _with_rescaled(sample_env(program.symbols(), n, seed=seed, ranges=ranges), ranges, n)
     total = n + len(RESCALES) * min(RESCALED, n)
     values, scales = run(program, env, total, with_scale=True)
@@ -87,7 +86,7 @@ def check_equivalent(
     out: list[Mismatch] = []
     with np.errstate(all="ignore"):
         for i in range(count):
-            if shared[i] is shared[count + i]:
+            if program.roots[i] == program.roots[count + i]:
                 continue
             b, a = values[i], values[count + i]
             judged = np.isfinite(b)
