@@ -44,13 +44,16 @@ from symopt.costs import CostTable, load_cost_table
 from symopt.grammar.parser import parse_expr
 from symopt.ir import App, Num, Sym, Term, intern, postorder, substitute, symbols
 from symopt.rulesets.assume import Assumption, facts, parse_assumption, sample_ranges
-from symopt.verify import check_equivalent
+from symopt.rulesets.check_real import OutOfScopeError, real_value, working_bits
+from symopt.verify import check_equivalent, error_scale, sample_env
 from symopt.verify.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "benchmarks" / "corpus" / "everyday.toml"
 CHECK_SEED = 20261129
 """Seed of the independent numerical check (symopt's own verification uses seed 0)."""
+REAL_CHECK_POINTS = 48
+"""Sample points at which each changed output is compared with its input over the reals."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,12 @@ class Row:
     cost_symopt: float
     symopt_form: str
     symopt_seconds: float
+    symopt_cpu_seconds: float
+    """CPU seconds of the process (all threads) during ``optimize``: less noisy under load."""
     symopt_wrong: bool = False
+    """A different real number than the input somewhere the input is defined."""
+    symopt_ieee: bool = False
+    """Right over the reals, but its doubles disagree with the input's beyond rounding."""
     cost_sympy: float | None = None
     """SymPy ``cse(simplify(e))`` cost; None when SymPy timed out or failed."""
     cost_sympy_simplify: float | None = None
@@ -83,6 +91,7 @@ class Row:
     sympy_status: str = "skipped"
     """``ok``, ``timeout``, ``error: …`` or ``skipped``."""
     sympy_wrong: bool = False
+    sympy_ieee: bool = False
     sympy_domain: str = ""
     """Only where SymPy is cheaper than symopt: ``keeps``, ``unclear`` or ``changes: …``."""
     fpbench: bool = False
@@ -395,7 +404,7 @@ def measure(
     term = intern([parse_expr(entry.expr, path=entry.name)])[0]
     assumptions = [parse_assumption(text) for text in entry.assume]
     ranges = sample_ranges(assumptions)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = optimize(
         [term],
         costs=table,
@@ -403,7 +412,7 @@ def measure(
         assumptions=facts(assumptions, symbols([term])),
         sample_ranges=ranges,
     )
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     row = Row(
         name=entry.name,
         expr=entry.expr,
@@ -411,9 +420,10 @@ def measure(
         cost_symopt=res.cost_after,
         symopt_form=to_sym(res.outputs[0]),
         symopt_seconds=seconds,
-        symopt_wrong=_wrong(term, res.outputs[0], ranges),
+        symopt_cpu_seconds=cpu,
         fpbench=entry.fpbench,
     )
+    row.symopt_wrong, row.symopt_ieee = _wrong(term, res.outputs[0], ranges)
     if res.fallbacks:
         row.notes.append("symopt verification fell back to the input")
     if with_sympy:
@@ -423,19 +433,38 @@ def measure(
             row.cost_sympy, row.cost_sympy_simplify = got["cost"], got["cost_simplify"]
             row.sympy_form = got["form"]
             sympy_term = intern([parse_expr(got["form"], path=f"sympy:{entry.name}")])[0]
-            row.sympy_wrong = _wrong(term, sympy_term, ranges)
+            row.sympy_wrong, row.sympy_ieee = _wrong(term, sympy_term, ranges)
             row.sympy_domain = got.get("domain", "")
     return row
 
 
-def _wrong(inp: Term, out: Term, ranges: dict[str, tuple[float, float]]) -> bool:
-    """Whether ``out`` disagrees with ``inp`` where ``inp`` is defined (an unverifiable
-    unchanged form is not wrong)."""
+def _wrong(inp: Term, out: Term, ranges: dict[str, tuple[float, float]]) -> tuple[bool, bool]:
+    """``(wrong, ieee)``. ``wrong``: at one of :data:`REAL_CHECK_POINTS` sample points where
+    ``inp`` is defined over the reals, ``out`` is undefined or its real value (mpmath, no
+    overflow or underflow: :mod:`symopt.rulesets.check_real`) differs from the input's by more
+    than rounding (``1e-9`` times the larger error scale, as in verification: folded constants
+    such as ``x/100 → x*0.01`` round). ``ieee``: not wrong, but the double values disagree beyond
+    rounding (``symopt.verify.check_equivalent``, rescaled points included: an overflow or
+    underflow the input does not have)."""
     if out == inp:
-        return False
+        return False, False
+    env = sample_env(symbols([inp, out]), REAL_CHECK_POINTS, seed=CHECK_SEED, ranges=ranges)
+    with np.errstate(all="ignore"):
+        scale = np.fmax(*error_scale([inp, out], env))
+    for i in range(REAL_CHECK_POINTS):
+        if not math.isfinite(scale[i]):
+            continue
+        point = {s.key: float(v[i]) for s, v in env.items()}
+        bits = 2 * working_bits([inp, out], point)
+        try:
+            a, b = real_value(inp, point, bits), real_value(out, point, bits)
+        except OutOfScopeError:
+            continue
+        if a is not None and (b is None or abs(float(a - b)) > 1e-9 * scale[i] + 1e-300):
+            return True, False
     with np.errstate(all="ignore"):
         found = check_equivalent([inp], [out], n=256, seed=CHECK_SEED, ranges=ranges)
-    return bool(found)
+    return False, bool(found)
 
 
 # ---- report --------------------------------------------------------------------------------------
@@ -472,10 +501,15 @@ def summary(rows: Sequence[Row]) -> dict[str, Any]:
     return {
         "expressions": len(rows),
         "symopt": {**tool_summary(rows, "cost_symopt", "symopt_seconds")}
-        | {"wrong": sum(r.symopt_wrong for r in rows)},
+        | {
+            "cpu_seconds": sum(r.symopt_cpu_seconds for r in rows),
+            "wrong": sum(r.symopt_wrong for r in rows),
+            "ieee_only": sum(r.symopt_ieee for r in rows),
+        },
         "sympy": {**tool_summary(sympy_rows, "cost_sympy", "sympy_seconds")}
         | {
             "wrong": sum(r.sympy_wrong for r in sympy_rows),
+            "ieee_only": sum(r.sympy_ieee for r in sympy_rows),
             "timeouts": sum(r.sympy_status == "timeout" for r in sympy_rows),
             "errors": sum(r.sympy_status.startswith("error") for r in sympy_rows),
         },
@@ -509,7 +543,9 @@ def render_text(rows: Sequence[Row], summ: dict[str, Any]) -> str:
         sp_cost = f"{r.cost_sympy:7g}" if r.cost_sympy is not None else f"{'-':>7}"
         flags = [
             *(["symopt WRONG"] if r.symopt_wrong else []),
+            *(["symopt ieee"] if r.symopt_ieee else []),
             *(["sympy WRONG"] if r.sympy_wrong else []),
+            *(["sympy ieee"] if r.sympy_ieee else []),
             *([r.sympy_status] if r.sympy_status not in ("ok", "skipped") else []),
             *(["fpbench"] if r.fpbench else []),
         ]
@@ -530,9 +566,11 @@ def render_summary(summ: dict[str, Any]) -> list[str]:
         extra = f", {s['timeouts']} timeouts, {s['errors']} errors" if tool == "sympy" else ""
         out.append(
             f"{tool:7}: cheaper {s['cheaper']}/{s['n']} ({s['cheaper'] / s['n']:.0%}), "
-            f"equal {s['equal']}, costlier {s['costlier']}, wrong {s['wrong']}{extra}; "
+            f"equal {s['equal']}, costlier {s['costlier']}, wrong {s['wrong']} "
+            f"(+{s['ieee_only']} right over the reals, off in doubles){extra}; "
             f"median saving {s['median_saving']:.1%}, total saving {s['total_saving']:.1%}; "
             f"{s['seconds']:.1f} s"
+            + (f" ({s['cpu_seconds']:.1f} s CPU)" if "cpu_seconds" in s else "")
         )
     if summ["sympy"]["n"]:
         out.append(
