@@ -279,7 +279,8 @@ def _condition_keys(term: Term, assumptions: Sequence[Assumption]) -> set[tuple[
             if not implied.get(kind):
                 keys.add((kind, sp.srepr(sp.expand(_plain_symbols(expr)))))
             continue
-        for factor, _mult in sp.factor_list(sp.numer(expr))[1]:
+        num = sp.numer(expr).replace(sp.Abs, lambda a: a)  # |f| = 0 exactly where f = 0
+        for factor, _mult in sp.factor_list(num)[1]:
             if not factor.is_nonzero:
                 keys.add((kind, sp.srepr(_monic(_plain_symbols(factor)))))
     return keys
