@@ -498,7 +498,9 @@ def summary(rows: Sequence[Row]) -> dict[str, Any]:
     beats = sympy_beats(rows)
     keeping = [r for r in beats if not r.sympy_domain.startswith("changes")]
     ok_keep = [r for r in sympy_rows if r.cost_sympy is not None and r.cost_sympy < r.cost_input]
-    keep_cheaper = [r for r in ok_keep if not r.sympy_domain.startswith("changes")]
+    keep_cheaper = [
+        r for r in ok_keep if not r.sympy_domain.startswith("changes") and not r.sympy_wrong
+    ]
     return {
         "expressions": len(rows),
         "symopt": {**tool_summary(rows, "cost_symopt", "symopt_seconds")}
