@@ -17,6 +17,7 @@ SymPy runs in a forked child per expression with a timeout (some ``simplify`` ca
 
 Usage: python benchmarks/peers.py [--only GLOB ...] [--limit N] [--no-sympy] [--json PATH|-]
        [--timeout 30] [--time-limit 1.0] [--exclude-fpbench] [--corpus PATH] [--report PATH]
+       [--sympy-real]
 Times are wall seconds on this machine (noisy under load: compare ratios from one run).
 """
 
@@ -133,14 +134,17 @@ def select(entries: Sequence[Entry], only: Sequence[str], limit: int | None, no_
 # ---- SymPy side (runs in a forked child) ---------------------------------------------------------
 
 
-def _sympy_assumed(term: Term, assumptions: Sequence[Assumption]) -> Any:
-    """``term`` in SymPy, with ``x > 0`` / ``x >= 0`` assumptions as symbol properties."""
+def _sympy_assumed(term: Term, assumptions: Sequence[Assumption], *, all_real: bool = False) -> Any:
+    """``term`` in SymPy, with ``x > 0`` / ``x >= 0`` assumptions as symbol properties (and
+    every other symbol ``real`` with ``all_real``)."""
     import sympy as sp
 
     from symopt.sympy_interop import to_sympy
 
     expr = to_sympy(term)
     props: dict[str, dict[str, bool]] = {}
+    if all_real:
+        props = {s.name: {} for s in expr.free_symbols if isinstance(s, sp.Symbol)}
     for a in assumptions:
         if a.sym.index is None and a.relation == "Positive":
             props[a.sym.name] = {"positive": True}
@@ -171,7 +175,11 @@ def _plain_symbols(expr: Any) -> Any:
 
 
 def sympy_side(
-    term: Term, assumptions: Sequence[Assumption], table: CostTable, beat: float
+    term: Term,
+    assumptions: Sequence[Assumption],
+    table: CostTable,
+    beat: float,
+    all_real: bool = False,
 ) -> dict[str, Any]:
     """SymPy ``simplify`` then ``cse``: forms, costs, seconds; the domain verdict when the
     result costs less than ``beat`` (symopt's cost)."""
@@ -179,7 +187,7 @@ def sympy_side(
 
     from symopt.sympy_interop import from_sympy
 
-    expr = _sympy_assumed(term, assumptions)
+    expr = _sympy_assumed(term, assumptions, all_real=all_real)
     t0 = time.perf_counter()
     simplified = sp.simplify(expr)
     replacements, reduced = sp.cse(simplified, symbols=sp.numbered_symbols("cse_"))
@@ -210,12 +218,17 @@ def _child(conn: Any, args: tuple[Any, ...]) -> None:
 
 
 def run_sympy(
-    term: Term, assumptions: Sequence[Assumption], table: CostTable, beat: float, timeout: float
+    term: Term,
+    assumptions: Sequence[Assumption],
+    table: CostTable,
+    beat: float,
+    timeout: float,
+    all_real: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """:func:`sympy_side` in a forked child, killed after ``timeout`` seconds."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, (term, assumptions, table, beat)))
+    proc = ctx.Process(target=_child, args=(child, (term, assumptions, table, beat, all_real)))
     t0 = time.perf_counter()
     proc.start()
     child.close()
@@ -399,7 +412,13 @@ def _judge(
 
 
 def measure(
-    entry: Entry, table: CostTable, limits: Limits, *, with_sympy: bool, timeout: float
+    entry: Entry,
+    table: CostTable,
+    limits: Limits,
+    *,
+    with_sympy: bool,
+    timeout: float,
+    sympy_real: bool = False,
 ) -> Row:
     """symopt and SymPy on one corpus expression."""
     term = intern([parse_expr(entry.expr, path=entry.name)])[0]
@@ -428,7 +447,7 @@ def measure(
     if res.fallbacks:
         row.notes.append("symopt verification fell back to the input")
     if with_sympy:
-        status, got = run_sympy(term, assumptions, table, res.cost_after, timeout)
+        status, got = run_sympy(term, assumptions, table, res.cost_after, timeout, sympy_real)
         row.sympy_status, row.sympy_seconds = status, got["seconds"]
         if status == "ok":
             row.cost_sympy, row.cost_sympy_simplify = got["cost"], got["cost_simplify"]
@@ -607,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most N expressions")
     ap.add_argument("--exclude-fpbench", action="store_true", help="skip fpbench = true entries")
     ap.add_argument("--no-sympy", action="store_true", help="symopt only")
+    ap.add_argument(
+        "--sympy-real",
+        action="store_true",
+        help="declare every SymPy symbol real (default: complex)",
+    )
     ap.add_argument("--timeout", type=float, default=30.0, help="SymPy seconds per expression")
     ap.add_argument("--time-limit", type=float, default=Limits().time, help="symopt's limit")
     ap.add_argument("--costs", default="throughput")
@@ -623,7 +647,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for entry in entries:
         rows.append(
-            measure(entry, table, limits, with_sympy=not args.no_sympy, timeout=args.timeout)
+            measure(
+                entry,
+                table,
+                limits,
+                with_sympy=not args.no_sympy,
+                timeout=args.timeout,
+                sympy_real=args.sympy_real,
+            )
         )
         print(f"  {entry.name}", file=sys.stderr, flush=True)
     summ = summary(rows)
