@@ -274,6 +274,28 @@ def _real_candidates(
     return np.concatenate(chosen)
 
 
+def _judge_over_reals(
+    lhs: Term, rhs: Term, env: dict[Sym, np.ndarray], indices: np.ndarray
+) -> tuple[np.ndarray, tuple[str, Counterexample] | None]:
+    """Judge the points ``indices`` over the reals, in order, up to the first disagreement:
+    ``(mask of the points judged, (message, counterexample) of that disagreement or None)``.
+    A point out of scope (:class:`OutOfScopeError`) is not judged."""
+    n = len(next(iter(env.values())))
+    checked = np.zeros(n, bool)
+    for i in indices:
+        point = {s.key: float(a[i]) for s, a in env.items()}
+        try:
+            verdict = real_disagreement(lhs, rhs, point)
+        except OutOfScopeError:
+            continue
+        checked[i] = True
+        if verdict is not None:
+            at = {k.removeprefix("?"): v for k, v in point.items()}
+            cx = Counterexample(at, verdict.lhs, verdict.rhs)
+            return checked, (f"declared algebra but {verdict.reason}", cx)
+    return checked, None
+
+
 def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray], real_points: int, seed: int) -> Finding:
     lhs_t, rhs_t = as_symbols(rule.lhs), as_symbols(rule.rhs)
     lhs, lhs_range, lhs_undef = classify(lhs_t, env)
@@ -291,22 +313,10 @@ def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray], real_points: int, see
     bad = judged & ~(lhs_undef & rhs_undef) & ~agree
     identical = (lhs.view(np.uint64) == rhs.view(np.uint64)) & np.isfinite(lhs)
     real = _real_candidates(bad, ~judged, ~identical, real_points, seed)
-    checked = np.zeros(bad.shape, bool)
-    checked[real] = True
-    for i in real:
-        point = {s.key: float(a[i]) for s, a in env.items()}
-        try:
-            verdict = real_disagreement(lhs_t, rhs_t, point)
-        except OutOfScopeError:
-            checked[i] = False
-            continue
-        if verdict is not None:
-            cx = Counterexample(
-                {k.removeprefix("?"): v for k, v in point.items()}, verdict.lhs, verdict.rhs
-            )
-            return Finding(
-                rule, "fail", f"declared algebra but {verdict.reason}", cx, real_points=len(real)
-            )  # the count includes points out of scope before this one
+    checked, failure = _judge_over_reals(lhs_t, rhs_t, env, real)
+    if failure is not None:
+        why, cx = failure
+        return Finding(rule, "fail", why, cx, real_points=int(checked.sum()))
     real_count = int(checked.sum())
     points = int((judged | checked).sum())
     skipped = int((~judged & ~checked).sum())
