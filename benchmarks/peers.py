@@ -17,7 +17,7 @@ SymPy runs in a forked child per expression with a timeout (some ``simplify`` ca
 
 Usage: python benchmarks/peers.py [--only GLOB ...] [--limit N] [--no-sympy] [--json PATH|-]
        [--timeout 30] [--time-limit 1.0] [--exclude-fpbench] [--corpus PATH] [--report PATH]
-       [--sympy-real]
+       [--sympy-real] [--from-json PATH]
 Times are wall seconds on this machine (noisy under load: compare ratios from one run).
 """
 
@@ -575,7 +575,7 @@ def render_text(rows: Sequence[Row], summ: dict[str, Any]) -> str:
             f"{r.name[:30]:30} {r.cost_input:7g} {r.cost_symopt:7g} {sp_cost} "
             f"{r.symopt_seconds:8.3f} {r.sympy_seconds:8.3f}  {' '.join(flags)}".rstrip()
         )
-    lines += ["", *render_summary(summ), "", *render_beats(rows)]
+    lines += ["", *render_summary(summ), "", *render_beats(rows), "", *render_small_savings(rows)]
     return "\n".join(lines) + "\n"
 
 
@@ -602,6 +602,23 @@ def render_summary(summ: dict[str, Any]) -> list[str]:
             f"({summ['sympy_cheaper_than_input_keeping_domain']}), symopt is at least as cheap on "
             f"{summ['symopt_at_least_as_cheap_where_sympy_keeps_domain_and_is_cheaper']:.0%}"
         )
+    return out
+
+
+def render_small_savings(rows: Sequence[Row], threshold: float = 0.15) -> list[str]:
+    """symopt's savings against ``threshold`` (issue 13's median target), and every expression
+    it saves less on, one line each."""
+    saving = {r.name: _saving(r.cost_input, r.cost_symopt) for r in rows}
+    small = [r for r in rows if 0 < saving[r.name] < threshold]
+    none = [r for r in rows if saving[r.name] <= 0]
+    big = len(rows) - len(small) - len(none)
+    out = [
+        f"symopt saves >= {threshold:.0%} on {big}, less on {len(small)}, nothing on {len(none)} "
+        f"(a median >= {threshold:.0%} needs {len(rows) // 2 + 1})"
+    ]
+    for title, group in ((f"saving below {threshold:.0%}", small), ("no saving", none)):
+        out.append(f"{title} ({len(group)}):")
+        out += [f"  {r.name} {r.cost_input:g} -> {r.cost_symopt:g}: {r.expr}" for r in group]
     return out
 
 
@@ -636,7 +653,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--costs", default="throughput")
     ap.add_argument("--json", metavar="PATH|-", help="write the JSON report here")
     ap.add_argument("--report", type=Path, help="also write the text report to this file")
+    ap.add_argument("--from-json", type=Path, help="print the text report of an earlier --json")
     args = ap.parse_args(argv)
+    if args.from_json:
+        doc = json.loads(args.from_json.read_text())
+        earlier = [Row(**r) for r in doc["rows"]]
+        print(render_text(earlier, summary(earlier)), end="")
+        return 0
     entries = select(load_corpus(args.corpus), args.only, args.limit, args.exclude_fpbench)
     table = load_cost_table(args.costs)
     limits = Limits(time=args.time_limit)
