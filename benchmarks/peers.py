@@ -4,8 +4,10 @@ Per expression of benchmarks/corpus/everyday.toml: the DAG cost (``CostTable.dag
 cost symopt minimises) of the input, of ``symopt.optimize`` (default ruleset, verification on,
 the entry's assumptions as facts and sample ranges), and of SymPy ``simplify`` followed by
 ``cse`` (SymPy gets the same assumptions as symbol properties: ``x > 0`` is ``positive=True``).
-Every output is checked numerically against the input where the input is defined
-(``symopt.verify.check_equivalent`` with its own seed); wrong outputs are counted. Where SymPy
+Every output is compared with the input at sample points where the input is defined, over the
+reals (mpmath, allowing rounding): a different real number is *wrong*; one right over the reals
+whose doubles disagree beyond rounding (``symopt.verify.check_equivalent``, its own seed) is
+counted apart ("off in doubles"). Where SymPy
 is cheaper than symopt, SymPy's form is judged for the domain: the domain conditions of both
 forms (denominators != 0, log arguments > 0, sqrt arguments >= 0, ...) are compared factor by
 factor; where they differ, a witness is searched by solving a differing condition for one
@@ -18,7 +20,8 @@ SymPy runs in a forked child per expression with a timeout (some ``simplify`` ca
 Usage: python benchmarks/peers.py [--only GLOB ...] [--limit N] [--no-sympy] [--json PATH|-]
        [--timeout 30] [--time-limit 1.0] [--exclude-fpbench] [--corpus PATH] [--report PATH]
        [--sympy-real] [--from-json PATH]
-Times are wall seconds on this machine (noisy under load: compare ratios from one run).
+Times are wall seconds on this machine (noisy under load: compare ratios from one run); symopt's
+are also given in CPU seconds of the process (steadier under load).
 """
 
 from __future__ import annotations
