@@ -18,7 +18,7 @@ from symopt.grammar import parse_expr
 from symopt.ir import Sym
 from symopt.optimize import optimize
 from symopt.rulesets import Rule, Ruleset, load_ruleset, parse_ruleset
-from symopt.rulesets.check import as_symbols, check_rule, check_ruleset, sample_points
+from symopt.rulesets.check import Finding, as_symbols, check_rule, check_ruleset, sample_points
 from symopt.verify import evaluate
 from tests.conftest import run_cli
 
@@ -279,3 +279,52 @@ def test_every_guard_reads_a_declared_relation() -> None:
 
     assert set(GUARD_RELATION) == set(GUARDS)
     assert set(GUARD_RELATION.values()) <= set(FACT_RELATIONS)
+
+
+def _algebra_finding(lhs: str, rhs: str, guard: str = "") -> Finding:
+    text = '[meta]\nname = "t"\n' + one_rule(lhs, rhs, "algebra", guard)
+    return check_rule(rule_of(text, "r"))
+
+
+def test_algebra_check_sees_a_difference_inside_the_double_tolerance() -> None:
+    # Off by a relative 1e-12: within the double check's rtol (1e-9), wrong over the reals.
+    finding = _algebra_finding("?x * 1.000000000001", "?x")
+    assert finding.status == "fail"
+    assert "different real numbers" in finding.message
+    assert finding.counterexample is not None
+
+
+def test_algebra_check_judges_overflowing_points_over_the_reals() -> None:
+    # Reassociation overflows in doubles at 1e300 (those points were skipped); over the reals it
+    # is exact, and the high-precision evaluation judges those points.
+    finding = _algebra_finding("(?a * ?b) * ?c", "?a * (?b * ?c)")
+    assert finding.status == "pass"
+    assert finding.real_points > 0
+    wrong = _algebra_finding("(?a * ?b) * ?c", "?a * (?b * ?c) * (1 + 1e-300)")
+    assert wrong.status == "fail"
+
+
+def test_algebra_check_keeps_domain_verdicts() -> None:
+    widen = _algebra_finding("sqrt(?x) * sqrt(?x)", "?x")
+    assert widen.status == "fail"
+    assert "widens the domain" in widen.message
+    assert _algebra_finding("sqrt(?x) * sqrt(?x)", "?x", '{ x = "nonnegative" }').status == "pass"
+
+
+def test_real_value_domain() -> None:
+    from symopt.rulesets.check_real import real_disagreement, real_value
+
+    def value(text: str) -> float | None:
+        v = real_value(parse_expr(text), {"x": 2.0}, 128)
+        return None if v is None else float(v)
+
+    assert value("sqrt(-x)") is None
+    assert value("log(x - 2)") is None
+    assert value("(-8)^(1/3)") is None
+    assert value("(-x)^3") == -8.0
+    assert value("0^0") == 1.0
+    assert value("cbrt(-8)") == -2.0
+    assert value("asin(x)") is None
+    # (1e300 + x) - 1e300 is exactly x over the reals (the precision follows the magnitudes).
+    same = real_disagreement(parse_expr("(x + 1e300) - 1e300"), parse_expr("x"), {"x": 1.0})
+    assert same is None

@@ -55,7 +55,8 @@ def check(spec: str, output_format: str, seed: int) -> None:
     """Validate a ruleset (built-in NAME or TOML PATH) and test every rule against its tier.
 
     exact rules must give bit-identical results everywhere (±0, ±inf, nan included); algebra
-    rules must agree within rounding wherever the reals define them (see
+    rules must be the same real number wherever the reals define either side (judged in doubles
+    and, where rounding or overflow would blur the answer, in high precision: see
     symopt.rulesets.check); fast rules are not tested. Exit status: 0 all pass, 1 a rule fails
     its tier, 2 a malformed ruleset.
     """
@@ -80,6 +81,7 @@ def check(spec: str, output_format: str, seed: int) -> None:
                     "message": f.message,
                     "points": f.points,
                     "skipped": f.skipped,
+                    "real_points": f.real_points,
                     "counterexample": None
                     if f.counterexample is None
                     else {

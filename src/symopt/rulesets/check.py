@@ -14,21 +14,26 @@ symmetric, so a bidirectional rule passes or fails in both directions at once.
     At every point, ±inf and nan included, lhs and rhs are bit-identical: ``+0.0`` and ``-0.0``
     differ, all NaNs are equal.
 
-``algebra`` (true over the reals on the guarded domain)
-    Judged at finite inputs only (±inf and nan are not reals). Each side is classified by its
-    intermediate results: *out of range* if an operation on finite arguments overflowed (a
-    non-finite result that is not a pole) or underflowed (a subnormal result other than of
-    + - neg abs min max floor ceil, or 0 from a product, quotient, power or exp of nonzero
-    values); *undefined* if an operation on finite arguments hit a pole (x/0, log(0), log1p(-1),
-    pow(0, y < 0)) or a domain error (a nan: sqrt(-1), 0/0, …). A point where either side is out
-    of range is skipped: there the double range, not the algebra, decides (reassociating
-    ``(a*b)*c`` necessarily moves overflow around). A point where both sides are undefined
-    passes (the reals promise nothing there). Everywhere else the values must agree: both nan,
-    the same infinity, or both finite within ``rtol * max(scale(lhs), scale(rhs)) + atol`` where
-    scale is :func:`symopt.verify.error_scale` (magnitude of the summed terms; as in
-    verification, an undefined scale tolerates any finite difference). So ``x/x → 1`` fails at
-    x = 0 (lhs is nan, rhs is 1) and a rule that is finite on one side only fails unless an
-    intermediate on the other side left the double range. The sign of a zero is ignored.
+``algebra`` (equal over the reals on the guarded domain)
+    Judged at finite inputs only (±inf and nan are not reals), in two steps.
+
+    *In doubles*, each side is classified by its intermediate results: *out of range* if an
+    operation on finite arguments overflowed (a non-finite result that is not a pole) or
+    underflowed (a subnormal result other than of + - neg abs min max floor ceil, or 0 from a
+    product, quotient, power or exp of nonzero values); *undefined* if an operation on finite
+    arguments hit a pole (x/0, log(0), log1p(-1), pow(0, y < 0)) or a domain error (a nan:
+    sqrt(-1), 0/0, …). Both undefined passes; otherwise the values must agree: both nan, the
+    same infinity, or both finite within ``rtol * max(scale(lhs), scale(rhs)) + atol`` (scale:
+    :func:`symopt.verify.error_scale`).
+
+    *Over the reals*, where doubles blur the answer: up to :data:`REAL_POINTS` points — first
+    those the double step failed, then those where a side left the double range (skipped by
+    the double step: reassociating ``(a*b)*c`` necessarily moves overflow around), then those
+    where the sides differ by rounding — are evaluated with mpmath at a precision fitted to the
+    magnitudes (:mod:`symopt.rulesets.check_real`): the sides must be the same real number, or
+    both undefined. This verdict replaces the double one at those points, so a rule false by
+    a relative 1e-12 (inside ``rtol``) fails, and a true one whose doubles overflow is judged.
+    So ``x/x → 1`` fails at x = 0 (lhs undefined, rhs 1). The sign of a zero is ignored.
 
 ``fast``
     Not checked numerically (reported as unchecked): it may change results and the domain.
@@ -45,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symopt.ir import App, PVar, Sym, Term, postorder, substitute, symbols
+from symopt.rulesets.check_real import OutOfScopeError, real_disagreement
 from symopt.rulesets.rule import Rule, Ruleset
 from symopt.verify.evaluate import error_scale, evaluate
 
@@ -62,6 +68,8 @@ NONFINITE_VALUES: tuple[float, ...] = (math.inf, -math.inf, math.nan)
 
 RTOL = 1e-9
 ATOL = 1e-300
+REAL_POINTS = 128
+"""At most this many points per algebra rule are judged over the reals (mpmath)."""
 
 _GUARD_TEST: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "positive": lambda v: v > 0,
@@ -98,7 +106,10 @@ class Finding:
     points: int = 0
     """Points judged (not skipped)."""
     skipped: int = 0
-    """Points skipped (algebra: a side left the double range)."""
+    """Points skipped (algebra: a side left the double range and the point was not among those
+    judged over the reals)."""
+    real_points: int = 0
+    """Points judged over the reals in high precision (algebra)."""
 
 
 def format_value(value: float) -> str:
@@ -246,7 +257,46 @@ def _check_exact(rule: Rule, env: dict[Sym, np.ndarray]) -> Finding:
     )
 
 
-def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray]) -> Finding:
+def _real_candidates(
+    bad: np.ndarray, skipped: np.ndarray, blurred: np.ndarray, cap: int, seed: int
+) -> np.ndarray:
+    """Up to ``cap`` point indices for the real-number check: double failures first, then
+    points a side left the double range, then points where the sides differ by rounding."""
+    rng = np.random.default_rng(seed)
+    chosen: list[np.ndarray] = []
+    room = cap
+    for mask in (bad, skipped & ~bad, blurred & ~bad & ~skipped):
+        idx = np.flatnonzero(mask)
+        if len(idx) > room:
+            idx = np.sort(rng.choice(idx, room, replace=False))
+        chosen.append(idx)
+        room -= len(idx)
+    return np.concatenate(chosen)
+
+
+def _judge_over_reals(
+    lhs: Term, rhs: Term, env: dict[Sym, np.ndarray], indices: np.ndarray
+) -> tuple[np.ndarray, tuple[str, Counterexample] | None]:
+    """Judge the points ``indices`` over the reals, in order, up to the first disagreement:
+    ``(mask of the points judged, (message, counterexample) of that disagreement or None)``.
+    A point out of scope (:class:`OutOfScopeError`) is not judged."""
+    n = len(next(iter(env.values())))
+    checked = np.zeros(n, bool)
+    for i in indices:
+        point = {s.key: float(a[i]) for s, a in env.items()}
+        try:
+            verdict = real_disagreement(lhs, rhs, point)
+        except OutOfScopeError:
+            continue
+        checked[i] = True
+        if verdict is not None:
+            at = {k.removeprefix("?"): v for k, v in point.items()}
+            cx = Counterexample(at, verdict.lhs, verdict.rhs)
+            return checked, (f"declared algebra but {verdict.reason}", cx)
+    return checked, None
+
+
+def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray], real_points: int, seed: int) -> Finding:
     lhs_t, rhs_t = as_symbols(rule.lhs), as_symbols(rule.rhs)
     lhs, lhs_range, lhs_undef = classify(lhs_t, env)
     rhs, rhs_range, rhs_undef = classify(rhs_t, env)
@@ -261,10 +311,19 @@ def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray]) -> Finding:
         )
     judged = ~(lhs_range | rhs_range)
     bad = judged & ~(lhs_undef & rhs_undef) & ~agree
-    points, skipped = int(judged.sum()), int((~judged).sum())
-    if not bad.any():
-        return Finding(rule, "pass", points=points, skipped=skipped)
-    first = int(np.flatnonzero(bad)[0])
+    identical = (lhs.view(np.uint64) == rhs.view(np.uint64)) & np.isfinite(lhs)
+    real = _real_candidates(bad, ~judged, ~identical, real_points, seed)
+    checked, failure = _judge_over_reals(lhs_t, rhs_t, env, real)
+    if failure is not None:
+        why, cx = failure
+        return Finding(rule, "fail", why, cx, real_points=int(checked.sum()))
+    real_count = int(checked.sum())
+    points = int((judged | checked).sum())
+    skipped = int((~judged & ~checked).sum())
+    still_bad = bad & ~checked
+    if not still_bad.any():
+        return Finding(rule, "pass", points=points, skipped=skipped, real_points=real_count)
+    first = int(np.flatnonzero(still_bad)[0])
     if lhs_undef[first] and not rhs_undef[first]:
         why = "rhs is defined where lhs is not (it widens the domain)"
     elif rhs_undef[first] and not lhs_undef[first]:
@@ -278,18 +337,26 @@ def _check_algebra(rule: Rule, env: dict[Sym, np.ndarray]) -> Finding:
         _counterexample(first, env, lhs, rhs),
         points=points,
         skipped=skipped,
+        real_points=real_count,
     )
 
 
 def check_rule(
-    rule: Rule, *, max_grid: int = 32_768, n_random: int = 512, seed: int = 0
+    rule: Rule,
+    *,
+    max_grid: int = 32_768,
+    n_random: int = 512,
+    seed: int = 0,
+    real_points: int = REAL_POINTS,
 ) -> Finding:
     """Test ``rule`` against its tier at edge and random points (see the module docstring)."""
     if rule.tier == "fast":
         return Finding(rule, "unchecked", "fast tier: not checked numerically")
     exact = rule.tier == "exact"
     env = sample_points(rule, finite=not exact, max_grid=max_grid, n_random=n_random, seed=seed)
-    return _check_exact(rule, env) if exact else _check_algebra(rule, env)
+    if exact:
+        return _check_exact(rule, env)
+    return _check_algebra(rule, env, real_points, seed)
 
 
 def check_ruleset(
