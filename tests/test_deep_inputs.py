@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from symopt.egraph.runner import StopReason
 from symopt.grammar import parse_expr
 from symopt.ir import intern, tree_sizes
+from symopt.limits import StopReason
 from symopt.optimize import TREE_GROWTH, TREE_SLACK, optimize
+from symopt.strategy import Engine
 from tests.conftest import run_cli
 
 opt = importlib.import_module("symopt.optimize")  # `symopt.optimize` is also a function
@@ -76,7 +77,7 @@ def _costs(stats: str) -> tuple[float, float]:
 
 
 def _enodes(stats: str) -> tuple[str, int]:
-    match = re.search(r"stop: ([a-z ]+), \d+ iterations, (\d+) e-nodes", stats)
+    match = re.search(r"stop: ([a-z ]+)(?: \([a-z -]+\))?, \d+ iterations, (\d+) e-nodes", stats)
     assert match, stats
     return match[1], int(match[2])
 
@@ -109,10 +110,10 @@ def test_out_of_memory_in_a_phase_returns_the_best_result_so_far(
     def exhausted(*args: object, **kwargs: object) -> object:
         raise MemoryError
 
-    monkeypatch.setattr(opt._Engine, "saturate", exhausted)
+    monkeypatch.setattr(Engine, "saturate", exhausted)
     term = parse_expr("x*x + 2*x*y + y*y")
     result = optimize([term])
-    assert result.report.stop == StopReason.OUT_OF_MEMORY
+    assert result.stop == StopReason.OUT_OF_MEMORY and result.stopped_in == "e-graph"
     assert result.outputs == intern([term]) and result.verified and not result.fallbacks
 
 

@@ -10,6 +10,7 @@ depend on memory addresses: the same input always gives the same output."""
 from __future__ import annotations
 
 import heapq
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -146,19 +147,26 @@ PRODUCT_MIN_USES = 3
 statements); each use saves one multiply and one load."""
 
 
-def share_sums(roots: Sequence[Term], *, min_uses: int = 2) -> list[Term]:
-    """Rewrite ``roots`` so that frequent common sub-sums are computed once."""
-    return _share(roots, min_uses=min_uses, products=False)
+def share_sums(
+    roots: Sequence[Term], *, min_uses: int = 2, deadline: float = float("inf")
+) -> list[Term]:
+    """Rewrite ``roots`` so that frequent common sub-sums are computed once (what was shared
+    by ``deadline``, a ``perf_counter`` time)."""
+    return _share(roots, min_uses=min_uses, products=False, deadline=deadline)
 
 
-def share_products(roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES) -> list[Term]:
+def share_products(
+    roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES, deadline: float = float("inf")
+) -> list[Term]:
     """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
     products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
     ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
-    return _share(roots, min_uses=min_uses, products=True)
+    return _share(roots, min_uses=min_uses, products=True, deadline=deadline)
 
 
-def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term]:
+def _share(
+    roots: Sequence[Term], *, min_uses: int, products: bool, deadline: float = float("inf")
+) -> list[Term]:
     dag = _Chains(intern(list(roots)), products=products)
     heads: list[Term] = []
     sums: list[Items] = []
@@ -167,7 +175,7 @@ def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term
         if items is not None and len(items) > 2:
             heads.append(head)
             sums.append(items)
-    if not _pair_up(sums, dag, min_uses):
+    if not _pair_up(sums, dag, min_uses, deadline):
         return dag.roots
     return dag.rebuild({id(h): s for h, s in zip(heads, sums, strict=True)})
 
@@ -197,12 +205,14 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     return dag.rebuild(replacement) if replacement else dag.roots
 
 
-def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
+def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float = float("inf")) -> int:
     # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
     # old item to a sum): a long sum of otherwise unused items costs linear time, not quadratic.
     frequent = Counter(k for items in sums for k in items)
     occ: dict[PairKey, set[int]] = defaultdict(set)
     for si, items in enumerate(sums):
+        if time.perf_counter() > deadline:
+            return 0  # nothing paired yet: the sums stay as they are
         keys = sorted(k for k in items if frequent[k] >= min_uses)
         for i, a in enumerate(keys):
             sa = items[a]
@@ -215,6 +225,8 @@ def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
     heapq.heapify(heap)
     created = 0
     while heap:
+        if time.perf_counter() > deadline:
+            break  # the pairs made so far are kept
         neg_count, neg_a, neg_b, rel = heapq.heappop(heap)
         key = (-neg_a, -neg_b, rel)
         where = occ.get(key)
