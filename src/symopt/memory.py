@@ -43,9 +43,24 @@ def physical_memory() -> int:
         return 8 << 30
 
 
+AS_FRACTION = 0.5
+"""Under an address-space limit (``RLIMIT_AS``, e.g. ``symopt batch --memory-limit``), the
+default memory limit is at most this fraction of it: libraries reserve address space well
+beyond what they touch, and egglog aborts when an allocation fails."""
+
+
+def address_space_limit() -> int | None:
+    """The soft ``RLIMIT_AS`` of this process in bytes (``None``: unlimited)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY or soft <= 0 else int(soft)
+
+
 def default_memory_limit() -> int:
-    """:data:`DEFAULT_FRACTION` of physical memory."""
-    return int(DEFAULT_FRACTION * physical_memory())
+    """:data:`DEFAULT_FRACTION` of physical memory, and at most :data:`AS_FRACTION` of the
+    address-space limit when there is one."""
+    limit = int(DEFAULT_FRACTION * physical_memory())
+    space = address_space_limit()
+    return limit if space is None else min(limit, int(AS_FRACTION * space))
 
 
 def parse_size(text: str) -> int:
