@@ -148,13 +148,18 @@ def _fold(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopRe
 
 def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: list[int] | None) -> Step:
     """The guard phase: the input where the result is costlier; on the polynomial path, root
-    negations absorbed and long sums split into chains; tree sizes bounded for ``sym``."""
+    negations absorbed and long sums split into chains (not past the budget); tree sizes
+    bounded for ``sym``."""
 
     def step(found: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
         outputs = found
+        stop = StopReason.DONE
         if (log.measure(found)[1] or 0.0) > (log.measure(inputs)[1] or 0.0):
             outputs = list(inputs)
             detail["kept"] = "the input (the result was costlier)"
+        elif path == POLYNOMIAL and (spent := log.budget.exceeded()) is not None:
+            detail["fallback"] = "long sums not split into chains"
+            stop = spent
         elif path == POLYNOMIAL:
             from symopt.algebra.sums import absorb_negations, split_chains
 
@@ -162,7 +167,7 @@ def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: list[int] | N
             outputs = split_chains(absorb_negations(found))
         if max_tree is not None:
             outputs = _within_tree_sizes(inputs, intern(outputs), max_tree)
-        return intern(outputs), StopReason.DONE
+        return intern(outputs), stop
 
     return step
 
@@ -214,6 +219,8 @@ def _verified(
     """Outputs with every one that disagrees numerically with its input replaced by the input."""
     from symopt.verify import check_equivalent
 
+    if all(a is b for a, b in zip(inputs, outputs, strict=True)):
+        return outputs, []  # nothing changed (interned: the same objects), nothing to check
     checked = list(outputs)
     fallbacks: list[Fallback] = []
     for m in check_equivalent(inputs, outputs, ranges=ranges, seed=seed):

@@ -10,9 +10,13 @@ with sharing counted."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from symopt.algebra.polynomial import Mono, Poly
+
+CHECK_EVERY = 256
+"""Classes expanded between two asks of ``stop``."""
 
 VARIANT_CUTOFF = 2.0
 """A Horner variant on an atom is offered only if it occurs at least half as often as the most
@@ -54,7 +58,13 @@ class Factorings:
     one); an atom occurring less than ``1/VARIANT_CUTOFF`` as often as the most frequent one is
     not offered as a variant."""
 
-    def __init__(self, *, alternatives: int = 2, max_ways: int = 200_000) -> None:
+    def __init__(
+        self,
+        *,
+        alternatives: int = 2,
+        max_ways: int = 200_000,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
         self.classes: list[PolyClass] = []
         self.keys: list[Key] = []
         self.memo: dict[Key, int] = {}
@@ -62,6 +72,11 @@ class Factorings:
         self.max_ways = max_ways
         self.ways = 0
         self._pending: list[int] = []
+        self._stop = stop
+        self.flat = False
+        """Set once ``stop`` said so: classes are then expanded as flat sums of monomials only
+        (no Horner steps; linear in the polynomial's size)."""
+        self._expanded = 0
 
     def add(self, poly: Poly) -> tuple[float, int]:
         """The class of ``poly`` (creating and expanding it and its parts as needed)."""
@@ -85,6 +100,9 @@ class Factorings:
             cls = self.classes[cid]
             if not cls.expanded:
                 cls.expanded = True
+                self._expanded += 1
+                if not self.flat and self._stop and self._expanded % CHECK_EVERY == 0:
+                    self.flat = self._stop()
                 self._expand(cid, dict(self.keys[cid]))
 
     def _expand(self, cid: int, poly: Poly) -> None:
@@ -95,7 +113,7 @@ class Factorings:
             self.ways += 1
             return
         counts = Counter(atom for mono in poly for atom, _ in mono)
-        ranked = self._ranked(counts)
+        ranked = [] if self.flat else self._ranked(counts)
         width = self.alternatives if self.ways < self.max_ways else 1
         if not ranked:
             plain = tuple(self._class({m: c}) for m, c in sorted(poly.items()))

@@ -7,7 +7,9 @@ hash-consing.
 Each phase reports itself (:class:`~symopt.limits.PhaseReport`) and checks the budget (deadline
 and memory) at its boundaries and every :data:`CHECK_EVERY` statements. Its fallback when the
 budget is spent: ``polynomials`` and ``factor`` keep the remaining statements as written,
-``choose`` keeps its first (linear) round, ``sums`` and ``products`` are skipped. The result is
+(and a statement already started is finished as flat sums, without Horner steps), ``choose``
+keeps its first (linear) round, ``sums`` and ``products`` stop pairing (what was paired is
+kept) or are skipped. The result is
 always complete and correct."""
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ def optimize_polynomials(
     report = PolyReport()
     terms = list(terms)
     polys, atoms = _polynomials(terms, budget, report)
-    graph = Factorings(alternatives=alternatives, max_ways=max_ways)
+    graph = Factorings(
+        alternatives=alternatives, max_ways=max_ways, stop=lambda: budget.exceeded() is not None
+    )
     roots = _factor(polys, graph, budget, report)
     outputs = _choose(terms, polys, roots, graph, atoms, budget, report, costs)
     size, cost = log.measure(outputs)
@@ -127,7 +131,13 @@ def _factor(
             polys[i] = None  # the fallback: kept as written
             poly = None
         roots.append(graph.add(poly) if poly else None)
-    detail = {"classes": len(graph.classes), "ways": graph.ways, **_kept(polys, stop)}
+    if graph.flat and stop is StopReason.DONE:
+        stop = budget.exceeded() or StopReason.TIME_LIMIT
+    detail: dict[str, Any] = {"classes": len(graph.classes), "ways": graph.ways}
+    detail.update(_kept(polys, stop))
+    if graph.flat:
+        kept = detail.get("fallback", "")
+        detail["fallback"] = "flat sums from there on" + (f"; {kept}" if kept else "")
     report.phases.append(PhaseReport("factor", time.perf_counter() - t0, stop=stop, detail=detail))
     return roots
 

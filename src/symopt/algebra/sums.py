@@ -215,6 +215,8 @@ def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float = f
             return 0  # nothing paired yet: the sums stay as they are
         keys = sorted(k for k in items if frequent[k] >= min_uses)
         for i, a in enumerate(keys):
+            if i % 1024 == 1023 and time.perf_counter() > deadline:
+                return 0
             sa = items[a]
             for b in keys[i + 1 :]:
                 occ[(a, b, sa * items[b])].add(si)
