@@ -91,7 +91,11 @@ class Engine:
     assumptions: Sequence[tuple[Term, str]]
 
     def saturate(
-        self, terms: list[Term], limits: Limits, max_tree: list[int] | None = None
+        self,
+        terms: list[Term],
+        limits: Limits,
+        max_tree: list[int] | None = None,
+        deadline: float = float("inf"),
     ) -> tuple[list[Term], RunReport, dict[str, float]]:
         """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
         larger than ``max_tree`` written out as a tree, where the extractor can); also the
@@ -101,7 +105,8 @@ class Engine:
         t0 = time.perf_counter()
         with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
             t1 = time.perf_counter()
-            outputs = intern(extract(egraph, roots, self.table, max_tree=max_tree))
+            picked = extract(egraph, roots, self.table, max_tree=max_tree, deadline=deadline)
+            outputs = intern(picked)
         return outputs, report, {"saturate": t1 - t0, "extract": time.perf_counter() - t1}
 
 
@@ -176,7 +181,8 @@ class Strategy:
             limits, memory_bound = egraph_limits(self.limits, self.log.budget, cap)
             if limits.nodes < MIN_ENODES and memory_bound:
                 return terms, StopReason.MEMORY_LIMIT
-            outputs, report, seconds = self.engine.saturate(terms, limits, max_tree)
+            deadline = self.log.budget.deadline
+            outputs, report, seconds = self.engine.saturate(terms, limits, max_tree, deadline)
             self.egraphs.add(report, seconds)
             detail.update(seconds=seconds, enodes=report.enodes, iterations=len(report.iterations))
             stop = report.stop
@@ -228,7 +234,7 @@ class Strategy:
             if limits.nodes < MIN_ENODES and memory_bound:
                 stops.append(StopReason.MEMORY_LIMIT)
                 return None
-            out, report, seconds = self.engine.saturate(batch, limits)
+            out, report, seconds = self.engine.saturate(batch, limits, None, budget.deadline)
             self.egraphs.add(report, seconds)
             stop = report.stop
             if stop is StopReason.NODE_LIMIT and memory_bound:

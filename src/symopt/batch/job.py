@@ -93,7 +93,7 @@ def _compile(job: Job) -> Outcome:
     s = job.settings
     path = job.source
     parsed = parse_model(decode_source(job.text, path), path)
-    deadline = time.perf_counter() + s.time_limit  # for everything after parsing
+    deadline = time.perf_counter() + s.time_limit  # for everything after parsing (see compile)
     warnings = [w.format() for w in parsed.warnings]
     pairs = model_outputs(parsed, path)
     where = job.sidecar_path or ""

@@ -134,14 +134,15 @@ def compile_model(
     t0 = time.perf_counter()
     path, text = read_source(model)
     parsed = parse_model(text, path, args)
+    # The time limit is a deadline for everything after parsing: substituting the model's
+    # definitions, the Jacobian and the optimiser's phases.
+    deadline = time.perf_counter() + time_limit
     warn_source(parsed.warnings)
     pairs = model_outputs(parsed, path)
     ranges = load_ranges(model, sidecar, samples) if verify else {}
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
     t1 = time.perf_counter()
-    # The time limit is a deadline for everything after parsing: the Jacobian's time counts.
-    deadline = t1 + time_limit
     jac = None if jacobian is None else model_jacobian(parsed, pairs, jacobian or None)
     t_jac = time.perf_counter()
     result = optimize_model(
