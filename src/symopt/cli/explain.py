@@ -80,7 +80,9 @@ _PHASE_COLUMNS = ["phase", "time", "nodes", "cycles", "stop"]
 
 def _arrow(pair: dict[str, Any]) -> str:
     a, b = pair["in"], pair["out"]
-    return "" if a is None or b is None else f"{a:g} -> {b:g}"
+    if b is None:
+        return ""
+    return f"-> {b:g}" if a is None else f"{a:g} -> {b:g}"
 
 
 def _phase_cells(p: dict[str, Any]) -> list[str]:

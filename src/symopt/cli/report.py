@@ -16,7 +16,10 @@ PHASE_COLUMNS = ("phase", "time", "nodes", "cycles", "stop")
 
 
 def _arrow(a: float | None, b: float | None) -> str:
-    return "" if a is None or b is None else f"{a:g} -> {b:g}"
+    """``a -> b``; ``-> b`` for a phase whose input is not terms (a polynomial phase)."""
+    if b is None:
+        return ""
+    return f"-> {b:g}" if a is None else f"{a:g} -> {b:g}"
 
 
 def phase_cells(p: PhaseReport) -> list[str]:
