@@ -196,7 +196,7 @@ def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:
     deadline; cut by the budget, it keeps what it shared so far."""
 
     def run(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-        out = share(terms, deadline=budget.deadline)
+        out = share(terms, deadline=budget.deadline, memory=budget.memory)
         return intern(out), budget.exceeded() or StopReason.DONE
 
     return run

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
 from symopt.ir import App, Term, intern, postorder
+from symopt.memory import rss_bytes
 
 PairKey = tuple[int, int, int]
 Items = dict[int, int]  # stable key of an item -> sign (+1 / -1)
@@ -148,24 +149,38 @@ statements); each use saves one multiply and one load."""
 
 
 def share_sums(
-    roots: Sequence[Term], *, min_uses: int = 2, deadline: float = float("inf")
+    roots: Sequence[Term],
+    *,
+    min_uses: int = 2,
+    deadline: float = float("inf"),
+    memory: int | None = None,
 ) -> list[Term]:
     """Rewrite ``roots`` so that frequent common sub-sums are computed once (what was shared
-    by ``deadline``, a ``perf_counter`` time)."""
-    return _share(roots, min_uses=min_uses, products=False, deadline=deadline)
+    by ``deadline``, a ``perf_counter`` time, or while the resident set stays below ``memory``
+    bytes)."""
+    return _share(roots, min_uses=min_uses, products=False, deadline=deadline, memory=memory)
 
 
 def share_products(
-    roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES, deadline: float = float("inf")
+    roots: Sequence[Term],
+    *,
+    min_uses: int = PRODUCT_MIN_USES,
+    deadline: float = float("inf"),
+    memory: int | None = None,
 ) -> list[Term]:
     """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
     products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
     ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
-    return _share(roots, min_uses=min_uses, products=True, deadline=deadline)
+    return _share(roots, min_uses=min_uses, products=True, deadline=deadline, memory=memory)
 
 
 def _share(
-    roots: Sequence[Term], *, min_uses: int, products: bool, deadline: float = float("inf")
+    roots: Sequence[Term],
+    *,
+    min_uses: int,
+    products: bool,
+    deadline: float = float("inf"),
+    memory: int | None = None,
 ) -> list[Term]:
     dag = _Chains(intern(list(roots)), products=products)
     heads: list[Term] = []
@@ -175,7 +190,7 @@ def _share(
         if items is not None and len(items) > 2:
             heads.append(head)
             sums.append(items)
-    if not _pair_up(sums, dag, min_uses, deadline):
+    if not _pair_up(sums, dag, min_uses, _Stop(deadline, memory)):
         return dag.roots
     return dag.rebuild({id(h): s for h, s in zip(heads, sums, strict=True)})
 
@@ -205,17 +220,33 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     return dag.rebuild(replacement) if replacement else dag.roots
 
 
-def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float = float("inf")) -> int:
+class _Stop:
+    """Past ``deadline`` (a ``perf_counter`` time) or, checked every 1024th call, above
+    ``memory`` resident bytes."""
+
+    def __init__(self, deadline: float = float("inf"), memory: int | None = None) -> None:
+        self.deadline = deadline
+        self.memory = memory
+        self.calls = 0
+
+    def __call__(self) -> bool:
+        if time.perf_counter() > self.deadline:
+            return True
+        self.calls += 1
+        return self.memory is not None and self.calls % 1024 == 0 and rss_bytes() > self.memory
+
+
+def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, stop: _Stop | None = None) -> int:
     # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
     # old item to a sum): a long sum of otherwise unused items costs linear time, not quadratic.
     frequent = Counter(k for items in sums for k in items)
     occ: dict[PairKey, set[int]] = defaultdict(set)
     for si, items in enumerate(sums):
-        if time.perf_counter() > deadline:
+        if stop and stop():
             return 0  # nothing paired yet: the sums stay as they are
         keys = sorted(k for k in items if frequent[k] >= min_uses)
         for i, a in enumerate(keys):
-            if i % 1024 == 1023 and time.perf_counter() > deadline:
+            if i % 1024 == 1023 and stop and stop():
                 return 0
             sa = items[a]
             for b in keys[i + 1 :]:
@@ -227,7 +258,7 @@ def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float = f
     heapq.heapify(heap)
     created = 0
     while heap:
-        if time.perf_counter() > deadline:
+        if stop and stop():
             break  # the pairs made so far are kept
         neg_count, neg_a, neg_b, rel = heapq.heappop(heap)
         key = (-neg_a, -neg_b, rel)
