@@ -161,21 +161,16 @@ class Strategy:
         if path == EGRAPH:
             return self.log.run(EGRAPH, terms, self._whole(self.limits.nodes, self.max_tree))
         staged = self._polynomial(terms)
-        size, _ = self.log.measure(staged)
-        _, staged_cost = self.log.measure(staged)
+        size, staged_cost = self.log.measure(staged)
         if size <= POLISH_MAX_NODES:
-            polished = self.log.run("polish", staged, self._whole(POLISH_ENODES, self.max_tree))
-            return (
-                staged
-                if (staged_cost or 0.0) < (self.log.measure(polished)[1] or 0.0)
-                else polished
-            )
+            return self.log.run("polish", staged, self._whole(POLISH_ENODES, self.max_tree))
         _, before = self.log.measure(terms)
         base = staged if (staged_cost or 0.0) <= (before or 0.0) else terms
         return self.log.run("regions", base, self._regions)
 
     def _whole(self, cap: int, max_tree: list[int] | None) -> Step:
-        """A phase body saturating the terms whole in one e-graph of at most ``cap`` e-nodes."""
+        """A phase body saturating the terms whole in one e-graph of at most ``cap`` e-nodes;
+        its input is kept if the extracted form is costlier (under ``max_tree`` it may be)."""
 
         def step(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
             limits, memory_bound = egraph_limits(self.limits, self.log.budget, cap)
@@ -188,6 +183,9 @@ class Strategy:
             stop = report.stop
             if stop is StopReason.NODE_LIMIT and memory_bound:
                 stop = StopReason.MEMORY_LIMIT
+            if (self.log.measure(outputs)[1] or 0.0) > (self.log.measure(terms)[1] or 0.0):
+                detail["kept"] = "its input (the extracted form was costlier)"
+                return terms, stop
             return outputs, stop
 
         return step
