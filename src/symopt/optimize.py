@@ -147,27 +147,29 @@ def _fold(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopRe
 
 
 def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: list[int] | None) -> Step:
-    """The guard phase: the input where the result is costlier; on the polynomial path, root
-    negations absorbed and long sums split into chains (not past the budget); tree sizes
-    bounded for ``sym``."""
+    """The guard phase: the input where the result is costlier (past the budget also where it
+    is not cheaper: then it need not be verified); on the polynomial path, root negations
+    absorbed and long sums split into chains (not past the budget); tree sizes bounded for
+    ``sym``."""
 
     def step(found: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
         outputs = found
-        stop = StopReason.DONE
-        if (log.measure(found)[1] or 0.0) > (log.measure(inputs)[1] or 0.0):
-            outputs = list(inputs)
-            detail["kept"] = "the input (the result was costlier)"
-        elif path == POLYNOMIAL and (spent := log.budget.exceeded()) is not None:
+        spent = log.budget.exceeded()
+        stop = spent or StopReason.DONE
+        after, before = log.measure(found)[1] or 0.0, log.measure(inputs)[1] or 0.0
+        if after > before or (spent is not None and after == before):
+            outputs = inputs
+            detail["fallback" if spent else "kept"] = "the input (the result was not cheaper)"
+        elif path == POLYNOMIAL and spent is not None:
             detail["fallback"] = "long sums not split into chains"
-            stop = spent
         elif path == POLYNOMIAL:
             from symopt.algebra.sums import absorb_negations, split_chains
 
             # Same additions without root negations, and shorter dependency chains.
-            outputs = split_chains(absorb_negations(found))
-        if max_tree is not None:
-            outputs = _within_tree_sizes(inputs, intern(outputs), max_tree)
-        return intern(outputs), stop
+            outputs = intern(split_chains(absorb_negations(found)))
+        if max_tree is not None and outputs is not inputs:  # an input always fits
+            outputs = _within_tree_sizes(inputs, outputs, max_tree)
+        return outputs, stop
 
     return step
 

@@ -48,15 +48,15 @@ class PhaseLog:
     _measured: dict[int, tuple[list[Term], int, float | None]] = field(default_factory=dict)
 
     def measure(self, terms: list[Term]) -> tuple[int, float | None]:
-        """:func:`measure`, remembered for the last :data:`REMEMBERED` lists measured (a
-        phase's output is the next one's input; the guard compares with the input)."""
+        """:func:`measure`, remembered for the first list measured (the input: the guard
+        compares with it) and the last few (a phase's output is the next one's input)."""
         known = self._measured.get(id(terms))
         if known is not None and known[0] is terms:
             return known[1], known[2]
         size, cost = measure(terms, self.table)
         self._measured[id(terms)] = (terms, size, cost)
-        while len(self._measured) > REMEMBERED:
-            del self._measured[next(iter(self._measured))]
+        while len(self._measured) > REMEMBERED:  # the first (the input) is kept
+            del self._measured[list(self._measured)[1]]
         return size, cost
 
     def run(
