@@ -244,3 +244,23 @@ def test_factorings_fall_back_to_flat_sums_when_told_to_stop(
     graph.add(poly)
     assert graph.flat
     assert all(way.kind != "factor" for cls in graph.classes for way in cls.ways)
+
+
+def test_a_memory_cut_inside_a_phase_is_reported_after_the_memory_is_freed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    high = False
+    monkeypatch.setattr(symopt.limits, "rss_bytes", lambda: 1 << 40 if high else 0)
+
+    def greedy_sums(terms: list[Term], *, stop: object) -> list[Term]:
+        nonlocal high
+        high = True  # a pairing table grows past the limit...
+        assert any(stop() for _ in range(2048))  # type: ignore[operator]
+        high = False  # ...and is freed when the phase gives up
+        return terms
+
+    monkeypatch.setattr(pipeline, "share_sums", greedy_sums)
+    _, report = optimize_polynomials(_model(), memory=1 << 30)
+    sums = next(p for p in report.phases if p.name == "sums")
+    assert sums.stop is StopReason.MEMORY_LIMIT and "pairing stopped" in sums.detail["fallback"]
+    assert report.phases[-1].stop is StopReason.DONE  # products ran: the memory was back

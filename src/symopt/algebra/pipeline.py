@@ -192,11 +192,27 @@ def _choose(
 
 
 def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:
-    """A phase body running ``share`` (``share_sums`` or ``share_products``) until the
-    deadline; cut by the budget, it keeps what it shared so far."""
+    """A phase body running ``share`` (``share_sums`` or ``share_products``) until the budget
+    is spent (the clock at every check, the memory at every 1024th); cut, it keeps what it
+    shared so far and says why."""
 
     def run(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-        out = share(terms, deadline=budget.deadline, memory=budget.memory)
-        return intern(out), budget.exceeded() or StopReason.DONE
+        cut: list[StopReason] = []
+        calls = 0
+
+        def stop() -> bool:
+            nonlocal calls
+            calls += 1
+            if time.perf_counter() > budget.deadline:
+                cut.append(StopReason.TIME_LIMIT)
+            elif calls % 1024 == 0 and (spent := budget.exceeded()) is not None:
+                cut.append(spent)
+            return bool(cut)
+
+        out = intern(share(terms, stop=stop))
+        if cut:
+            detail["fallback"] = "pairing stopped; what was paired is kept"
+            return out, cut[0]
+        return out, budget.exceeded() or StopReason.DONE
 
     return run

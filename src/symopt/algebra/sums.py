@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
 from symopt.ir import App, Term, intern, postorder
@@ -154,11 +154,13 @@ def share_sums(
     min_uses: int = 2,
     deadline: float = float("inf"),
     memory: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Term]:
     """Rewrite ``roots`` so that frequent common sub-sums are computed once (what was shared
     by ``deadline``, a ``perf_counter`` time, or while the resident set stays below ``memory``
-    bytes)."""
-    return _share(roots, min_uses=min_uses, products=False, deadline=deadline, memory=memory)
+    bytes; ``stop``, if given, is asked instead)."""
+    check = stop or _Stop(deadline, memory)
+    return _share(roots, min_uses=min_uses, products=False, stop=check)
 
 
 def share_products(
@@ -167,11 +169,13 @@ def share_products(
     min_uses: int = PRODUCT_MIN_USES,
     deadline: float = float("inf"),
     memory: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Term]:
     """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
     products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
     ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
-    return _share(roots, min_uses=min_uses, products=True, deadline=deadline, memory=memory)
+    check = stop or _Stop(deadline, memory)
+    return _share(roots, min_uses=min_uses, products=True, stop=check)
 
 
 def _share(
@@ -179,8 +183,7 @@ def _share(
     *,
     min_uses: int,
     products: bool,
-    deadline: float = float("inf"),
-    memory: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Term]:
     dag = _Chains(intern(list(roots)), products=products)
     heads: list[Term] = []
@@ -190,7 +193,7 @@ def _share(
         if items is not None and len(items) > 2:
             heads.append(head)
             sums.append(items)
-    if not _pair_up(sums, dag, min_uses, _Stop(deadline, memory)):
+    if not _pair_up(sums, dag, min_uses, stop):
         return dag.roots
     return dag.rebuild({id(h): s for h, s in zip(heads, sums, strict=True)})
 
@@ -236,7 +239,9 @@ class _Stop:
         return self.memory is not None and self.calls % 1024 == 0 and rss_bytes() > self.memory
 
 
-def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, stop: _Stop | None = None) -> int:
+def _pair_up(
+    sums: list[Items], dag: _Chains, min_uses: int, stop: Callable[[], bool] | None = None
+) -> int:
     # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
     # old item to a sum): a long sum of otherwise unused items costs linear time, not quadratic.
     frequent = Counter(k for items in sums for k in items)
