@@ -25,6 +25,7 @@ from symopt.strategy import (
     TREE_SLACK,
     Engine,
     Strategy,
+    TreeBounds,
     choose_strategy,
 )
 
@@ -114,7 +115,7 @@ def optimize(
     inputs = intern(list(terms))
     log = PhaseLog(budget, table)
     size, before = log.measure(inputs)
-    max_tree = [TREE_GROWTH * n + TREE_SLACK for n in tree_sizes(inputs)] if tree_output else None
+    max_tree = TreeBounds(inputs) if tree_output else None
     folded = log.run("fold", inputs, _fold)
     path = choose_strategy(size, rules, polynomial)
     strategy = Strategy(Engine(rules, table, assumptions), limits, log, max_tree)
@@ -146,7 +147,7 @@ def _fold(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopRe
     return intern(fold_constants(terms)), StopReason.DONE
 
 
-def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: list[int] | None) -> Step:
+def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: TreeBounds | None) -> Step:
     """The guard phase: the input where the result is costlier (past the budget also where it
     is not cheaper: then it need not be verified); on the polynomial path, root negations
     absorbed and long sums split into chains (not past the budget); tree sizes bounded for
@@ -168,7 +169,7 @@ def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: list[int] | N
             # Same additions without root negations, and shorter dependency chains.
             outputs = intern(split_chains(absorb_negations(found)))
         if max_tree is not None and outputs is not inputs:  # an input always fits
-            outputs = _within_tree_sizes(inputs, outputs, max_tree)
+            outputs = _within_tree_sizes(inputs, outputs, max_tree.get())
         return outputs, stop
 
     return step

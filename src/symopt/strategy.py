@@ -25,7 +25,7 @@ from typing import Any
 
 from symopt.costs.table import CostTable
 from symopt.egraph.runner import Runner, RunReport
-from symopt.ir import Term, intern
+from symopt.ir import Term, intern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, worst
 from symopt.memory import BYTES_PER_ENODE
 from symopt.phases import PhaseLog, Step
@@ -65,6 +65,22 @@ of a power tower may be twice as long, but never exponentially longer."""
 
 EGRAPH = "e-graph"
 POLYNOMIAL = "polynomial"
+
+
+class TreeBounds:
+    """Per input, the most nodes its output may have written out as a tree (``TREE_GROWTH * n
+    + TREE_SLACK``), computed on first use: a pass over the input that a run cut by its budget
+    does not need."""
+
+    def __init__(self, inputs: list[Term]) -> None:
+        self._inputs = inputs
+        self._bounds: list[int] | None = None
+
+    def get(self) -> list[int]:
+        if self._bounds is None:
+            self._bounds = [TREE_GROWTH * n + TREE_SLACK for n in tree_sizes(self._inputs)]
+        return self._bounds
+
 
 _ALGEBRAIC_LAWS = frozenset({"add-comm", "mul-comm", "add-assoc", "mul-assoc", "distribute"})
 
@@ -150,7 +166,7 @@ class Strategy:
     engine: Engine
     limits: Limits
     log: PhaseLog
-    max_tree: list[int] | None = None
+    max_tree: TreeBounds | None = None
 
     def __post_init__(self) -> None:
         self.egraphs = EGraphRuns.empty()
@@ -168,7 +184,7 @@ class Strategy:
         base = staged if (staged_cost or 0.0) <= (before or 0.0) else terms
         return self.log.run("regions", base, self._regions)
 
-    def _whole(self, cap: int, max_tree: list[int] | None) -> Step:
+    def _whole(self, cap: int, bounds: TreeBounds | None) -> Step:
         """A phase body saturating the terms whole in one e-graph of at most ``cap`` e-nodes;
         its input is kept if the extracted form is costlier (under ``max_tree`` it may be)."""
 
@@ -177,6 +193,7 @@ class Strategy:
             if limits.nodes < MIN_ENODES and memory_bound:
                 return terms, StopReason.MEMORY_LIMIT
             deadline = self.log.budget.deadline
+            max_tree = bounds.get() if bounds is not None else None
             outputs, report, seconds = self.engine.saturate(terms, limits, max_tree, deadline)
             self.egraphs.add(report, seconds)
             detail.update(seconds=seconds, enodes=report.enodes, iterations=len(report.iterations))
