@@ -17,6 +17,7 @@ from symopt.algebra.pipeline import optimize_polynomials
 from symopt.cli.main import cli
 from symopt.codegen import to_sym
 from symopt.costs import load_cost_table
+from symopt.egraph.runner import PROGRAM_BYTES
 from symopt.grammar import parse_expr
 from symopt.ir import Term, intern
 from symopt.limits import Budget, Limits, StopReason
@@ -149,6 +150,9 @@ def test_egraphs_are_sized_from_the_memory_left() -> None:
     assert by_memory and 0 < limits.nodes <= 1_000 and limits.memory == budget.memory
     limits, by_memory = egraph_limits(Limits(nodes=500), Budget(), 50_000)
     assert not by_memory and limits.nodes == 500
+    # Loading the rules' program takes far more than the e-nodes: reserved before it is loaded.
+    limits, by_memory = egraph_limits(Limits(), budget, 50_000, reserve=PROGRAM_BYTES)
+    assert by_memory and limits.nodes == 1
 
 
 def test_memory_limit_inside_the_polynomial_phases() -> None:

@@ -119,11 +119,16 @@ class Engine:
         from symopt.egraph.extract import extract
 
         t0 = time.perf_counter()
-        with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
+        runner = Runner(self.rules, limits)
+        with runner.run(terms, self.assumptions) as (egraph, roots, report):
             t1 = time.perf_counter()
             picked = extract(egraph, roots, self.table, max_tree=max_tree, deadline=deadline)
             outputs = intern(picked)
         return outputs, report, {"saturate": t1 - t0, "extract": time.perf_counter() - t1}
+
+    def startup_bytes(self) -> int:
+        """Resident memory the first e-graph would take to load the rules' program."""
+        return Runner(self.rules).startup_bytes()
 
 
 @dataclass
@@ -150,10 +155,13 @@ class EGraphRuns:
             self.seconds[k] = self.seconds.get(k, 0.0) + v
 
 
-def egraph_limits(limits: Limits, budget: Budget, cap: int) -> tuple[Limits, bool]:
-    """``limits`` for one e-graph: at most ``cap`` e-nodes and what the memory left holds,
-    until the deadline. Also whether memory is what bounds the e-nodes."""
-    by_memory = budget.headroom() / BYTES_PER_ENODE
+def egraph_limits(
+    limits: Limits, budget: Budget, cap: int, reserve: int = 0
+) -> tuple[Limits, bool]:
+    """``limits`` for one e-graph: at most ``cap`` e-nodes and what the memory left (less
+    ``reserve`` bytes, e.g. for loading the program) holds, until the deadline. Also whether
+    memory is what bounds the e-nodes."""
+    by_memory = max(0.0, budget.headroom() - reserve) / BYTES_PER_ENODE
     nodes = int(min(limits.nodes, cap, by_memory))
     bounded = replace(limits, nodes=max(1, nodes), time=budget.remaining(), memory=budget.memory)
     return bounded, by_memory < min(limits.nodes, cap)
@@ -189,7 +197,8 @@ class Strategy:
         its input is kept if the extracted form is costlier (under ``max_tree`` it may be)."""
 
         def step(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-            limits, memory_bound = egraph_limits(self.limits, self.log.budget, cap)
+            reserve = self.engine.startup_bytes()
+            limits, memory_bound = egraph_limits(self.limits, self.log.budget, cap, reserve)
             if limits.nodes < MIN_ENODES and memory_bound:
                 return terms, StopReason.MEMORY_LIMIT
             deadline = self.log.budget.deadline
@@ -245,7 +254,8 @@ class Strategy:
             if spent is not None:
                 stops.append(spent)
                 return None
-            limits, memory_bound = egraph_limits(self.limits, budget, REGION_ENODES)
+            reserve = self.engine.startup_bytes()
+            limits, memory_bound = egraph_limits(self.limits, budget, REGION_ENODES, reserve)
             if limits.nodes < MIN_ENODES and memory_bound:
                 stops.append(StopReason.MEMORY_LIMIT)
                 return None
