@@ -77,6 +77,11 @@ class Budget:
         memory = default_memory_limit() if limits.memory is None else limits.memory
         return cls(end, memory)
 
+    def minus(self, seconds: float) -> Budget:
+        """This budget with ``seconds`` kept back from the deadline (for work that must run
+        after the phases that check it)."""
+        return Budget(self.deadline - seconds, self.memory)
+
     def remaining(self) -> float:
         """Seconds left until the deadline (never negative)."""
         return max(0.0, self.deadline - time.perf_counter())

@@ -23,6 +23,7 @@ from symopt.strategy import (
     POLYNOMIAL,
     TREE_GROWTH,
     TREE_SLACK,
+    VERIFY_PER_FOLD,
     Engine,
     Strategy,
     TreeBounds,
@@ -106,7 +107,8 @@ def optimize(
     decides). ``tree_output``: the outputs will be written without temporaries (``sym``), so
     each is kept at most :data:`TREE_GROWTH` times (plus :data:`TREE_SLACK`) its input's size
     written out as a tree. ``deadline``: the absolute ``time.perf_counter()`` by which the
-    phases stop (default: now + ``limits.time``); guarding and verification always run.
+    phases stop (default: now + ``limits.time``); guarding and verification always run (the
+    phases leave verification :data:`~symopt.strategy.VERIFY_PER_FOLD` times the fold's time).
     """
     table = resolve_costs(costs)
     rules = resolve_ruleset(ruleset, tier)
@@ -117,6 +119,8 @@ def optimize(
     size, before = log.measure(inputs)
     max_tree = TreeBounds(inputs) if tree_output else None
     folded = log.run("fold", inputs, _fold)
+    if verify:  # verification always runs: leave it the time it will take
+        log.budget = log.budget.minus(VERIFY_PER_FOLD * log.reports[-1].seconds)
     path = choose_strategy(size, rules, polynomial)
     strategy = Strategy(Engine(rules, table, assumptions), limits, log, max_tree)
     found = strategy.run(path, folded)

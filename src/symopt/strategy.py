@@ -57,6 +57,12 @@ FACTOR_ALTERNATIVES = 2
 MIN_ENODES = 64
 """An e-graph that the memory left could not hold this many e-nodes of is not started."""
 
+VERIFY_PER_FOLD = 2.0
+"""Verification always runs, after the deadline's phases: they leave it this many times the
+time constant folding took (a pass over the same nodes, measured on this run, so it follows
+the machine's load; verification took 1.8 to 2.2 times as long on bcr, egfr_net, multisite 5
+and 6)."""
+
 TREE_GROWTH = 4
 TREE_SLACK = 32
 """With ``tree_output``, an output written out as a tree has at most ``TREE_GROWTH * n +
