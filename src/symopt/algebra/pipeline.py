@@ -8,8 +8,9 @@ Each phase reports itself (:class:`~symopt.limits.PhaseReport`) and checks the b
 and memory) at its boundaries and every :data:`CHECK_EVERY` statements. Its fallback when the
 budget is spent: ``polynomials`` and ``factor`` keep the remaining statements as written,
 (and a statement already started is finished as flat sums, without Horner steps), ``choose``
-keeps its first (linear) round, ``sums`` and ``products`` stop pairing (what was paired is
-kept) or are skipped. The result is
+keeps its first (linear) round, or keeps every statement as written when the budget was spent
+before it began, ``sums`` and ``products`` stop pairing (what was paired is kept) or are
+skipped. The result is
 always complete and correct."""
 
 from __future__ import annotations
@@ -158,10 +159,18 @@ def _choose(
     report: PolyReport,
     costs: CostTable | None,
 ) -> list[Term]:
-    """One way per class (fewer refinement rounds past the budget), built as terms."""
+    """One way per class (fewer refinement rounds once the budget runs out), built as terms;
+    with the budget already spent, every statement is kept as written (nothing chosen yet is
+    worth building past the deadline)."""
     t0 = time.perf_counter()
-    chosen = [r for r in roots if r is not None]
     cut = budget.exceeded()
+    if cut is not None and any(r is not None for r in roots):
+        roots = [None] * len(roots)
+        polys[:] = [None if p else p for p in polys]
+        detail: dict[str, Any] = {"fallback": "every statement kept as written"}
+    else:
+        detail = {"fallback": "fewer refinement rounds"}
+    chosen = [r for r in roots if r is not None]
 
     def spent() -> bool:
         nonlocal cut
@@ -185,7 +194,8 @@ def _choose(
             outputs.append(term)
         else:
             outputs.append(next(built))
-    detail = {"fallback": "fewer refinement rounds"} if cut else {}
+    if cut is None:
+        detail = {}
     stop = cut or StopReason.DONE
     report.phases.append(PhaseReport("choose", time.perf_counter() - t0, stop=stop, detail=detail))
     return intern(outputs)
