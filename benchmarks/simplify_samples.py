@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             label = f"{path.name}:{line} {to_sym(term)}"
             print(
                 f"{label[:52]:52} {res.cost_before:7g} {res.cost_after:7g} {ratio:6.2f} "
-                f"{dt:7.3f}  {res.report.stop}"
+                f"{dt:7.3f}  {res.stop_text}"
             )
     ratio = total_before / total_after if total_after else float("inf")
     print(f"{'total':52} {total_before:7g} {total_after:7g} {ratio:6.2f}")

@@ -1,4 +1,4 @@
-"""The polynomial path (symopt.algebra): polynomials, factorization e-graph, sub-sum sharing."""
+"""The polynomial path (symopt.algebra): polynomials, factorings, sub-sum sharing."""
 
 from __future__ import annotations
 

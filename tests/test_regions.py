@@ -8,8 +8,8 @@ from symopt.egraph.runner import StopReason
 from symopt.grammar import parse_expr
 from symopt.ir import App, intern, postorder
 from symopt.model import parse_model
-from symopt.optimize import EGRAPH_MAX_NODES
 from symopt.regions import batches, region_roots
+from symopt.strategy import POLISH_MAX_NODES
 from symopt.verify import check_equivalent
 
 
@@ -45,7 +45,7 @@ def test_batches_stay_within_their_node_bound() -> None:
 def test_large_force_model_is_optimised_region_by_region() -> None:
     model = parse_model(_forces(12), "forces.sym")
     terms = [t for _, t in model.output_terms()]
-    assert sum(1 for _ in postorder(intern(terms))) > EGRAPH_MAX_NODES
+    assert sum(1 for _ in postorder(intern(terms))) > POLISH_MAX_NODES
     result = optimize(terms, limits=Limits(time=30.0, nodes=200_000), verify=False)
     ops = [t.op for t in postorder(result.outputs) if isinstance(t, App)]
     assert "pow" not in ops  # r2^1.5 became r2*sqrt(r2) (r2 is a sum of squares)
@@ -59,5 +59,5 @@ def test_regions_respect_the_time_limit() -> None:
     terms = [t for _, t in parse_model(_forces(12), "forces.sym").output_terms()]
     result = optimize(terms, limits=Limits(time=0.0), verify=False)
     assert result.cost_after <= result.cost_before  # nothing polished, still correct
-    assert result.report.stop is StopReason.TIME_LIMIT
+    assert result.stop is StopReason.TIME_LIMIT
     assert not check_equivalent(terms, result.outputs, seed=3)

@@ -4,7 +4,7 @@ The library entry points are :func:`optimize` and :func:`load` (a model as a Pyt
 callable); the ``symopt`` command is a thin shell around it.
 """
 
-from symopt.limits import Limits, StopReason
+from symopt.limits import Limits, PhaseReport, StopReason
 from symopt.native.load import load
 from symopt.optimize import Optimized, optimize
 from symopt.sympy_interop import from_sympy, function, to_sympy
@@ -12,6 +12,7 @@ from symopt.sympy_interop import from_sympy, function, to_sympy
 __all__ = [
     "Limits",
     "Optimized",
+    "PhaseReport",
     "StopReason",
     "from_sympy",
     "function",

@@ -65,6 +65,7 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         "stats": _BOOL,
         "explain": _BOOL,
         "output-format": _TEXT_JSON,
+        "memory-limit": _STR,
     },
     "compile": {
         **GLOBAL_KEYS,
@@ -79,6 +80,7 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         "stats": _BOOL,
         "explain": _BOOL,
         "output-format": _TEXT_JSON,
+        "memory-limit": _STR,
     },
     "lint": {
         **GLOBAL_KEYS,

@@ -2,7 +2,9 @@
 
 :func:`explain` turns an :class:`~symopt.optimize.Optimized` into a dict: which rewrite rules
 matched and how often, the e-graph's growth per iteration, the stop reason, and the cost per
-operator before and after (each shared subterm counted once, times its cycle cost).
+operator before and after (each shared subterm counted once, times its cycle cost), and one
+report per phase (``phase_reports``: time, distinct nodes and cost in → out, stop reason);
+``phases`` keeps the seconds per step.
 """
 
 from __future__ import annotations
@@ -85,10 +87,13 @@ def explain(
         "label": label,
         "expressions": [{"input": to_sym(a), "output": to_sym(b)} for a, b in pairs],
         "cost": {"before": result.cost_before, "after": result.cost_after, "table": costs.name},
-        "stop": str(result.report.stop),
+        "stop": result.stop_text,
+        "stopped_in": result.stopped_in,
+        "strategy": result.strategy,
         "enodes": result.report.enodes,
         "seconds": result.report.seconds,
         "phases": dict(result.seconds),
+        "phase_reports": [p.as_dict() for p in result.phases],
         "iterations": iterations,
         "rules": rules,
         "other_matches": other,

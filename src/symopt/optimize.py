@@ -1,18 +1,36 @@
-"""The pure core: terms in, cheaper equivalent terms out, with the evidence (no I/O here)."""
+"""The pure core: terms in, cheaper equivalent terms out, with the evidence (no I/O here).
+
+:func:`optimize` folds constants, asks :mod:`symopt.strategy` which phases to run and runs them,
+guards the result (never costlier than the input, tree sizes for ``sym`` output) and verifies it
+numerically. Every phase reports itself (:class:`~symopt.limits.PhaseReport`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
-from symopt.egraph.runner import Runner, RunReport
-from symopt.ir import Term, intern, postorder, tree_sizes
-from symopt.limits import SEVERITY, Limits, StopReason
+from symopt.egraph.runner import RunReport
+from symopt.ir import Term, intern, tree_sizes
+from symopt.limits import Budget, Limits, PhaseReport, StopReason, overall_stop
+from symopt.phases import PhaseLog, Step
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
+from symopt.strategy import (
+    EGRAPH,
+    POLYNOMIAL,
+    TREE_GROWTH,
+    TREE_SLACK,
+    VERIFY_PER_FOLD,
+    Engine,
+    Strategy,
+    TreeBounds,
+    choose_strategy,
+)
+
+__all__ = ["TREE_GROWTH", "TREE_SLACK", "Fallback", "Optimized", "optimize"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +47,12 @@ class Fallback:
 
 @dataclass
 class Optimized:
-    """What :func:`optimize` found: outputs (same order as inputs) and how it got there."""
+    """What :func:`optimize` found: outputs (same order as inputs) and how it got there.
+
+    ``phases``: one report per phase, in order; ``stop`` is the most limiting of their stop
+    reasons and ``stopped_in`` the phase it cut (``""`` when nothing was cut); ``report`` is
+    the rule e-graph's (every run merged; ``DONE`` and 0 e-nodes when none ran); ``seconds``
+    the time per phase (an e-graph phase as ``saturate`` and ``extract``)."""
 
     inputs: list[Term]
     outputs: list[Term]
@@ -39,6 +62,16 @@ class Optimized:
     verified: bool
     fallbacks: list[Fallback] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    phases: list[PhaseReport] = field(default_factory=list)
+    strategy: str = EGRAPH
+    stop: StopReason = StopReason.DONE
+    stopped_in: str = ""
+
+    @property
+    def stop_text(self) -> str:
+        """``time limit (sums)``: the stop reason and the phase it cut; just the reason when
+        nothing was cut."""
+        return f"{self.stop} ({self.stopped_in})" if self.stopped_in else str(self.stop)
 
 
 def resolve_ruleset(ruleset: Ruleset | str, tier: str | None) -> Ruleset:
@@ -63,94 +96,115 @@ def optimize(
     assumptions: Sequence[tuple[Term, str]] = (),
     polynomial: bool | None = None,
     tree_output: bool = False,
+    deadline: float | None = None,
 ) -> Optimized:
     """Optimise ``terms`` together (shared subterms are computed once) and return the result.
 
     The outputs are never costlier than the inputs; with ``verify`` each output is evaluated
     against its input at seeded random points and replaced by the input if they disagree.
     ``assumptions`` are user facts ``(term, relation)``, e.g. ``(Sym("x"), "Positive")``.
-    ``polynomial`` forces the polynomial path on or off; by default it is used for inputs of more
-    than :data:`POLYNOMIAL_THRESHOLD` distinct nodes when the ruleset has the algebraic laws.
-    ``tree_output``: the outputs will be written without temporaries (``sym``), so each is kept
-    at most :data:`TREE_GROWTH` times (plus :data:`TREE_SLACK`) its input's size written out as
-    a tree (a result cheap as a DAG but exponentially large as a tree gives way to the cheapest
-    one that fits, or to the input).
+    ``polynomial`` forces the polynomial path on or off (default: :mod:`symopt.strategy`
+    decides). ``tree_output``: the outputs will be written without temporaries (``sym``), so
+    each is kept at most :data:`TREE_GROWTH` times (plus :data:`TREE_SLACK`) its input's size
+    written out as a tree. ``deadline``: the absolute ``time.perf_counter()`` by which the
+    phases stop (default: now + ``limits.time``); guarding and verification always run (the
+    phases leave verification :data:`~symopt.strategy.VERIFY_PER_FOLD` times the fold's time).
     """
     table = resolve_costs(costs)
     rules = resolve_ruleset(ruleset, tier)
     limits = limits or Limits()
+    budget = Budget.start(limits, deadline)
     inputs = intern(list(terms))
-    max_tree = [TREE_GROWTH * n + TREE_SLACK for n in tree_sizes(inputs)] if tree_output else None
-    engine = _Engine(rules, table, assumptions)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    before = table.dag_cost(inputs)
-    folded = intern(fold_constants(inputs))
-    staged = folded
-    if polynomial is None:
-        polynomial = _distinct(inputs) > POLYNOMIAL_THRESHOLD and polynomial_allowed(rules)
-    staged_cost = before
-    try:
-        poly_report = None
-        if polynomial:
-            from symopt.algebra.pipeline import optimize_polynomials
-
-            staged, poly_report = optimize_polynomials(
-                folded, budget=limits.nodes, deadline=t0 + limits.time
-            )
-            timings.update({f"poly-{k}": v for k, v in poly_report.seconds.items()})
-        t1 = time.perf_counter()
-        staged_cost = table.dag_cost(staged) if polynomial else before
-        if poly_report is None:
-            outputs, report = engine.saturate(staged, limits, timings, max_tree)
-        elif _distinct(staged) <= EGRAPH_MAX_NODES:
-            remaining = max(0.0, limits.time - (t1 - t0))
-            cap = max(POLISH_SECONDS, 0.1 * limits.time)
-            polish = replace(limits, nodes=min(limits.nodes, 50_000), time=min(remaining, cap))
-            outputs, report = engine.saturate(staged, polish, timings, max_tree)
-        else:
-            base = staged if staged_cost <= before else folded
-            outputs, stops = _polish_regions(
-                base, engine, limits, timings, deadline=t0 + limits.time
-            )
-            stop = max([poly_report.stop, *stops], key=SEVERITY.index)
-            report = RunReport(stop=stop, enodes=poly_report.enodes, seconds=t1 - t0)
-    except MemoryError:
-        # A phase ran out of memory: keep the best result found before it (the polynomial
-        # path's, or the input) and say so.
-        outputs = list(staged)
-        report = RunReport(stop=StopReason.OUT_OF_MEMORY, seconds=time.perf_counter() - t0)
-    t2 = time.perf_counter()
-    if polynomial and staged_cost < table.dag_cost(outputs):
-        outputs = list(staged)
-    if table.dag_cost(outputs) > before:
-        outputs = list(inputs)
-    elif polynomial:
-        from symopt.algebra.sums import absorb_negations, split_chains
-
-        # Same additions without root negations, and shorter dependency chains.
-        outputs = split_chains(absorb_negations(outputs))
-    if max_tree is not None:
-        outputs = _within_tree_sizes(inputs, outputs, max_tree)
+    log = PhaseLog(budget, table)
+    size, before = log.measure(inputs)
+    max_tree = TreeBounds(inputs) if tree_output else None
+    folded = log.run("fold", inputs, _fold)
+    if verify:  # verification always runs: leave it the time it will take
+        log.budget = log.budget.minus(VERIFY_PER_FOLD * log.reports[-1].seconds)
+    path = choose_strategy(size, rules, polynomial)
+    strategy = Strategy(Engine(rules, table, assumptions), limits, log, max_tree)
+    found = strategy.run(path, folded)
+    outputs = log.run("guard", found, _guard(inputs, path, log, max_tree), required=True)
     fallbacks: list[Fallback] = []
     if verify:
-        outputs, fallbacks = _verified(inputs, outputs, sample_ranges, seed)
-        timings["verify"] = time.perf_counter() - t2
+        checked = _verify(inputs, sample_ranges, seed, fallbacks)
+        outputs = log.run("verify", outputs, checked, required=True)
+    stop, stopped_in = overall_stop(log.reports)
+    _, after = log.measure(outputs)
     return Optimized(
         inputs=inputs,
         outputs=outputs,
-        cost_before=before,
-        cost_after=table.dag_cost(outputs),
-        report=report,
+        cost_before=before or 0.0,
+        cost_after=after or 0.0,
+        report=strategy.egraphs.report,
         verified=verify,
         fallbacks=fallbacks,
-        seconds=timings,
+        seconds=_seconds(log.reports),
+        phases=log.reports,
+        strategy=path,
+        stop=stop,
+        stopped_in=stopped_in,
     )
 
 
-def _distinct(interned: list[Term]) -> int:
-    """Distinct nodes of already hash-consed terms (no second interning pass)."""
-    return sum(1 for _ in postorder(interned))
+def _fold(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
+    return intern(fold_constants(terms)), StopReason.DONE
+
+
+def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: TreeBounds | None) -> Step:
+    """The guard phase: the input where the result is costlier (past the budget also where it
+    is not cheaper: then it need not be verified); on the polynomial path, root negations
+    absorbed and long sums split into chains (not past the budget); tree sizes bounded for
+    ``sym``."""
+
+    def step(found: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
+        outputs = found
+        spent = log.budget.exceeded()
+        stop = spent or StopReason.DONE
+        after, before = log.measure(found)[1] or 0.0, log.measure(inputs)[1] or 0.0
+        if after > before or (spent is not None and after == before):
+            outputs = inputs
+            detail["fallback" if spent else "kept"] = "the input (the result was not cheaper)"
+        elif path == POLYNOMIAL and spent is not None:
+            detail["fallback"] = "long sums not split into chains"
+        elif path == POLYNOMIAL:
+            from symopt.algebra.sums import absorb_negations, split_chains
+
+            # Same additions without root negations, and shorter dependency chains.
+            outputs = intern(split_chains(absorb_negations(found)))
+        if max_tree is not None and outputs is not inputs:  # an input always fits
+            outputs = _within_tree_sizes(inputs, outputs, max_tree.get())
+        return outputs, stop
+
+    return step
+
+
+def _verify(
+    inputs: list[Term],
+    ranges: Mapping[str, tuple[float, float]] | None,
+    seed: int,
+    fallbacks: list[Fallback],
+) -> Step:
+    """The verify phase: every output that disagrees numerically with its input is replaced by
+    the input (and listed in ``fallbacks``)."""
+
+    def step(outputs: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
+        checked, found = _verified(inputs, outputs, ranges, seed)
+        fallbacks.extend(found)
+        if found:
+            detail["fallbacks"] = len(found)
+        return checked, StopReason.DONE
+
+    return step
+
+
+def _seconds(phases: list[PhaseReport]) -> dict[str, float]:
+    """Seconds per phase; an e-graph phase as its ``saturate`` and ``extract`` (summed)."""
+    out: dict[str, float] = {}
+    for p in phases:
+        for name, s in p.detail.get("seconds", {p.name: p.seconds}).items():
+            out[name] = out.get(name, 0.0) + s
+    return out
 
 
 def _within_tree_sizes(inputs: list[Term], outputs: list[Term], bounds: list[int]) -> list[Term]:
@@ -172,102 +226,11 @@ def _verified(
     """Outputs with every one that disagrees numerically with its input replaced by the input."""
     from symopt.verify import check_equivalent
 
+    if all(a is b for a, b in zip(inputs, outputs, strict=True)):
+        return outputs, []  # nothing changed (interned: the same objects), nothing to check
     checked = list(outputs)
     fallbacks: list[Fallback] = []
     for m in check_equivalent(inputs, outputs, ranges=ranges, seed=seed):
         checked[m.index] = inputs[m.index]
         fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got, m.reason))
     return intern(checked), fallbacks
-
-
-@dataclass(frozen=True)
-class _Engine:
-    """The rule-based e-graph as one optimisation uses it: ruleset, cost table, user facts."""
-
-    rules: Ruleset
-    table: CostTable
-    assumptions: Sequence[tuple[Term, str]]
-
-    def saturate(
-        self,
-        terms: list[Term],
-        limits: Limits,
-        timings: dict[str, float],
-        max_tree: list[int] | None = None,
-    ) -> tuple[list[Term], RunReport]:
-        """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
-        larger than ``max_tree`` written out as a tree, where the extractor can)."""
-        from symopt.egraph.extract import extract
-
-        t0 = time.perf_counter()
-        with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
-            t1 = time.perf_counter()
-            outputs = intern(extract(egraph, roots, self.table, max_tree=max_tree))
-        timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
-        return outputs, report
-
-
-def _polish_regions(
-    terms: list[Term],
-    engine: _Engine,
-    limits: Limits,
-    timings: dict[str, float],
-    deadline: float,
-) -> tuple[list[Term], list[StopReason]]:
-    """The non-polynomial regions of a large result, each batch saturated in its own e-graph
-    (:mod:`symopt.regions`) until ``deadline``; a batch is replaced only when it got cheaper.
-    Also returns why each batch stopped (``TIME_LIMIT`` for a batch skipped at the deadline)."""
-    from symopt.regions import replace_regions
-
-    t0 = time.perf_counter()
-    stops: list[StopReason] = []
-
-    def optimise(batch: list[Term]) -> list[Term] | None:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            stops.append(StopReason.TIME_LIMIT)
-            return None
-        nodes = min(limits.nodes, REGION_NODES)
-        bounded = replace(limits, nodes=nodes, time=min(remaining, POLISH_SECONDS))
-        out, report = engine.saturate(batch, bounded, {})
-        stops.append(report.stop)
-        cheaper = _emitted_cost(out, engine.table) < _emitted_cost(batch, engine.table)
-        return out if cheaper else None
-
-    result = intern(replace_regions(terms, optimise, EGRAPH_MAX_NODES))
-    timings["regions"] = time.perf_counter() - t0
-    return result, stops
-
-
-def _emitted_cost(terms: list[Term], table: CostTable) -> float:
-    """Cost as printed code computes it (integer powers lowered to multiplies where cheaper):
-    a rewrite the printer makes anyway is no reason to replace a region."""
-    from symopt.codegen.lower import lower_powers
-
-    return table.dag_cost(intern([lower_powers(t, table) for t in terms]))
-
-
-TREE_GROWTH = 4
-TREE_SLACK = 32
-"""With ``tree_output``, an output written out as a tree has at most ``TREE_GROWTH * n +
-TREE_SLACK`` nodes for an input of ``n``: ``x^3`` may become ``x*x*x``, and a 4x cheaper form
-of a power tower may be twice as long, but never exponentially longer."""
-
-POLYNOMIAL_THRESHOLD = 300
-"""Inputs with more distinct nodes than this take the polynomial path first."""
-
-EGRAPH_MAX_NODES = 2_000
-"""The polynomial path's result is polished by the rule-based e-graph while at most this big."""
-
-REGION_NODES = 20_000
-"""E-node cap of the e-graph of one batch of regions of a result too large to polish whole."""
-
-POLISH_SECONDS = 2.0
-"""Time cap of that polish (or a tenth of the time limit if more; e-nodes are capped at 50,000)."""
-
-_ALGEBRAIC_LAWS = frozenset({"add-comm", "mul-comm", "add-assoc", "mul-assoc", "distribute"})
-
-
-def polynomial_allowed(rules: Ruleset) -> bool:
-    """The polynomial path applies comm/assoc/distributivity: only with rulesets that have them."""
-    return {r.name for r in rules.rules} >= _ALGEBRAIC_LAWS

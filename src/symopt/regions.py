@@ -47,7 +47,7 @@ def _size_at_most(term: Term, limit: int) -> bool:
     return sum(1 for _ in islice(postorder([term]), limit + 1)) <= limit
 
 
-def region_roots(roots: Sequence[Term]) -> list[Term]:
+def region_roots(roots: Sequence[Term], max_region_nodes: int = MAX_REGION_NODES) -> list[Term]:
     """The outermost non-polynomial subterms below sums (a product containing one counts as one
     region, unless it has more than :data:`MAX_REGION_NODES` distinct nodes), each once, ordered
     by the symbols of their non-polynomial core (ties in order of appearance)."""
@@ -60,7 +60,7 @@ def region_roots(roots: Sequence[Term]) -> list[Term]:
         if id(t) in visited or id(t) in poly or not isinstance(t, App):
             continue
         visited.add(id(t))
-        small = t.op != "mul" or _size_at_most(t, MAX_REGION_NODES)
+        small = t.op != "mul" or _size_at_most(t, max_region_nodes)
         if t.op in _STRUCTURE_OPS or not small:
             stack.extend(reversed(t.args))
         else:
@@ -109,12 +109,16 @@ def batches(regions: Sequence[Term], max_nodes: int) -> list[list[Term]]:
 
 
 def replace_regions(
-    roots: Sequence[Term], optimise: Callable[[list[Term]], list[Term] | None], max_nodes: int
+    roots: Sequence[Term],
+    optimise: Callable[[list[Term]], list[Term] | None],
+    max_nodes: int,
+    *,
+    max_region_nodes: int = MAX_REGION_NODES,
 ) -> list[Term]:
     """``roots`` with every batch of regions replaced by what ``optimise`` returns for it (in
     order; ``None`` keeps the batch as it is, e.g. when time has run out)."""
     replaced: dict[int, Term] = {}
-    for batch in batches(region_roots(roots), max_nodes):
+    for batch in batches(region_roots(roots, max_region_nodes), max_nodes):
         better = optimise(batch)
         if better is not None:
             replaced.update((id(old), new) for old, new in zip(batch, better, strict=True))

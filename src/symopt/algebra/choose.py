@@ -1,25 +1,47 @@
-"""Sharing-aware extraction from a :class:`FactorGraph` and rebuilding IR terms.
+"""Sharing-aware choice among :class:`~symopt.algebra.factorings.Factorings` and rebuilding IR
+terms.
 
-Costs count arithmetic operations (adds and multiplies; loads are folded). A class used by
-several chosen parents is computed once and kept in a temporary, which costs about one store:
-``SHARE_PENALTY``. Choice starts from tree costs and is refined by amortising each shared class
-over its users in the previous round; the round with the lowest true shared cost wins."""
+Costs are the cycles of the adds and multiplies of the user's cost table (:class:`OpCosts`;
+loads are folded), the same table the rule e-graph extracts with. A class used by several chosen
+parents is computed once and kept in a temporary, which costs about one store:
+``SHARE_PENALTY`` cycles. Choice starts from tree costs and is refined by amortising each shared
+class over its users in the previous round; the round with the lowest true shared cost wins."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from symopt.algebra.factor_graph import FactorGraph, PNode
+from symopt.algebra.factorings import Factorings, Way
 from symopt.ir import App, Num, Sym, Term
+
+if TYPE_CHECKING:
+    from symopt.costs.table import CostTable
 
 SHARE_PENALTY = 1.0
 _ONE = (((), 1.0),)
 
 
+@dataclass(frozen=True)
+class OpCosts:
+    """Cycles of one addition (or subtraction) and one multiplication."""
+
+    add: float = 1.0
+    mul: float = 1.0
+
+    @classmethod
+    def of(cls, table: CostTable | None) -> OpCosts:
+        """The costs of ``table`` (``None``: one cycle each, as the throughput table)."""
+        if table is None:
+            return cls()
+        return cls(add=max(table.op("add"), table.op("sub")), mul=table.op("mul"))
+
+
 def _postorder(
-    graph: FactorGraph, roots: Sequence[int], choice: dict[int, int] | None = None
+    graph: Factorings, roots: Sequence[int], choice: dict[int, int] | None = None
 ) -> list[int]:
     """Classes reachable from ``roots``, children first: through every e-node, or only through
     the chosen ones."""
@@ -35,47 +57,61 @@ def _postorder(
             continue
         seen.add(cid)
         stack.append((cid, True))
-        nodes = graph.classes[cid].nodes
-        for node in nodes if choice is None else [nodes[choice[cid]]]:
+        ways = graph.classes[cid].ways
+        for node in ways if choice is None else [ways[choice[cid]]]:
             stack.extend((c, False) for _, c in node.children if c not in seen)
     return order
 
 
-def _own_cost(graph: FactorGraph, node: PNode) -> float:
+def _own_cost(graph: Factorings, node: Way, ops: OpCosts) -> float:
     if node.kind == "mono":
-        return max(0, sum(e for _, e in node.mono) - 1 + (node.coeff != 1.0) - (not node.mono))
+        muls = max(0, sum(e for _, e in node.mono) - 1 + (node.coeff != 1.0) - (not node.mono))
+        return muls * ops.mul
     if node.kind == "sum":
-        return float(len(node.children) - 1 + sum(abs(s) != 1.0 for s, _ in node.children))
+        scaled = sum(abs(s) != 1.0 for s, _ in node.children)
+        return (len(node.children) - 1) * ops.add + scaled * ops.mul
     quotient = node.children[0][1]
-    mul = 0.0 if graph.keys[quotient] == _ONE else 1.0
-    return mul + (len(node.children) - 1)
+    mul = 0.0 if graph.keys[quotient] == _ONE else ops.mul
+    return mul + (len(node.children) - 1) * ops.add
 
 
-def choose(graph: FactorGraph, roots: Sequence[int], rounds: int = 4) -> dict[int, int]:
-    """Node index chosen per reachable class."""
+def choose(
+    graph: Factorings,
+    roots: Sequence[int],
+    rounds: int = 4,
+    *,
+    costs: OpCosts | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> dict[int, int]:
+    """Way index chosen per reachable class, priced with ``costs``. ``stop`` is asked between
+    refinement rounds: when it says so, the best choice so far is kept (the first round always
+    runs: it is linear)."""
+    ops = costs or OpCosts()
     order = _postorder(graph, roots)
     refs: Counter[int] = Counter()
     best_choice: dict[int, int] = {}
     best_cost = float("inf")
-    for _ in range(rounds):
+    for r in range(rounds):
+        if r and stop is not None and stop():
+            break
         eff: dict[int, float] = {}
         choice: dict[int, int] = {}
         for cid in order:
             best = float("inf")
-            for i, node in enumerate(graph.classes[cid].nodes):
-                cost = _own_cost(graph, node) + sum(eff[c] for _, c in node.children)
+            for i, node in enumerate(graph.classes[cid].ways):
+                cost = _own_cost(graph, node, ops) + sum(eff[c] for _, c in node.children)
                 if cost < best:
                     best, choice[cid] = cost, i
             n = refs[cid]
             eff[cid] = (best + SHARE_PENALTY) / n if n > 1 else best
-        refs, total = _selected_refs(graph, roots, choice)
+        refs, total = _selected_refs(graph, roots, choice, ops)
         if total < best_cost:
             best_cost, best_choice = total, choice
     return best_choice
 
 
 def _selected_refs(
-    graph: FactorGraph, roots: Sequence[int], choice: dict[int, int]
+    graph: Factorings, roots: Sequence[int], choice: dict[int, int], ops: OpCosts
 ) -> tuple[Counter[int], float]:
     refs: Counter[int] = Counter(roots)
     total = 0.0
@@ -83,8 +119,8 @@ def _selected_refs(
     seen = set(stack)
     while stack:
         cid = stack.pop()
-        node = graph.classes[cid].nodes[choice[cid]]
-        total += _own_cost(graph, node)
+        node = graph.classes[cid].ways[choice[cid]]
+        total += _own_cost(graph, node, ops)
         for _, c in node.children:
             refs[c] += 1
             if c not in seen:
@@ -152,7 +188,7 @@ def _scaled(scale: float, term: Term) -> tuple[float, Term]:
 
 
 def build(
-    graph: FactorGraph,
+    graph: Factorings,
     choice: dict[int, int],
     roots: Sequence[tuple[float, int]],
     atoms: list[Term],
@@ -160,7 +196,7 @@ def build(
     """IR terms for signed root classes under ``choice``."""
     built: dict[int, tuple[float, Term]] = {}
     for cid in _postorder(graph, [c for _, c in roots], choice):
-        node = graph.classes[cid].nodes[choice[cid]]
+        node = graph.classes[cid].ways[choice[cid]]
         if node.kind == "mono":
             factors = [atoms[a] for a, e in node.mono for _ in range(e)]
             built[cid] = (1.0, product(factors, node.coeff))

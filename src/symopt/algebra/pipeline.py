@@ -1,69 +1,190 @@
-"""The polynomial path for large inputs: polynomials → factorization e-graph → sharing-aware
-choice → common sub-sums → common sub-products. Statements that are not polynomial (or whose
-coefficients would overflow or underflow) are kept as they are; a statement whose like terms all
-cancel becomes ``0``; atoms inside them still share with the rest
-through hash-consing."""
+"""The polynomial phases for large inputs: polynomials → factorings (Horner alternatives) →
+sharing-aware choice → common sub-sums → common sub-products. Statements that are not
+polynomial (or whose coefficients would overflow or underflow) are kept as they are; a statement
+whose like terms all cancel becomes ``0``; atoms inside them still share with the rest through
+hash-consing.
+
+Each phase reports itself (:class:`~symopt.limits.PhaseReport`) and checks the budget (deadline
+and memory) at its boundaries and every :data:`CHECK_EVERY` statements. Its fallback when the
+budget is spent: ``polynomials`` and ``factor`` keep the remaining statements as written,
+(and a statement already started is finished as flat sums, without Horner steps), ``choose``
+keeps its first (linear) round, or keeps every statement as written when the budget was spent
+before it began, ``sums`` and ``products`` stop pairing (what was paired is kept) or are
+skipped. The result is
+always complete and correct."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from symopt.algebra.choose import build, choose
-from symopt.algebra.factor_graph import FactorGraph
-from symopt.algebra.polynomial import Atoms, to_poly
+from symopt.algebra.choose import OpCosts, build, choose
+from symopt.algebra.factorings import Factorings
+from symopt.algebra.polynomial import Atoms, Poly, to_poly
 from symopt.algebra.sums import share_products, share_sums
 from symopt.ir import Num, Term, intern
-from symopt.limits import StopReason
+from symopt.limits import Budget, PhaseReport, StopReason, worst
+from symopt.phases import PhaseLog, Step
+
+if TYPE_CHECKING:
+    from symopt.costs.table import CostTable
+
+CHECK_EVERY = 64
+"""Statements between two budget checks inside the ``polynomials`` and ``factor`` phases."""
+
+CHOICE_ROUNDS = 4
+"""Refinement rounds of the sharing-aware choice (one past the budget)."""
 
 
 @dataclass
 class PolyReport:
+    """The polynomial phases' reports, the statements kept as written and the factorings'
+    size (polynomial classes and the ways offered to compute them)."""
+
+    phases: list[PhaseReport] = field(default_factory=list)
     classes: int = 0
-    enodes: int = 0
-    budget_exhausted: bool = False
-    timed_out: bool = False
-    kept: list[int] = field(default_factory=list)  # statements left as written
-    seconds: dict[str, float] = field(default_factory=dict)
+    ways: int = 0
+    max_ways_reached: bool = False
+    kept: list[int] = field(default_factory=list)
 
     @property
     def stop(self) -> StopReason:
-        """Why the polynomial path stopped where it did (for reports)."""
-        if self.timed_out:
-            return StopReason.TIME_LIMIT
-        if self.budget_exhausted:
-            return StopReason.NODE_LIMIT
-        return StopReason.SATURATED
+        """The most limiting stop of the phases."""
+        return worst([p.stop for p in self.phases])
+
+    @property
+    def timed_out(self) -> bool:
+        return any(p.stop is StopReason.TIME_LIMIT for p in self.phases)
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return {p.name: p.seconds for p in self.phases}
 
 
 def optimize_polynomials(
     terms: Sequence[Term],
     *,
     alternatives: int = 2,
-    budget: int = 200_000,
+    max_ways: int = 200_000,
     deadline: float = float("inf"),
+    memory: int | None = None,
+    costs: CostTable | None = None,
 ) -> tuple[list[Term], PolyReport]:
-    """Cheaper equivalent terms (over the reals) for polynomial statements.
+    """Cheaper equivalent terms (over the reals) for polynomial statements, chosen with the
+    adds and multiplies of ``costs`` (``None``: one cycle each).
 
-    ``budget`` bounds the e-nodes that get alternatives; past ``deadline`` (a ``perf_counter``
-    time) the optional phases (choice refinement rounds, sub-sum and sub-product sharing) are
-    skipped and ``report.timed_out`` is set; the result is still complete and correct."""
+    ``max_ways`` bounds the ways that get Horner alternatives; ``deadline`` (a ``perf_counter``
+    time) and ``memory`` (resident bytes) bound every phase (see the module's docstring)."""
+    budget = Budget(deadline, memory)
+    log = PhaseLog(budget, costs)
     report = PolyReport()
+    terms = list(terms)
+    polys, atoms = _polynomials(terms, budget, report)
+    graph = Factorings(
+        alternatives=alternatives, max_ways=max_ways, stop=lambda: budget.exceeded() is not None
+    )
+    roots = _factor(polys, graph, budget, report)
+    outputs = _choose(terms, polys, roots, graph, atoms, budget, report, costs)
+    size, cost = log.measure(outputs)
+    report.phases[-1].size_out, report.phases[-1].cost_out = size, cost
+    shared = log.run("sums", outputs, _step(share_sums, budget))
+    shared = log.run("products", shared, _step(share_products, budget))
+    report.phases += log.reports
+    report.classes = len(graph.classes)
+    report.ways = graph.ways
+    report.max_ways_reached = graph.ways >= max_ways
+    return shared, report
+
+
+def _polynomials(
+    terms: list[Term], budget: Budget, report: PolyReport
+) -> tuple[list[Poly | None], Atoms]:
+    """Each statement as a polynomial (``None``: kept as written) over the atoms."""
     t0 = time.perf_counter()
     atoms = Atoms()
-    polys = [to_poly(t, atoms) for t in terms]
-    t1 = time.perf_counter()
-    graph = FactorGraph(alternatives=alternatives, budget=budget)
+    polys: list[Poly | None] = []
+    stop = StopReason.DONE
+    for i, term in enumerate(terms):
+        if i % CHECK_EVERY == 0 and (cut := budget.exceeded()) is not None:
+            stop = cut
+            polys += [None] * (len(terms) - i)
+            break
+        polys.append(to_poly(term, atoms))
+    report.phases.append(
+        PhaseReport("polynomials", time.perf_counter() - t0, stop=stop, detail=_kept(polys, stop))
+    )
+    return polys, atoms
+
+
+def _factor(
+    polys: list[Poly | None], graph: Factorings, budget: Budget, report: PolyReport
+) -> list[tuple[float, int] | None]:
+    """The class of each polynomial (``None``: kept as written, or zero)."""
+    t0 = time.perf_counter()
     roots: list[tuple[float, int] | None] = []
-    for poly in polys:
-        roots.append(graph.add(poly) if poly else None)  # None: kept as written, or zero
-    t2 = time.perf_counter()
+    stop = StopReason.DONE
+    for i, poly in enumerate(polys):
+        if stop is StopReason.DONE and i % CHECK_EVERY == 0:
+            stop = budget.exceeded() or StopReason.DONE
+        if stop is not StopReason.DONE and poly:
+            polys[i] = None  # the fallback: kept as written
+            poly = None
+        roots.append(graph.add(poly) if poly else None)
+    if graph.flat and stop is StopReason.DONE:
+        stop = budget.exceeded() or StopReason.TIME_LIMIT
+    detail: dict[str, Any] = {"classes": len(graph.classes), "ways": graph.ways}
+    detail.update(_kept(polys, stop))
+    if graph.flat:
+        kept = detail.get("fallback", "")
+        detail["fallback"] = "flat sums from there on" + (f"; {kept}" if kept else "")
+    report.phases.append(PhaseReport("factor", time.perf_counter() - t0, stop=stop, detail=detail))
+    return roots
+
+
+def _kept(polys: list[Poly | None], stop: StopReason) -> dict[str, object]:
+    if not stop.cut:
+        return {}
+    return {"fallback": f"{sum(p is None for p in polys)} statements kept as written"}
+
+
+def _choose(
+    terms: list[Term],
+    polys: list[Poly | None],
+    roots: list[tuple[float, int] | None],
+    graph: Factorings,
+    atoms: Atoms,
+    budget: Budget,
+    report: PolyReport,
+    costs: CostTable | None,
+) -> list[Term]:
+    """One way per class (fewer refinement rounds once the budget runs out), built as terms;
+    with the budget already spent, every statement is kept as written (nothing chosen yet is
+    worth building past the deadline)."""
+    t0 = time.perf_counter()
+    cut = budget.exceeded()
+    if cut is not None and any(r is not None for r in roots):
+        roots = [None] * len(roots)
+        polys[:] = [None if p else p for p in polys]
+        detail: dict[str, Any] = {"fallback": "every statement kept as written"}
+    else:
+        detail = {"fallback": "fewer refinement rounds"}
     chosen = [r for r in roots if r is not None]
-    late = time.perf_counter() > deadline
-    choice = choose(graph, [c for _, c in chosen], rounds=1 if late else 4)
+
+    def spent() -> bool:
+        nonlocal cut
+        cut = cut or budget.exceeded()
+        return cut is not None
+
+    choice = choose(
+        graph,
+        [c for _, c in chosen],
+        rounds=1 if cut else CHOICE_ROUNDS,
+        costs=OpCosts.of(costs),
+        stop=spent,
+    )
     built = iter(build(graph, choice, chosen, atoms.terms))
-    t3 = time.perf_counter()
     outputs: list[Term] = []
     for i, (term, root) in enumerate(zip(terms, roots, strict=True)):
         if polys[i] == {}:
@@ -73,21 +194,35 @@ def optimize_polynomials(
             outputs.append(term)
         else:
             outputs.append(next(built))
-    late = late or time.perf_counter() > deadline
-    shared = intern(outputs) if late else share_sums(intern(outputs))
-    t4 = time.perf_counter()
-    late = late or t4 > deadline
-    shared = shared if late else share_products(shared)
-    report.timed_out = late
-    t5 = time.perf_counter()
-    report.classes = len(graph.classes)
-    report.enodes = graph.enodes
-    report.budget_exhausted = graph.enodes >= budget
-    report.seconds = {
-        "polynomials": t1 - t0,
-        "factor": t2 - t1,
-        "choose": t3 - t2,
-        "sums": t4 - t3,
-        "products": t5 - t4,
-    }
-    return shared, report
+    if cut is None:
+        detail = {}
+    stop = cut or StopReason.DONE
+    report.phases.append(PhaseReport("choose", time.perf_counter() - t0, stop=stop, detail=detail))
+    return intern(outputs)
+
+
+def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:
+    """A phase body running ``share`` (``share_sums`` or ``share_products``) until the budget
+    is spent (the clock at every check, the memory at every 1024th); cut, it keeps what it
+    shared so far and says why."""
+
+    def run(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
+        cut: list[StopReason] = []
+        calls = 0
+
+        def stop() -> bool:
+            nonlocal calls
+            calls += 1
+            if time.perf_counter() > budget.deadline:
+                cut.append(StopReason.TIME_LIMIT)
+            elif calls % 1024 == 0 and (spent := budget.exceeded()) is not None:
+                cut.append(spent)
+            return bool(cut)
+
+        out = intern(share(terms, stop=stop))
+        if cut:
+            detail["fallback"] = "pairing stopped; what was paired is kept"
+            return out, cut[0]
+        return out, budget.exceeded() or StopReason.DONE
+
+    return run

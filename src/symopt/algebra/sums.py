@@ -10,11 +10,13 @@ depend on memory addresses: the same input always gives the same output."""
 from __future__ import annotations
 
 import heapq
+import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
 from symopt.ir import App, Term, intern, postorder
+from symopt.memory import rss_bytes
 
 PairKey = tuple[int, int, int]
 Items = dict[int, int]  # stable key of an item -> sign (+1 / -1)
@@ -146,19 +148,43 @@ PRODUCT_MIN_USES = 3
 statements); each use saves one multiply and one load."""
 
 
-def share_sums(roots: Sequence[Term], *, min_uses: int = 2) -> list[Term]:
-    """Rewrite ``roots`` so that frequent common sub-sums are computed once."""
-    return _share(roots, min_uses=min_uses, products=False)
+def share_sums(
+    roots: Sequence[Term],
+    *,
+    min_uses: int = 2,
+    deadline: float = float("inf"),
+    memory: int | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[Term]:
+    """Rewrite ``roots`` so that frequent common sub-sums are computed once (what was shared
+    by ``deadline``, a ``perf_counter`` time, or while the resident set stays below ``memory``
+    bytes; ``stop``, if given, is asked instead)."""
+    check = stop or _Stop(deadline, memory)
+    return _share(roots, min_uses=min_uses, products=False, stop=check)
 
 
-def share_products(roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES) -> list[Term]:
+def share_products(
+    roots: Sequence[Term],
+    *,
+    min_uses: int = PRODUCT_MIN_USES,
+    deadline: float = float("inf"),
+    memory: int | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[Term]:
     """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
     products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
     ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
-    return _share(roots, min_uses=min_uses, products=True)
+    check = stop or _Stop(deadline, memory)
+    return _share(roots, min_uses=min_uses, products=True, stop=check)
 
 
-def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term]:
+def _share(
+    roots: Sequence[Term],
+    *,
+    min_uses: int,
+    products: bool,
+    stop: Callable[[], bool] | None = None,
+) -> list[Term]:
     dag = _Chains(intern(list(roots)), products=products)
     heads: list[Term] = []
     sums: list[Items] = []
@@ -167,7 +193,7 @@ def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term
         if items is not None and len(items) > 2:
             heads.append(head)
             sums.append(items)
-    if not _pair_up(sums, dag, min_uses):
+    if not _pair_up(sums, dag, min_uses, stop):
         return dag.roots
     return dag.rebuild({id(h): s for h, s in zip(heads, sums, strict=True)})
 
@@ -197,14 +223,36 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     return dag.rebuild(replacement) if replacement else dag.roots
 
 
-def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
+class _Stop:
+    """Past ``deadline`` (a ``perf_counter`` time) or, checked every 1024th call, above
+    ``memory`` resident bytes."""
+
+    def __init__(self, deadline: float = float("inf"), memory: int | None = None) -> None:
+        self.deadline = deadline
+        self.memory = memory
+        self.calls = 0
+
+    def __call__(self) -> bool:
+        if time.perf_counter() > self.deadline:
+            return True
+        self.calls += 1
+        return self.memory is not None and self.calls % 1024 == 0 and rss_bytes() > self.memory
+
+
+def _pair_up(
+    sums: list[Items], dag: _Chains, min_uses: int, stop: Callable[[], bool] | None = None
+) -> int:
     # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
     # old item to a sum): a long sum of otherwise unused items costs linear time, not quadratic.
     frequent = Counter(k for items in sums for k in items)
     occ: dict[PairKey, set[int]] = defaultdict(set)
     for si, items in enumerate(sums):
+        if stop and stop():
+            return 0  # nothing paired yet: the sums stay as they are
         keys = sorted(k for k in items if frequent[k] >= min_uses)
         for i, a in enumerate(keys):
+            if i % 1024 == 1023 and stop and stop():
+                return 0
             sa = items[a]
             for b in keys[i + 1 :]:
                 occ[(a, b, sa * items[b])].add(si)
@@ -215,6 +263,8 @@ def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
     heapq.heapify(heap)
     created = 0
     while heap:
+        if stop and stop():
+            break  # the pairs made so far are kept
         neg_count, neg_a, neg_b, rel = heapq.heappop(heap)
         key = (-neg_a, -neg_b, rel)
         where = occ.get(key)

@@ -93,6 +93,7 @@ def _compile(job: Job) -> Outcome:
     s = job.settings
     path = job.source
     parsed = parse_model(decode_source(job.text, path), path)
+    deadline = time.perf_counter() + s.time_limit  # for everything after parsing (see compile)
     warnings = [w.format() for w in parsed.warnings]
     pairs = model_outputs(parsed, path)
     where = job.sidecar_path or ""
@@ -109,6 +110,7 @@ def _compile(job: Job) -> Outcome:
         verify=s.verify,
         ranges=ranges,
         assumptions=[parse_assumption(a) for a in s.assumptions],
+        deadline=deadline,
     )
     for fb in result.fallbacks:
         target = pairs[fb.index][0]
@@ -133,7 +135,7 @@ def _compile(job: Job) -> Outcome:
         statements=len(pairs),
         cost_before=result.cost_before,
         cost_after=result.cost_after,
-        stop=str(result.report.stop),
+        stop=result.stop_text,
         warnings=warnings,
     )
     if s.lang == "c":

@@ -15,6 +15,7 @@ from symopt.cli.options import (
     args_option,
     assume_option,
     max_statements_option,
+    memory_option,
     optimizer_options,
     sample_option,
     sidecar_option,
@@ -60,6 +61,7 @@ def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | Non
     help="Output language.",
 )
 @optimizer_options(time_limit=30.0, node_limit=200_000, scope="for the whole model")
+@memory_option
 @assume_option
 @click.option("--name", default="f", show_default=True, help="Name of the generated function.")
 @click.option(
@@ -101,6 +103,7 @@ def compile_model(
     node_limit: int,
     iter_limit: int,
     verify: bool,
+    memory_limit: int | None,
     assumptions: list[Assumption],
     name: str,
     output: str | None,
@@ -131,6 +134,9 @@ def compile_model(
     t0 = time.perf_counter()
     path, text = read_source(model)
     parsed = parse_model(text, path, args)
+    # The time limit is a deadline for everything after parsing: substituting the model's
+    # definitions, the Jacobian and the optimiser's phases.
+    deadline = time.perf_counter() + time_limit
     warn_source(parsed.warnings)
     pairs = model_outputs(parsed, path)
     ranges = load_ranges(model, sidecar, samples) if verify else {}
@@ -144,11 +150,14 @@ def compile_model(
         pairs,
         rules=rules,
         table=table,
-        limits=Limits(iterations=iter_limit, nodes=node_limit, time=time_limit),
+        limits=Limits(
+            iterations=iter_limit, nodes=node_limit, time=time_limit, memory=memory_limit
+        ),
         verify=verify,
         ranges=ranges,
         assumptions=assumptions,
         extra=jac.entries if jac else (),
+        deadline=deadline,
     )
     t2 = time.perf_counter()
     for fb in result.fallbacks:
@@ -225,7 +234,10 @@ def check_jacobian(
 
 
 def _print_stats(path: str, outputs: int, r: Optimized, seconds: dict[str, float]) -> None:
-    """Costs, stop reason, e-graph size and time per phase, on stderr."""
+    """Costs, stop reason (and the phase it cut), rule e-graph size, time per step and the
+    optimiser's phases, on stderr."""
+    from symopt.cli.report import phase_lines, render_phases
+
     rep = r.report
     ratio = f"{r.cost_before / r.cost_after:.2f}x" if r.cost_after else "inf"
     phases = ", ".join(f"{phase} {s:.3f} s" for phase, s in seconds.items())
@@ -233,6 +245,10 @@ def _print_stats(path: str, outputs: int, r: Optimized, seconds: dict[str, float
     sys.stderr.write(
         f"{path}: {outputs} outputs{fallbacks}\n"
         f"{path}: cost {r.cost_before:g} -> {r.cost_after:g} cycles ({ratio}), "
-        f"stop: {rep.stop}, {len(rep.iterations)} iterations, {rep.enodes} e-nodes\n"
+        f"stop: {r.stop_text}, {len(rep.iterations)} iterations, {rep.enodes} e-nodes\n"
         f"{path}: time: {phases}\n"
     )
+    if sys.stderr.isatty():
+        render_phases(f"phases ({r.strategy})", r.phases)
+    else:
+        sys.stderr.write(f"{path}: phases ({r.strategy}):\n" + phase_lines(r.phases))

@@ -75,6 +75,23 @@ def _phases(e: Explanation) -> str:
     return ", ".join(f"{phase} {s * 1e3:.1f} ms" for phase, s in e["phases"].items())
 
 
+_PHASE_COLUMNS = ["phase", "time", "nodes", "cycles", "stop"]
+
+
+def _arrow(pair: dict[str, Any]) -> str:
+    a, b = pair["in"], pair["out"]
+    if b is None:
+        return ""
+    return f"-> {b:g}" if a is None else f"{a:g} -> {b:g}"
+
+
+def _phase_cells(p: dict[str, Any]) -> list[str]:
+    stop = p["stop"]
+    if "fallback" in p.get("detail", {}):
+        stop += f": {p['detail']['fallback']}"
+    return [p["name"], f"{p['seconds'] * 1e3:.1f} ms", _arrow(p["size"]), _arrow(p["cost"]), stop]
+
+
 def _op_cells(row: dict[str, Any]) -> list[str]:
     b, a = row["before"], row["after"]
     return [row["op"], str(b["count"]), f"{b['cycles']:g}", str(a["count"]), f"{a['cycles']:g}"]
@@ -89,6 +106,9 @@ def plain_text(e: Explanation) -> str:
     parts = [_summary(e) + "\n"]
     if e["phases"]:
         parts.append(f"  time: {_phases(e)}\n")
+    if e.get("phase_reports"):
+        rows = [_phase_cells(p) for p in e["phase_reports"]]
+        parts.append(_columns(_PHASE_COLUMNS, rows))
     for ex in e["expressions"]:
         parts.append(f"  in:  {ex['input']}\n  out: {ex['output']}\n")
     iters = [
@@ -121,6 +141,10 @@ def _render_rich(entries: Sequence[Explanation], out: TextIO) -> None:
         console.print(_summary(e), markup=False, highlight=False)
         if e["phases"]:
             console.print(f"  time: {_phases(e)}", markup=False, highlight=False)
+        if e.get("phase_reports"):
+            rows = [_phase_cells(p) for p in e["phase_reports"]]
+            title = f"phases ({e.get('strategy', '')})"
+            render_table(title, _PHASE_COLUMNS, rows, right=_PHASE_COLUMNS[1:4], stream=out)
         for ex in e["expressions"]:
             console.print(
                 f"  in:  {ex['input']}\n  out: {ex['output']}",

@@ -85,6 +85,30 @@ def _optimizer_decorators(
     ]
 
 
+def _parse_memory(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    from symopt.memory import parse_size
+
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def memory_option(fn: F) -> F:
+    """``--memory-limit SIZE``: resident memory past which the optimiser's phases stop and keep
+    their best result (stop reason ``memory limit``)."""
+    return click.option(
+        "--memory-limit",
+        default=None,
+        metavar="SIZE",
+        callback=_parse_memory,
+        help="Resident memory at which optimisation stops with the best result so far, e.g. "
+        "2G or 500M (default: 3/4 of physical memory).",
+    )(fn)
+
+
 def lang_option(fn: F) -> F:
     return click.option(
         "--lang",

@@ -1,4 +1,5 @@
-"""Human-facing reports on stderr: per-expression stats (rich table on a terminal)."""
+"""Human-facing reports on stderr: per-expression stats and the phases that produced them (rich
+tables on a terminal)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,54 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from symopt.cli.table import render_table, speedup
+from symopt.cli.table import plain_table, render_table, speedup
 from symopt.errors import SourceWarning
+from symopt.limits import PhaseReport
 from symopt.optimize import Fallback, Optimized
+
+PHASE_COLUMNS = ("phase", "time", "nodes", "cycles", "stop")
+
+
+def _arrow(a: float | None, b: float | None) -> str:
+    """``a -> b``; ``-> b`` for a phase whose input is not terms (a polynomial phase)."""
+    if b is None:
+        return ""
+    return f"-> {b:g}" if a is None else f"{a:g} -> {b:g}"
+
+
+def phase_cells(p: PhaseReport) -> list[str]:
+    """One phase as table cells: name, time, distinct nodes and cycles in -> out, stop (and
+    the fallback it took, if any)."""
+    stop = str(p.stop)
+    if "fallback" in p.detail:
+        stop += f": {p.detail['fallback']}"
+    return [
+        p.name,
+        f"{p.seconds:.3f} s",
+        _arrow(p.size_in, p.size_out),
+        _arrow(p.cost_in, p.cost_out),
+        stop,
+    ]
+
+
+def phase_lines(phases: list[PhaseReport], indent: str = "  ") -> str:
+    """The phases as aligned plain text, under a header."""
+    rows = [phase_cells(p) for p in phases]
+    return plain_table(PHASE_COLUMNS, rows, right=PHASE_COLUMNS[1:4], header=True, indent=indent)
+
+
+def render_phases(title: str, phases: list[PhaseReport]) -> None:
+    """The phases as a table on stderr (rich on a terminal)."""
+    rows = [phase_cells(p) for p in phases]
+    render_table(
+        title,
+        PHASE_COLUMNS,
+        rows,
+        right=PHASE_COLUMNS[1:4],
+        stream=sys.stderr,
+        header=True,
+        indent="  ",
+    )
 
 
 @dataclass(frozen=True)
@@ -18,18 +64,26 @@ class StatRow:
 
 
 def print_stats(rows: list[StatRow]) -> None:
-    """Before/after cost and stop reason per expression, on stderr."""
+    """Before/after cost and stop reason per expression, then its phases, on stderr. The
+    iterations and e-nodes are the rule e-graph's; the time is the whole optimisation's."""
     if sys.stderr.isatty():
         _rich_table(rows)
+        for row in rows:
+            render_phases(f"phases of {row.label} ({row.result.strategy})", row.result.phases)
         return
     for row in rows:
         r = row.result
         rep = r.report
         sys.stderr.write(
             f"{row.label}: cost {r.cost_before:g} -> {r.cost_after:g} cycles "
-            f"({speedup(r.cost_before, r.cost_after)}), stop: {rep.stop}, "
-            f"{len(rep.iterations)} iterations, {rep.enodes} e-nodes, {rep.seconds:.3f} s\n"
+            f"({speedup(r.cost_before, r.cost_after)}), stop: {r.stop_text}, "
+            f"{len(rep.iterations)} iterations, {rep.enodes} e-nodes, {_total(r):.3f} s\n"
+            + phase_lines(r.phases)
         )
+
+
+def _total(r: Optimized) -> float:
+    return sum(p.seconds for p in r.phases)
 
 
 def _rich_table(rows: list[StatRow]) -> None:
@@ -40,10 +94,10 @@ def _rich_table(rows: list[StatRow]) -> None:
             f"{row.result.cost_before:g}",
             f"{row.result.cost_after:g}",
             speedup(row.result.cost_before, row.result.cost_after),
-            str(row.result.report.stop),
+            row.result.stop_text,
             str(len(row.result.report.iterations)),
             str(row.result.report.enodes),
-            f"{row.result.report.seconds:.3f} s",
+            f"{_total(row.result):.3f} s",
         )
         for row in rows
     ]

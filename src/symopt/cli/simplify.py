@@ -11,7 +11,7 @@ import click
 
 from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import check_output, read_source, write_output
-from symopt.cli.options import assume_option, lang_option, optimizer_options
+from symopt.cli.options import assume_option, lang_option, memory_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
 from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
 from symopt.ir import Sym, Term, symbols
@@ -105,6 +105,7 @@ def _identifier(text: str) -> str:
 @click.argument("sources", nargs=-1, metavar="[FILE|-]...")
 @lang_option
 @optimizer_options()
+@memory_option
 @assume_option
 @click.option(
     "--name",
@@ -132,6 +133,7 @@ def simplify(
     node_limit: int,
     iter_limit: int,
     verify: bool,
+    memory_limit: int | None,
     assumptions: list[Assumption],
     name: str,
     output: str | None,
@@ -149,7 +151,7 @@ def simplify(
     names = function_names(items, name) if lang != "sym" else []  # clashes: before any work
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
-    limits = Limits(iterations=iter_limit, nodes=node_limit, time=time_limit)
+    limits = Limits(iterations=iter_limit, nodes=node_limit, time=time_limit, memory=memory_limit)
     ranges = sample_ranges(assumptions) or None
     rows: list[StatRow] = []
     results = []

@@ -58,10 +58,13 @@ def optimize_model(
     ranges: Ranges,
     assumptions: Sequence[Assumption] = (),
     extra: Sequence[Term] = (),
+    deadline: float | None = None,
 ) -> Optimized:
     """Optimise every output together; ``assumptions`` add to the model's own. ``ranges`` (the
     sidecar's and ``--sample``'s) are narrowed by the assumptions when verifying. ``extra``
-    terms (a Jacobian's entries) are optimised in the same run, after the outputs."""
+    terms (a Jacobian's entries) are optimised in the same run, after the outputs.
+    ``deadline``: the absolute ``time.perf_counter()`` by which the optimiser's phases stop
+    (default: ``limits.time`` from now)."""
     from symopt.ir import symbols
     from symopt.optimize import optimize
     from symopt.rulesets.assume import facts, sample_ranges
@@ -76,6 +79,7 @@ def optimize_model(
         verify=verify,
         sample_ranges=merge_ranges(sample_ranges(assumed), ranges) if verify else {},
         assumptions=facts(assumed, symbols(terms)),
+        deadline=deadline,
     )
 
 

@@ -1,17 +1,22 @@
-"""An e-graph of polynomial factorizations.
+"""Factorings: a memoised graph of the ways to compute each polynomial (not an e-graph: no
+rewrite rules, no congruence closure; classes are created once per canonical polynomial).
 
-Each e-class is one canonical polynomial (up to sign), so equal sub-polynomials of different
-statements are one class. Its e-nodes are the ways to compute it: a single monomial, a flat sum
-of monomials, or a Horner step ``v*Q + R`` for a frequently occurring atom ``v`` (the top
-``alternatives`` atoms by frequency, while the node budget lasts). Extraction then chooses among
-these with sharing counted (see ``extract``)."""
+Each class is one canonical polynomial (up to sign), so equal sub-polynomials of different
+statements are one class. Its ways are: a single monomial, a flat sum of monomials, or a Horner
+step ``v*Q + R`` for a frequently occurring atom ``v`` (the top ``alternatives`` atoms by
+frequency, while ``max_ways`` lasts). :mod:`symopt.algebra.choose` then picks one way per class
+with sharing counted."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from symopt.algebra.polynomial import Mono, Poly
+
+CHECK_EVERY = 256
+"""Classes expanded between two asks of ``stop``."""
 
 VARIANT_CUTOFF = 2.0
 """A Horner variant on an atom is offered only if it occurs at least half as often as the most
@@ -19,7 +24,7 @@ frequent atom of the polynomial."""
 
 
 @dataclass(frozen=True, slots=True)
-class PNode:
+class Way:
     """``mono``: coeff*mono (coeff > 0). ``sum``: Σ scale*child (scale ±1, or a common
     coefficient factored out of several monomials). ``factor``: atom*Q + sign*R."""
 
@@ -31,8 +36,8 @@ class PNode:
 
 
 @dataclass
-class PClass:
-    nodes: list[PNode] = field(default_factory=list)
+class PolyClass:
+    ways: list[Way] = field(default_factory=list)
     expanded: bool = False
 
 
@@ -46,21 +51,32 @@ def canonical(poly: Poly) -> tuple[float, Key]:
     return sign, tuple((m, c * sign) for m, c in items)
 
 
-class FactorGraph:
+class Factorings:
     """Classes are created on demand (``add``) and expanded breadth-first from a work list.
 
-    ``alternatives``: Horner variants per class while fewer than ``budget`` e-nodes exist (then
+    ``alternatives``: Horner variants per class while fewer than ``max_ways`` ways exist (then
     one); an atom occurring less than ``1/VARIANT_CUTOFF`` as often as the most frequent one is
     not offered as a variant."""
 
-    def __init__(self, *, alternatives: int = 2, budget: int = 200_000) -> None:
-        self.classes: list[PClass] = []
+    def __init__(
+        self,
+        *,
+        alternatives: int = 2,
+        max_ways: int = 200_000,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        self.classes: list[PolyClass] = []
         self.keys: list[Key] = []
         self.memo: dict[Key, int] = {}
         self.alternatives = alternatives
-        self.budget = budget
-        self.enodes = 0
+        self.max_ways = max_ways
+        self.ways = 0
         self._pending: list[int] = []
+        self._stop = stop
+        self.flat = False
+        """Set once ``stop`` said so: classes are then expanded as flat sums of monomials only
+        (no Horner steps; linear in the polynomial's size)."""
+        self._expanded = 0
 
     def add(self, poly: Poly) -> tuple[float, int]:
         """The class of ``poly`` (creating and expanding it and its parts as needed)."""
@@ -73,7 +89,7 @@ class FactorGraph:
         cid = self.memo.get(key)
         if cid is None:
             cid = self.memo[key] = len(self.classes)
-            self.classes.append(PClass())
+            self.classes.append(PolyClass())
             self.keys.append(key)
             self._pending.append(cid)
         return sign, cid
@@ -84,24 +100,27 @@ class FactorGraph:
             cls = self.classes[cid]
             if not cls.expanded:
                 cls.expanded = True
+                self._expanded += 1
+                if not self.flat and self._stop and self._expanded % CHECK_EVERY == 0:
+                    self.flat = self._stop()
                 self._expand(cid, dict(self.keys[cid]))
 
     def _expand(self, cid: int, poly: Poly) -> None:
         cls = self.classes[cid]
         if len(poly) == 1:
             ((mono, coeff),) = poly.items()
-            cls.nodes.append(PNode("mono", coeff=coeff, mono=mono))
-            self.enodes += 1
+            cls.ways.append(Way("mono", coeff=coeff, mono=mono))
+            self.ways += 1
             return
         counts = Counter(atom for mono in poly for atom, _ in mono)
-        ranked = self._ranked(counts)
-        width = self.alternatives if self.enodes < self.budget else 1
+        ranked = [] if self.flat else self._ranked(counts)
+        width = self.alternatives if self.ways < self.max_ways else 1
         if not ranked:
             plain = tuple(self._class({m: c}) for m, c in sorted(poly.items()))
             grouped = self._scaled_parts(poly)
             for children in (grouped, plain) if grouped != plain else (plain,):
-                cls.nodes.append(PNode("sum", children=children))
-                self.enodes += 1
+                cls.ways.append(Way("sum", children=children))
+                self.ways += 1
             return
         best = counts[ranked[0]]
         for atom in ranked[:width]:
@@ -121,8 +140,8 @@ class FactorGraph:
             parts = [self._class(quotient)]
             if rest:
                 parts.append(self._class(rest))
-            cls.nodes.append(PNode("factor", atom=atom, children=tuple(parts)))
-            self.enodes += 1
+            cls.ways.append(Way("factor", atom=atom, children=tuple(parts)))
+            self.ways += 1
 
     def _ranked(self, counts: Counter[int]) -> list[int]:
         """Atoms worth factoring out (in two or more monomials), most frequent first."""
