@@ -197,10 +197,13 @@ class _Engine:
     ) -> tuple[list[Term], RunReport]:
         """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
         larger than ``max_tree`` written out as a tree, where the extractor can)."""
+        from symopt.algebra.normal import normal_equivalents
         from symopt.egraph.extract import extract
 
         t0 = time.perf_counter()
-        with Runner(self.rules, limits).run(terms, self.assumptions) as (egraph, roots, report):
+        equal = normal_equivalents(terms, self.table) if polynomial_allowed(self.rules) else []
+        runner = Runner(self.rules, limits)
+        with runner.run(terms, self.assumptions, equal) as (egraph, roots, report):
             t1 = time.perf_counter()
             outputs = intern(extract(egraph, roots, self.table, max_tree=max_tree))
         timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)

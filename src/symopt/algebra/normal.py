@@ -1,0 +1,164 @@
+"""Normal forms offered to the rule e-graph as equal alternatives of small arithmetic regions.
+
+Rules rewrite one step at a time, so a form several steps away may lie past the node limit:
+``x0 + x1 - x2 + (x1 + x2 - x0) + (x2 + x0 - x1)`` is ``x0 + x1 + x2``, a Horner form is the same
+whether a power is written ``x^5`` or ``x*x*x*x*x``, ``1/(x + 1) - 2/x + 1/(x - 1)`` is
+``2/(x*(x*x - 1))``. For each *region* (a maximal subterm of ``+ - * /``, negation and small
+integer powers; function calls, other powers and symbols are its atoms) of at most
+:data:`MAX_REGION` nodes, the canonical polynomial (:mod:`symopt.algebra.polynomial`) or rational
+function (:mod:`symopt.algebra.rational`) is built, factored by the polynomial path
+(:func:`symopt.algebra.pipeline.optimize_polynomials`: Horner forms, common factors), and offered
+to the e-graph as an equivalent of the region when it is cheaper; the extractor then chooses by
+cost, and the rules may improve on it further.
+
+Domain (the ``algebra`` tier): a candidate is offered only if it keeps every atom of the region
+that is not a plain symbol (``sqrt(y)/x - sqrt(y)/x + z`` must not lose ``sqrt(y)``'s domain)
+and, for a rational form, every denominator factor of the region (nothing is cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from symopt.algebra.choose import product, signed_sum
+from symopt.algebra.polynomial import Atoms, Poly, to_poly
+from symopt.algebra.rational import RationalWalk, rounded
+from symopt.costs.table import CostTable
+from symopt.ir import App, Num, Sym, Term, intern, postorder
+
+MAX_REGION = 40
+"""Regions with more distinct nodes than this get no normal form."""
+
+MAX_TOTAL = 2_000
+"""Inputs with more distinct nodes than this get no normal forms (the polynomial path and the
+rules handle large inputs; this is for everyday expressions)."""
+
+_ARITH = frozenset({"add", "sub", "mul", "div", "neg"})
+
+
+def _arith(node: Term) -> bool:
+    if not isinstance(node, App):
+        return False
+    if node.op == "pow":
+        exp = node.args[1]
+        return isinstance(exp, Num) and exp.value in (2.0, 3.0, 4.0)
+    return node.op in _ARITH
+
+
+def _region_size(root: Term) -> int:
+    """Distinct arithmetic nodes of the region under ``root`` (counting stops past the cap)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack and len(seen) <= MAX_REGION:
+        node = stack.pop()
+        if id(node) in seen or not _arith(node):
+            continue
+        seen.add(id(node))
+        assert isinstance(node, App)
+        stack.extend(node.args)
+    return len(seen)
+
+
+def region_roots(terms: Sequence[Term]) -> list[Term]:
+    """Arithmetic nodes that are a root or an argument of a non-arithmetic node."""
+    roots: dict[int, Term] = {id(t): t for t in terms if _arith(t)}
+    for node in postorder(terms):
+        if isinstance(node, App) and not _arith(node):
+            for arg in node.args:
+                if _arith(arg):
+                    roots.setdefault(id(arg), arg)
+        elif isinstance(node, App) and node.op == "pow" and _arith(node.args[0]):
+            roots.setdefault(id(node.args[0]), node.args[0])
+    return list(roots.values())
+
+
+def _from_poly(poly: Poly, atoms: list[Term]) -> Term:
+    """An expanded term for ``poly`` (powers spelled as products)."""
+    if not poly:
+        return Num(0.0)
+    parts: list[tuple[float, Term]] = []
+    for mono, coeff in sorted(poly.items()):
+        factors = [atoms[a] for a, e in mono for _ in range(e)]
+        if not factors:
+            parts.append((1.0 if coeff > 0 else -1.0, Num(abs(coeff))))
+        else:
+            parts.append((1.0 if coeff > 0 else -1.0, product(factors, abs(coeff))))
+    sign, term = signed_sum(parts)
+    return term if sign > 0 else App("neg", (term,))
+
+
+def _factored(term: Term) -> Term:
+    """``term`` through the polynomial path (Horner forms, common factors, shared sub-sums)."""
+    from symopt.algebra.pipeline import optimize_polynomials
+
+    (out,), _ = optimize_polynomials([term], alternatives=2, budget=5_000)
+    return out
+
+
+def _rational_candidate(root: Term) -> tuple[Term, list[Term]] | None:
+    walk = RationalWalk()
+    form = walk.convert(root)
+    if form is None or not form.num:
+        return None  # too large, or a zero numerator (dropping the denominators' domain)
+    num = rounded(form.num)
+    if num is None:
+        return None
+    numerator = _factored(_from_poly(num, walk.atoms.terms))
+    if not form.dens:
+        return numerator, walk.atoms.terms
+    den = rounded(walk.denominator(form))
+    if den is None:
+        return None
+    denominator = _factored(_from_poly(den, walk.atoms.terms))
+    return App("div", (numerator, denominator)), walk.atoms.terms
+
+
+def _polynomial_candidate(root: Term) -> tuple[Term, list[Term]] | None:
+    atoms = Atoms()
+    if to_poly(root, atoms) is None:
+        return None
+    return _factored(root), atoms.terms
+
+
+def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
+    """Every atom that is not a symbol (a call, a division kept whole, …) is still a subterm
+    of ``candidate``: cancelling ``sqrt(y) - sqrt(y)`` or ``1/x - 1/x`` would extend the
+    domain."""
+    partial = [a for a in atoms if not isinstance(a, Sym)]
+    if not partial:
+        return True
+    present = set(postorder([candidate]))
+    return all(a in present for a in partial)
+
+
+def candidates(root: Term, table: CostTable) -> Term | None:
+    """The cheapest normal form of the region under ``root``, if cheaper than ``root``."""
+    nodes = _region_size(root)
+    if nodes > MAX_REGION or nodes < 2:
+        return None
+    best, best_cost = None, table.dag_cost([root])
+    for make in (_polynomial_candidate, _rational_candidate):
+        found = make(root)
+        if found is None:
+            continue
+        cand, atoms = found
+        if cand == root or not _keeps_domain(atoms, cand):
+            continue
+        cost = table.dag_cost([cand])
+        if cost < best_cost:
+            best, best_cost = cand, cost
+    return best
+
+
+def normal_equivalents(terms: Sequence[Term], table: CostTable) -> list[tuple[Term, Term]]:
+    """``(region, normal form)`` pairs for the small regions of ``terms`` whose normal form is
+    cheaper (each pair equal over the reals, on the same domain)."""
+    roots = intern(list(terms))
+    if sum(1 for _ in postorder(roots)) > MAX_TOTAL:
+        return []
+    pairs: list[tuple[Term, Term]] = []
+    for root in region_roots(roots):
+        cand = candidates(root, table)
+        if cand is not None:
+            pairs.append((root, intern([cand])[0]))
+    return pairs

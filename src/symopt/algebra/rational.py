@@ -1,0 +1,211 @@
+"""Rational-function normal form of small arithmetic terms: ``N / D`` with ``N`` and ``D``
+polynomials over atoms (exact coefficients, as in :mod:`symopt.algebra.polynomial`).
+
+Sums of fractions are combined over the least common multiple of their denominators, where a
+denominator is a list of *factors*: each polynomial divisor as written (its sign normalised; a
+monomial divisor split into its atoms). Nothing is ever cancelled between ``N`` and ``D``: every
+factor of every denominator of the input stays a factor of ``D``, so ``N / D`` is undefined
+(over the reals) exactly where the input is (``(x - 1)/(x*x - 1) → 1/(x + 1)`` would remove
+the singularity at ``x = 1``: that is the ``fast`` tier). Over the reals ``a/b ± c/d`` is
+``(a*d ± c*b)/(b*d)`` wherever both sides are defined, the ``algebra`` tier's promise.
+
+A division by a literal becomes a multiplication by its exact reciprocal (rounded once, at the
+end, like every coefficient). A division by a term that has a denominator itself (``1/(1/x)``)
+is kept as an opaque atom: cancelling it would extend the domain.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from symopt.algebra.polynomial import Atoms, Coeff, Mono, Poly, exact_add, exact_mul
+from symopt.ir import App, Num, Term
+
+Exact = dict[Mono, Coeff]
+FactorKey = tuple[tuple[Mono, Coeff], ...]
+
+MAX_MONOMIALS = 32
+"""A numerator or denominator with more monomials than this gives up (no normal form)."""
+
+
+class TooLarge(Exception):
+    """The normal form would exceed :data:`MAX_MONOMIALS` (or a coefficient does not fit)."""
+
+
+@dataclass
+class RationalForm:
+    """``num / Π factor^multiplicity`` (factors by key, see :class:`RationalWalk`)."""
+
+    num: Exact
+    dens: dict[FactorKey, int] = field(default_factory=dict)
+
+
+def _add(a: Exact, b: Exact, sign: int = 1) -> Exact:
+    out = dict(a)
+    for mono, coeff in b.items():
+        total = exact_add(out.get(mono, 0.0), -coeff if sign < 0 else coeff)
+        if total == 0:
+            out.pop(mono, None)
+        else:
+            out[mono] = total
+    _check(out)
+    return out
+
+
+def _mul(a: Exact, b: Exact) -> Exact:
+    out: Exact = {}
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            exps = dict(ma)
+            for atom, e in mb:
+                exps[atom] = exps.get(atom, 0) + e
+            mono = tuple(sorted(exps.items()))
+            total = exact_add(out.get(mono, 0.0), exact_mul(ca, cb))
+            if total == 0:
+                out.pop(mono, None)
+            else:
+                out[mono] = total
+    _check(out)
+    return out
+
+
+def _scale(a: Exact, c: Coeff) -> Exact:
+    return {m: exact_mul(v, c) for m, v in a.items()}
+
+
+def _check(poly: Exact) -> None:
+    if len(poly) > MAX_MONOMIALS:
+        raise TooLarge
+
+
+def _constant(poly: Exact) -> Coeff | None:
+    """The value of a constant polynomial (nonzero), or None."""
+    if len(poly) == 1 and () in poly:
+        return poly[()]
+    return None
+
+
+def _reciprocal(c: Coeff) -> Coeff:
+    if isinstance(c, float) and c in (1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 4.0, -4.0):
+        return 1.0 / c
+    return 1 / Fraction(c)
+
+
+@dataclass
+class RationalWalk:
+    """Converts terms to :class:`RationalForm` over a shared atom table and factor table."""
+
+    atoms: Atoms = field(default_factory=Atoms)
+    factors: dict[FactorKey, Exact] = field(default_factory=dict)
+    memo: dict[int, RationalForm] = field(default_factory=dict)
+
+    def convert(self, term: Term) -> RationalForm | None:
+        """The normal form of ``term``, or None if it would be too large."""
+        try:
+            return self._walk(term)
+        except TooLarge:
+            return None
+
+    def _walk(self, node: Term) -> RationalForm:
+        found = self.memo.get(id(node))
+        if found is None:
+            found = self.memo[id(node)] = self._convert(node)
+        return found
+
+    def _atom(self, node: Term) -> RationalForm:
+        return RationalForm({((self.atoms.id(node), 1),): 1.0})
+
+    def _convert(self, node: Term) -> RationalForm:
+        if isinstance(node, Num):
+            return RationalForm({(): node.value} if node.value != 0.0 else {})
+        if not isinstance(node, App):
+            return self._atom(node)
+        op, args = node.op, node.args
+        if op in ("add", "sub"):
+            return self._combine(self._walk(args[0]), self._walk(args[1]), op == "add")
+        if op == "neg":
+            inner = self._walk(args[0])
+            return RationalForm({m: -c for m, c in inner.num.items()}, dict(inner.dens))
+        if op == "mul":
+            a, b = self._walk(args[0]), self._walk(args[1])
+            dens = dict(a.dens)
+            for k, m in b.dens.items():
+                dens[k] = dens.get(k, 0) + m
+            return RationalForm(_mul(a.num, b.num), dens)
+        if op == "div":
+            return self._divide(node, self._walk(args[0]), self._walk(args[1]))
+        if op == "pow" and isinstance(args[1], Num) and args[1].value in (2.0, 3.0, 4.0):
+            base = self._walk(args[0])
+            out = base
+            for _ in range(int(args[1].value) - 1):
+                dens = {k: m + base.dens.get(k, 0) for k, m in out.dens.items()}
+                out = RationalForm(_mul(out.num, base.num), dens)
+            return out
+        return self._atom(node)
+
+    def _combine(self, a: RationalForm, b: RationalForm, add: bool) -> RationalForm:
+        """``a ± b`` over the least common multiple of their denominators."""
+        dens = {k: max(a.dens.get(k, 0), b.dens.get(k, 0)) for k in a.dens | b.dens}
+        num_a = self._times_factors(a.num, dens, a.dens)
+        num_b = self._times_factors(b.num, dens, b.dens)
+        return RationalForm(_add(num_a, num_b, 1 if add else -1), dens)
+
+    def _times_factors(
+        self, num: Exact, want: dict[FactorKey, int], have: dict[FactorKey, int]
+    ) -> Exact:
+        for key, m in want.items():
+            for _ in range(m - have.get(key, 0)):
+                num = _mul(num, self.factors[key])
+        return num
+
+    def _divide(self, node: Term, a: RationalForm, b: RationalForm) -> RationalForm:
+        if b.dens or not b.num:
+            return self._atom(node)  # 1/(1/x), or a division by zero: kept as written
+        c = _constant(b.num)
+        if c is not None:
+            return RationalForm(_scale(a.num, _reciprocal(c)), dict(a.dens))
+        dens = dict(a.dens)
+        num = a.num
+        if len(b.num) == 1:
+            ((mono, coeff),) = b.num.items()
+            num = _scale(num, _reciprocal(coeff))
+            for atom, e in mono:
+                key = self._factor({((atom, 1),): 1.0})
+                dens[key] = dens.get(key, 0) + e
+            return RationalForm(num, dens)
+        poly = b.num
+        if next(iter(sorted(poly.items())))[1] < 0:
+            poly = {m: -v for m, v in poly.items()}
+            num = {m: -v for m, v in num.items()}
+        key = self._factor(poly)
+        dens[key] = dens.get(key, 0) + 1
+        return RationalForm(num, dens)
+
+    def _factor(self, poly: Exact) -> FactorKey:
+        key = tuple(sorted(poly.items()))
+        self.factors.setdefault(key, poly)
+        return key
+
+    def denominator(self, form: RationalForm) -> Exact:
+        """``Π factor^multiplicity`` as one polynomial."""
+        out: Exact = {(): 1.0}
+        for key, m in sorted(form.dens.items()):
+            for _ in range(m):
+                out = _mul(out, self.factors[key])
+        return out
+
+
+def rounded(poly: Exact) -> Poly | None:
+    """Each coefficient as the nearest double; None if one overflows or underflows to 0."""
+    out: Poly = {}
+    for mono, coeff in poly.items():
+        try:
+            value = float(coeff)
+        except OverflowError:
+            return None
+        if value == 0.0 or not math.isfinite(value):
+            return None
+        out[mono] = value
+    return out
