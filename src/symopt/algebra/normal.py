@@ -18,11 +18,13 @@ and, for a rational form, every denominator factor of the region (nothing is can
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 from symopt.algebra.choose import product, signed_sum
 from symopt.algebra.polynomial import Atoms, Poly, to_poly
-from symopt.algebra.rational import RationalWalk, rounded
+from symopt.algebra.rational import Exact, RationalWalk, rounded
 from symopt.costs.table import CostTable
 from symopt.ir import App, Num, Sym, Term, intern, postorder
 
@@ -120,6 +122,110 @@ def _polynomial_candidate(root: Term) -> tuple[Term, list[Term]] | None:
     return _factored(root), atoms.terms
 
 
+def _content(poly: Exact) -> Fraction:
+    """The rational content of ``poly`` (gcd of numerators over lcm of denominators), signed so
+    that most coefficients of ``poly / content`` are positive (``b + c - a``, not ``a - b - c``)."""
+    fracs = [Fraction(c) for c in poly.values()]
+    num = 0
+    den = 1
+    for f in fracs:
+        num = math.gcd(num, f.numerator)
+        den = den * f.denominator // math.gcd(den, f.denominator)
+    sign = -1 if 2 * sum(f < 0 for f in fracs) > len(fracs) else 1
+    return Fraction(sign * num, den)
+
+
+def _factors(root: Term) -> list[Term]:
+    """The factors of a product chain (``a*b*c``; a division by a literal is a factor
+    ``1/c``)."""
+    out: list[Term] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, App) and node.op == "mul":
+            stack.extend(node.args)
+        elif isinstance(node, App) and node.op == "div" and isinstance(node.args[1], Num):
+            stack.append(node.args[0])
+            out.append(App("div", (Num(1.0), node.args[1])))
+        else:
+            out.append(node)
+    return out
+
+
+def content_form(root: Term) -> tuple[Fraction, Term, list[Term]] | None:
+    """``(C, P, atoms)`` with ``root == C*P`` over the reals: each sum factor of a product has
+    its rational content taken out (``(a + b + c)*0.5 - a`` is ``0.5*(b + c - a)``) and like
+    terms combined; the contents multiply into ``C``. None if ``root`` has no such factor."""
+    factors = _factors(root)
+    if len(factors) < 2:
+        return None
+    total = Fraction(1)
+    kept: list[Term] = []
+    atoms: list[Term] = []
+    changed = False
+    for factor in factors:
+        walk = RationalWalk()
+        form = walk.convert(factor) if _arith(factor) else None
+        if form is None or form.dens or not form.num:
+            kept.append(factor)
+            atoms.append(factor)
+            continue
+        c = _content(form.num)
+        primitive = rounded({m: Fraction(v) / c for m, v in form.num.items()})
+        if primitive is None:
+            return None
+        total *= c
+        atoms.extend(walk.atoms.terms)
+        if primitive != {(): 1.0}:
+            kept.append(_factored(_from_poly(primitive, walk.atoms.terms)))
+        changed = True
+    if not changed or not kept:
+        return None
+    return total, product(kept), atoms
+
+
+def _content_candidate(root: Term) -> tuple[Term, list[Term]] | None:
+    found = content_form(root)
+    if found is None:
+        return None
+    c, term, atoms = found
+    value = float(c)
+    if value == 0.0 or not math.isfinite(value):
+        return None
+    if value == 1.0:
+        return term, atoms
+    if value == -1.0:
+        return App("neg", (term,)), atoms
+    return App("mul", (term, Num(value))) if value > 0 else App(
+        "neg", (App("mul", (term, Num(-value))),)
+    ), atoms
+
+
+def sqrt_candidate(node: Term, table: CostTable) -> Term | None:
+    """``sqrt(C*P)`` → ``sqrt(C)*sqrt(P)`` for a content ``C > 0`` whose square root is exact
+    (Heron's ``sqrt(s/2*(s/2 - a)*…)`` → ``sqrt(s*(b + c - a)*…)*0.25``): both sides are
+    defined exactly where ``P >= 0``."""
+    if not (isinstance(node, App) and node.op == "sqrt" and _arith(node.args[0])):
+        return None
+    if _region_size(node.args[0]) > MAX_REGION:
+        return None
+    found = content_form(node.args[0])
+    if found is None:
+        return None
+    c, term, atoms = found
+    if c <= 0:
+        return None
+    root_c = math.sqrt(float(c))
+    if Fraction(root_c) ** 2 != c:
+        return None
+    cand: Term = App("sqrt", (term,))
+    if root_c != 1.0:
+        cand = App("mul", (cand, Num(root_c)))
+    if not _keeps_domain(atoms, cand) or table.dag_cost([cand]) >= table.dag_cost([node]):
+        return None
+    return cand
+
+
 def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
     """Every atom that is not a symbol (a call, a division kept whole, …) is still a subterm
     of ``candidate``: cancelling ``sqrt(y) - sqrt(y)`` or ``1/x - 1/x`` would extend the
@@ -137,7 +243,7 @@ def candidates(root: Term, table: CostTable) -> Term | None:
     if nodes > MAX_REGION or nodes < 2:
         return None
     best, best_cost = None, table.dag_cost([root])
-    for make in (_polynomial_candidate, _rational_candidate):
+    for make in (_polynomial_candidate, _rational_candidate, _content_candidate):
         found = make(root)
         if found is None:
             continue
@@ -161,4 +267,8 @@ def normal_equivalents(terms: Sequence[Term], table: CostTable) -> list[tuple[Te
         cand = candidates(root, table)
         if cand is not None:
             pairs.append((root, intern([cand])[0]))
+    for node in postorder(roots):
+        cand = sqrt_candidate(node, table)
+        if cand is not None:
+            pairs.append((node, intern([cand])[0]))
     return pairs

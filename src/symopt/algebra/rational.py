@@ -30,7 +30,7 @@ MAX_MONOMIALS = 32
 """A numerator or denominator with more monomials than this gives up (no normal form)."""
 
 
-class TooLarge(Exception):
+class TooLargeError(Exception):
     """The normal form would exceed :data:`MAX_MONOMIALS` (or a coefficient does not fit)."""
 
 
@@ -77,7 +77,7 @@ def _scale(a: Exact, c: Coeff) -> Exact:
 
 def _check(poly: Exact) -> None:
     if len(poly) > MAX_MONOMIALS:
-        raise TooLarge
+        raise TooLargeError
 
 
 def _constant(poly: Exact) -> Coeff | None:
@@ -105,7 +105,7 @@ class RationalWalk:
         """The normal form of ``term``, or None if it would be too large."""
         try:
             return self._walk(term)
-        except TooLarge:
+        except TooLargeError:
             return None
 
     def _walk(self, node: Term) -> RationalForm:
@@ -176,7 +176,7 @@ class RationalWalk:
                 dens[key] = dens.get(key, 0) + e
             return RationalForm(num, dens)
         poly = b.num
-        if next(iter(sorted(poly.items())))[1] < 0:
+        if max(poly.items())[1] < 0:  # the leading (highest) monomial made positive: x - 1
             poly = {m: -v for m, v in poly.items()}
             num = {m: -v for m, v in num.items()}
         key = self._factor(poly)
