@@ -5,8 +5,8 @@ points."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 import random
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
