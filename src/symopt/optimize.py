@@ -198,14 +198,18 @@ class _Engine:
         """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
         larger than ``max_tree`` written out as a tree, where the extractor can)."""
         from symopt.algebra.normal import normal_equivalents
+        from symopt.algebra.reciprocals import share_reciprocals
         from symopt.egraph.extract import extract
 
         t0 = time.perf_counter()
-        equal = normal_equivalents(terms, self.table) if polynomial_allowed(self.rules) else []
+        algebra = polynomial_allowed(self.rules)
+        equal = normal_equivalents(terms, self.table) if algebra else []
         runner = Runner(self.rules, limits)
         with runner.run(terms, self.assumptions, equal) as (egraph, roots, report):
             t1 = time.perf_counter()
             outputs = intern(extract(egraph, roots, self.table, max_tree=max_tree))
+        if algebra:
+            outputs = share_reciprocals(outputs, self.table)
         timings.update(saturate=t1 - t0, extract=time.perf_counter() - t1)
         return outputs, report
 

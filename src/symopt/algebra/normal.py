@@ -35,6 +35,11 @@ MAX_TOTAL = 2_000
 """Inputs with more distinct nodes than this get no normal forms (the polynomial path and the
 rules handle large inputs; this is for everyday expressions)."""
 
+MAX_WORK = 240
+"""Regions are normalised, in order, until their nodes add up to this many: everyday
+expressions are far smaller; a large model's statements are left to the polynomial path and the
+rules, so normal forms never cost a large model more than a few milliseconds."""
+
 _ARITH = frozenset({"add", "sub", "mul", "div", "neg"})
 
 
@@ -47,18 +52,21 @@ def _arith(node: Term) -> bool:
     return node.op in _ARITH
 
 
-def _region_size(root: Term) -> int:
-    """Distinct arithmetic nodes of the region under ``root`` (counting stops past the cap)."""
+def _region_ops(root: Term) -> list[str]:
+    """Operators of the distinct arithmetic nodes of the region under ``root`` (the walk stops
+    past :data:`MAX_REGION` nodes)."""
     seen: set[int] = set()
+    ops: list[str] = []
     stack = [root]
-    while stack and len(seen) <= MAX_REGION:
+    while stack and len(ops) <= MAX_REGION:
         node = stack.pop()
         if id(node) in seen or not _arith(node):
             continue
         seen.add(id(node))
         assert isinstance(node, App)
+        ops.append(node.op)
         stack.extend(node.args)
-    return len(seen)
+    return ops
 
 
 def region_roots(terms: Sequence[Term]) -> list[Term]:
@@ -207,7 +215,7 @@ def sqrt_candidate(node: Term, table: CostTable) -> Term | None:
     defined exactly where ``P >= 0``."""
     if not (isinstance(node, App) and node.op == "sqrt" and _arith(node.args[0])):
         return None
-    if _region_size(node.args[0]) > MAX_REGION:
+    if len(_region_ops(node.args[0])) > MAX_REGION:
         return None
     found = content_form(node.args[0])
     if found is None:
@@ -239,11 +247,14 @@ def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
 
 def candidates(root: Term, table: CostTable) -> Term | None:
     """The cheapest normal form of the region under ``root``, if cheaper than ``root``."""
-    nodes = _region_size(root)
-    if nodes > MAX_REGION or nodes < 2:
-        return None
+    ops = _region_ops(root)
+    if len(ops) > MAX_REGION or len(ops) < 2 or not {"add", "sub"} & set(ops):
+        return None  # too large, too small, or a bare product (the rules handle those)
+    makers = [_polynomial_candidate, _content_candidate]
+    if "div" in ops:
+        makers.insert(1, _rational_candidate)
     best, best_cost = None, table.dag_cost([root])
-    for make in (_polynomial_candidate, _rational_candidate, _content_candidate):
+    for make in makers:
         found = make(root)
         if found is None:
             continue
@@ -256,19 +267,51 @@ def candidates(root: Term, table: CostTable) -> Term | None:
     return best
 
 
+def _kept_without(roots: Sequence[Term], skip: Term) -> set[Term]:
+    """Nodes still reachable from ``roots`` when ``skip`` is no longer computed."""
+    kept: set[Term] = set()
+    stack = [r for r in roots if r is not skip]
+    while stack:
+        node = stack.pop()
+        if node in kept:
+            continue
+        kept.add(node)
+        if isinstance(node, App):
+            stack.extend(a for a in node.args if a is not skip)
+    return kept
+
+
+def _saves(roots: Sequence[Term], root: Term, cand: Term, table: CostTable) -> bool:
+    """Replacing ``root`` by ``cand`` makes the whole program cheaper: subterms ``root`` shares
+    with the rest stay computed (a factored form of each of several statements can lose the
+    products they shared and cost as much in all, yet run slower)."""
+    kept = _kept_without(roots, root)
+    freed = [n for n in postorder([root]) if n not in kept]
+    added = [n for n in postorder([cand]) if n not in kept]
+    cost = lambda nodes: sum(table.op(n.op) for n in nodes if isinstance(n, App))  # noqa: E731
+    return cost(added) < cost(freed)
+
+
 def normal_equivalents(terms: Sequence[Term], table: CostTable) -> list[tuple[Term, Term]]:
-    """``(region, normal form)`` pairs for the small regions of ``terms`` whose normal form is
-    cheaper (each pair equal over the reals, on the same domain)."""
+    """``(subterm, normal form)`` pairs for the small regions of ``terms`` (and square roots of
+    them) whose normal form makes the program cheaper (each pair equal over the reals, on the
+    same domain)."""
     roots = intern(list(terms))
     if sum(1 for _ in postorder(roots)) > MAX_TOTAL:
         return []
+    found: list[tuple[Term, Term | None]] = []
+    work = 0
+    for region in region_roots(roots):
+        work += len(_region_ops(region))
+        if work > MAX_WORK:
+            break
+        found.append((region, candidates(region, table)))
+    found += [(n, sqrt_candidate(n, table)) for n in postorder(roots) if work <= MAX_WORK]
     pairs: list[tuple[Term, Term]] = []
-    for root in region_roots(roots):
-        cand = candidates(root, table)
-        if cand is not None:
-            pairs.append((root, intern([cand])[0]))
-    for node in postorder(roots):
-        cand = sqrt_candidate(node, table)
-        if cand is not None:
-            pairs.append((node, intern([cand])[0]))
+    for node, cand in found:
+        if cand is None:
+            continue
+        cand = intern([cand])[0]
+        if _saves(roots, node, cand, table):
+            pairs.append((node, cand))
     return pairs
