@@ -14,7 +14,7 @@ import pytest
 
 from symopt import optimize
 from symopt.algebra.normal import content_form, normal_equivalents
-from symopt.algebra.rational import RationalWalk
+from symopt.algebra.rational import RationalWalk, same_function
 from symopt.codegen import to_sym
 from symopt.costs import load_cost_table
 from symopt.grammar import parse_expr
@@ -118,3 +118,13 @@ def test_accuracy_at_ill_conditioned_points(text: str, points: list[dict[str, fl
         exact = abs(float(_eval(term, {k: Fraction(v) for k, v in point.items()})))
         slack = 4 * math.ulp(exact) if exact else 0.0
         assert _error(out, point) <= _error(term, point) + slack, (to_sym(out), point)
+
+
+def test_only_exact_identities_are_unioned() -> None:
+    """A normal form is certified equal over the reals, literals read as the reals their doubles
+    denote: a coefficient rounded on the way is never claimed equal (docs/soundness.md)."""
+    assert same_function(parse_expr("1/(x + 1) - 1/x"), parse_expr("-1/(x*(x + 1))"))
+    assert same_function(parse_expr("c0 + c1*x + c2*x^5"), parse_expr("c0 + x*(c1 + c2*x*x*x*x)"))
+    assert not same_function(parse_expr("x/3 + y/3"), parse_expr("(x + y)*0.3333333333333333"))
+    assert not same_function(parse_expr("0.1*x + 0.2*x"), parse_expr("0.30000000000000004*x"))
+    assert _offered("x/3 + y/3") == [] and _offered("0.1*x + 0.2*x + y") == []

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from symopt.algebra.choose import product, signed_sum
-from symopt.algebra.polynomial import Atoms, Poly, to_poly
-from symopt.algebra.rational import Exact, RationalWalk, rounded
+from symopt.algebra.polynomial import Atoms, Poly, integer_exponent, to_poly
+from symopt.algebra.rational import Exact, RationalWalk, rounded, same_function
 from symopt.costs.table import CostTable
 from symopt.ir import App, Num, Sym, Term, intern, postorder
 
@@ -47,8 +47,7 @@ def _arith(node: Term) -> bool:
     if not isinstance(node, App):
         return False
     if node.op == "pow":
-        exp = node.args[1]
-        return isinstance(exp, Num) and exp.value in (2.0, 3.0, 4.0)
+        return integer_exponent(node.args[1]) is not None
     return node.op in _ARITH
 
 
@@ -231,7 +230,7 @@ def sqrt_candidate(node: Term, table: CostTable) -> Term | None:
         cand = App("mul", (cand, Num(root_c)))
     if not _keeps_domain(atoms, cand) or table.dag_cost([cand]) >= table.dag_cost([node]):
         return None
-    return cand
+    return cand if same_function(node.args[0], App("mul", (term, Num(float(c))))) else None
 
 
 def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
@@ -259,7 +258,7 @@ def candidates(root: Term, table: CostTable) -> Term | None:
         if found is None:
             continue
         cand, atoms = found
-        if cand == root or not _keeps_domain(atoms, cand):
+        if cand == root or not _keeps_domain(atoms, cand) or not same_function(root, cand):
             continue
         cost = table.dag_cost([cand])
         if cost < best_cost:

@@ -20,7 +20,15 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from symopt.algebra.polynomial import Atoms, Coeff, Mono, Poly, exact_add, exact_mul
+from symopt.algebra.polynomial import (
+    Atoms,
+    Coeff,
+    Mono,
+    Poly,
+    exact_add,
+    exact_mul,
+    integer_exponent,
+)
 from symopt.ir import App, Num, Term
 
 Exact = dict[Mono, Coeff]
@@ -136,10 +144,11 @@ class RationalWalk:
             return RationalForm(_mul(a.num, b.num), dens)
         if op == "div":
             return self._divide(node, self._walk(args[0]), self._walk(args[1]))
-        if op == "pow" and isinstance(args[1], Num) and args[1].value in (2.0, 3.0, 4.0):
+        k = integer_exponent(args[1]) if op == "pow" else None
+        if k is not None:
             base = self._walk(args[0])
             out = base
-            for _ in range(int(args[1].value) - 1):
+            for _ in range(k - 1):
                 dens = {k: m + base.dens.get(k, 0) for k, m in out.dens.items()}
                 out = RationalForm(_mul(out.num, base.num), dens)
             return out
@@ -209,3 +218,21 @@ def rounded(poly: Exact) -> Poly | None:
             return None
         out[mono] = value
     return out
+
+
+def same_function(a: Term, b: Term) -> bool:
+    """Whether ``a`` and ``b`` are the same rational function of the same atoms, with every
+    literal read as the real number its double denotes (``N_a * D_b == N_b * D_a`` with exact
+    coefficients). False when undecided (a form too large). This certifies a normal form before
+    it is unioned with its term: the e-graph treats literals as real numbers, so a coefficient
+    rounded on the way (``x/3 + y/3 → (x + y)*0.333…``) must never be claimed equal."""
+    walk = RationalWalk()
+    fa, fb = walk.convert(a), walk.convert(b)
+    if fa is None or fb is None:
+        return False
+    try:
+        left = _mul(fa.num, walk.denominator(fb))
+        right = _mul(fb.num, walk.denominator(fa))
+    except TooLargeError:
+        return False
+    return left == right
