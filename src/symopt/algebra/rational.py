@@ -144,12 +144,12 @@ class RationalWalk:
             return RationalForm(_mul(a.num, b.num), dens)
         if op == "div":
             return self._divide(node, self._walk(args[0]), self._walk(args[1]))
-        k = integer_exponent(args[1]) if op == "pow" else None
-        if k is not None:
+        power = integer_exponent(args[1]) if op == "pow" else None
+        if power is not None:
             base = self._walk(args[0])
             out = base
-            for _ in range(k - 1):
-                dens = {k: m + base.dens.get(k, 0) for k, m in out.dens.items()}
+            for _ in range(power - 1):
+                dens = {f: m + base.dens.get(f, 0) for f, m in out.dens.items()}
                 out = RationalForm(_mul(out.num, base.num), dens)
             return out
         return self._atom(node)
