@@ -203,7 +203,7 @@ class _Engine:
 
         t0 = time.perf_counter()
         algebra = polynomial_allowed(self.rules)
-        equal = normal_equivalents(terms, self.table) if algebra else []
+        equal = normal_equivalents(terms, self.table, self.assumptions) if algebra else []
         runner = Runner(self.rules, limits)
         with runner.run(terms, self.assumptions, equal) as (egraph, roots, report):
             t1 = time.perf_counter()

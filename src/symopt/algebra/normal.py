@@ -19,7 +19,7 @@ and, for a rational form, every denominator factor of the region (nothing is can
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from symopt.algebra.choose import product, signed_sum
@@ -39,6 +39,9 @@ MAX_WORK = 240
 """Regions are normalised, in order, until their nodes add up to this many: everyday
 expressions are far smaller; a large model's statements are left to the polynomial path and the
 rules, so normal forms never cost a large model more than a few milliseconds."""
+
+_NONZERO = frozenset({"Positive", "Nonzero"})
+"""Fact relations that make a term nonzero."""
 
 _ARITH = frozenset({"add", "sub", "mul", "div", "neg"})
 
@@ -104,8 +107,10 @@ def _factored(term: Term) -> Term:
     return out
 
 
-def _rational_candidate(root: Term) -> tuple[Term, list[Term]] | None:
-    walk = RationalWalk()
+def _rational_candidate(
+    root: Term, nonzero: frozenset[Term] = frozenset()
+) -> tuple[Term, list[Term]] | None:
+    walk = RationalWalk(nonzero=nonzero)
     form = walk.convert(root)
     if form is None or not form.num:
         return None  # too large, or a zero numerator (dropping the denominators' domain)
@@ -244,21 +249,25 @@ def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
     return all(a in present for a in partial)
 
 
-def candidates(root: Term, table: CostTable) -> Term | None:
-    """The cheapest normal form of the region under ``root``, if cheaper than ``root``."""
+def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozenset()) -> Term | None:
+    """The cheapest normal form of the region under ``root``, if cheaper than ``root``
+    (``nonzero``: atoms known nonzero, see :class:`~symopt.algebra.rational.RationalWalk`)."""
     ops = _region_ops(root)
     if len(ops) > MAX_REGION or len(ops) < 2 or not {"add", "sub"} & set(ops):
         return None  # too large, too small, or a bare product (the rules handle those)
+    makers: list[Callable[[Term], tuple[Term, list[Term]] | None]]
     makers = [_polynomial_candidate, _content_candidate]
     if "div" in ops:
-        makers.insert(1, _rational_candidate)
+        makers.insert(1, lambda t: _rational_candidate(t, nonzero))
     best, best_cost = None, table.dag_cost([root])
     for make in makers:
         found = make(root)
         if found is None:
             continue
         cand, atoms = found
-        if cand == root or not _keeps_domain(atoms, cand) or not same_function(root, cand):
+        if cand == root or not _keeps_domain(atoms, cand):
+            continue
+        if not same_function(root, cand, nonzero):
             continue
         cost = table.dag_cost([cand])
         if cost < best_cost:
@@ -291,10 +300,14 @@ def _saves(roots: Sequence[Term], root: Term, cand: Term, table: CostTable) -> b
     return cost(added) < cost(freed)
 
 
-def normal_equivalents(terms: Sequence[Term], table: CostTable) -> list[tuple[Term, Term]]:
+def normal_equivalents(
+    terms: Sequence[Term], table: CostTable, assumptions: Sequence[tuple[Term, str]] = ()
+) -> list[tuple[Term, Term]]:
     """``(subterm, normal form)`` pairs for the small regions of ``terms`` (and square roots of
     them) whose normal form makes the program cheaper (each pair equal over the reals, on the
-    same domain)."""
+    same domain; ``assumptions`` are the user facts, ``(term, relation)``: a denominator factor
+    known nonzero may be cancelled)."""
+    nonzero = frozenset(t for t, rel in assumptions if rel in _NONZERO)
     roots = intern(list(terms))
     if sum(1 for _ in postorder(roots)) > MAX_TOTAL:
         return []
@@ -304,7 +317,7 @@ def normal_equivalents(terms: Sequence[Term], table: CostTable) -> list[tuple[Te
         work += len(_region_ops(region))
         if work > MAX_WORK:
             break
-        found.append((region, candidates(region, table)))
+        found.append((region, candidates(region, table, nonzero)))
     found += [(n, sqrt_candidate(n, table)) for n in postorder(roots) if work <= MAX_WORK]
     pairs: list[tuple[Term, Term]] = []
     for node, cand in found:

@@ -108,13 +108,45 @@ class RationalWalk:
     atoms: Atoms = field(default_factory=Atoms)
     factors: dict[FactorKey, Exact] = field(default_factory=dict)
     memo: dict[int, RationalForm] = field(default_factory=dict)
+    nonzero: frozenset[Term] = frozenset()
+    """Atoms known to be nonzero (user facts such as ``Ks > 0``): a singularity where one of
+    them is 0 lies outside the domain anyway, so a denominator factor that is such an atom may
+    be cancelled, and a division by a fraction whose denominator has only such factors is a
+    multiplication (``a/(b/Ks) = a*Ks/b``)."""
 
     def convert(self, term: Term) -> RationalForm | None:
         """The normal form of ``term``, or None if it would be too large."""
         try:
-            return self._walk(term)
+            return self._cancel_known_nonzero(self._walk(term))
         except TooLargeError:
             return None
+
+    def _known_nonzero_atom(self, key: FactorKey) -> int | None:
+        """The atom id of a denominator factor that is one atom known to be nonzero."""
+        if len(key) == 1 and len(key[0][0]) == 1 and key[0][1] == 1:
+            ((atom, e),) = key[0][0]
+            if e == 1 and self.atoms.terms[atom] in self.nonzero:
+                return atom
+        return None
+
+    def _cancel_known_nonzero(self, form: RationalForm) -> RationalForm:
+        """``form`` with known-nonzero atom factors cancelled between numerator and
+        denominator (as far as every monomial of the numerator has them)."""
+        if not self.nonzero or not form.num:
+            return form
+        num, dens = form.num, dict(form.dens)
+        for key, m in form.dens.items():
+            atom = self._known_nonzero_atom(key)
+            if atom is None:
+                continue
+            common = min(min((e for a, e in mono if a == atom), default=0) for mono in num)
+            k = min(m, common)
+            if k:
+                num = {_lower(mono, atom, k): c for mono, c in num.items()}
+                dens[key] = m - k
+                if not dens[key]:
+                    del dens[key]
+        return RationalForm(num, dens)
 
     def _walk(self, node: Term) -> RationalForm:
         found = self.memo.get(id(node))
@@ -170,6 +202,10 @@ class RationalWalk:
         return num
 
     def _divide(self, node: Term, a: RationalForm, b: RationalForm) -> RationalForm:
+        if b.dens and all(self._known_nonzero_atom(k) is not None for k in b.dens):
+            # a/(n/d) with d a product of known-nonzero atoms: a*d/n
+            a = RationalForm(_mul(a.num, self.denominator(b)), dict(a.dens))
+            b = RationalForm(b.num)
         if b.dens or not b.num:
             return self._atom(node)  # 1/(1/x), or a division by zero: kept as written
         c = _constant(b.num)
@@ -206,6 +242,11 @@ class RationalWalk:
         return out
 
 
+def _lower(mono: Mono, atom: int, k: int) -> Mono:
+    """``mono`` divided by ``atom^k`` (the monomial has at least that power)."""
+    return tuple((a, e - k if a == atom else e) for a, e in mono if a != atom or e > k)
+
+
 def rounded(poly: Exact) -> Poly | None:
     """Each coefficient as the nearest double; None if one overflows or underflows to 0."""
     out: Poly = {}
@@ -220,13 +261,15 @@ def rounded(poly: Exact) -> Poly | None:
     return out
 
 
-def same_function(a: Term, b: Term) -> bool:
+def same_function(a: Term, b: Term, nonzero: frozenset[Term] = frozenset()) -> bool:
     """Whether ``a`` and ``b`` are the same rational function of the same atoms, with every
     literal read as the real number its double denotes (``N_a * D_b == N_b * D_a`` with exact
     coefficients). False when undecided (a form too large). This certifies a normal form before
     it is unioned with its term: the e-graph treats literals as real numbers, so a coefficient
-    rounded on the way (``x/3 + y/3 → (x + y)*0.333…``) must never be claimed equal."""
-    walk = RationalWalk()
+    rounded on the way (``x/3 + y/3 → (x + y)*0.333…``) must never be claimed equal.
+    ``nonzero``: as for :class:`RationalWalk` (a nested fraction over known-nonzero atoms is
+    then compared as a fraction, not as an opaque atom)."""
+    walk = RationalWalk(nonzero=nonzero)
     fa, fb = walk.convert(a), walk.convert(b)
     if fa is None or fb is None:
         return False
