@@ -19,11 +19,11 @@ and, for a rational form, every denominator factor of the region (nothing is can
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
 from symopt.algebra.choose import product, signed_sum
-from symopt.algebra.polynomial import Atoms, Poly, integer_exponent, to_poly
+from symopt.algebra.polynomial import Atoms, Coeff, Mono, integer_exponent, to_poly
 from symopt.algebra.rational import Exact, RationalWalk, rounded, same_function
 from symopt.costs.table import CostTable
 from symopt.ir import App, Num, Sym, Term, intern, postorder
@@ -84,19 +84,62 @@ def region_roots(terms: Sequence[Term]) -> list[Term]:
     return list(roots.values())
 
 
-def _from_poly(poly: Poly, atoms: list[Term]) -> Term:
-    """An expanded term for ``poly`` (powers spelled as products)."""
+def _from_poly(
+    poly: Mapping[Mono, Coeff], atoms: list[Term], literals: Sequence[float] = ()
+) -> Term | None:
+    """An expanded term for ``poly`` (powers spelled as products); None if a coefficient is
+    neither a double nor one operation on two of ``literals`` (:func:`_coefficient`)."""
     if not poly:
         return Num(0.0)
     parts: list[tuple[float, Term]] = []
     for mono, coeff in sorted(poly.items()):
         factors = [atoms[a] for a, e in mono for _ in range(e)]
-        if not factors:
-            parts.append((1.0 if coeff > 0 else -1.0, Num(abs(coeff))))
-        else:
-            parts.append((1.0 if coeff > 0 else -1.0, product(factors, abs(coeff))))
+        sign = 1.0 if coeff > 0 else -1.0
+        magnitude: Coeff = coeff if coeff > 0 else -coeff
+        if Fraction(float(magnitude)) == magnitude and float(magnitude) != 0.0:
+            parts.append(
+                (sign, product(factors, float(magnitude)) if factors else Num(float(magnitude)))
+            )
+            continue
+        constant = _coefficient(Fraction(magnitude), literals)  # exact: Fraction(float|Fraction)
+        if constant is None:
+            return None
+        parts.append((sign, App("mul", (product(factors), constant)) if factors else constant))
     sign, term = signed_sum(parts)
     return term if sign > 0 else App("neg", (term,))
+
+
+def _coefficient(value: Fraction, literals: Sequence[float]) -> Term | None:
+    """``value`` as one operation on two literals of the input (``8.314462618/96485.33212``):
+    a constant subterm the e-graph folds to a rounded constant, exact over the reals (a
+    literal rounded here would be a different real number, see docs/soundness.md)."""
+    pool = sorted({abs(v) for v in literals if v != 0.0} | {1.0})
+    for p in pool:
+        for q in pool:
+            if Fraction(p) / Fraction(q) == value:
+                return App("div", (Num(p), Num(q)))
+            if p <= q and Fraction(p) * Fraction(q) == value:
+                return App("mul", (Num(p), Num(q)))
+    return None
+
+
+def _constant_nodes(terms: Sequence[Term]) -> set[int]:
+    """Ids of the subterms built only from literals."""
+    constant: set[int] = set()
+    for node in postorder(list(terms)):
+        if isinstance(node, Num) or (
+            isinstance(node, App) and all(id(a) in constant for a in node.args)
+        ):
+            constant.add(id(node))
+    return constant
+
+
+def folded_cost(terms: Sequence[Term], table: CostTable) -> float:
+    """:meth:`CostTable.dag_cost` with subterms built only from literals free (the e-graph
+    folds them to a constant)."""
+    constant = _constant_nodes(terms)
+    nodes = postorder(list(terms))
+    return sum(table.op(n.op) for n in nodes if isinstance(n, App) and id(n) not in constant)
 
 
 def _factored(term: Term) -> Term:
@@ -114,17 +157,17 @@ def _rational_candidate(
     form = walk.convert(root)
     if form is None or not form.num:
         return None  # too large, or a zero numerator (dropping the denominators' domain)
-    num = rounded(form.num)
+    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
+    num = _from_poly(form.num, walk.atoms.terms, literals)
     if num is None:
         return None
-    numerator = _factored(_from_poly(num, walk.atoms.terms))
+    numerator = _factored(num)
     if not form.dens:
         return numerator, walk.atoms.terms
-    den = rounded(walk.denominator(form))
+    den = _from_poly(walk.denominator(form), walk.atoms.terms, literals)
     if den is None:
         return None
-    denominator = _factored(_from_poly(den, walk.atoms.terms))
-    return App("div", (numerator, denominator)), walk.atoms.terms
+    return App("div", (numerator, _factored(den))), walk.atoms.terms
 
 
 def _polynomial_candidate(root: Term) -> tuple[Term, list[Term]] | None:
@@ -189,7 +232,10 @@ def content_form(root: Term) -> tuple[Fraction, Term, list[Term]] | None:
         total *= c
         atoms.extend(walk.atoms.terms)
         if primitive != {(): 1.0}:
-            kept.append(_factored(_from_poly(primitive, walk.atoms.terms)))
+            built = _from_poly(primitive, walk.atoms.terms)
+            if built is None:
+                return None
+            kept.append(_factored(built))
         changed = True
     if not changed or not kept:
         return None
@@ -233,7 +279,7 @@ def sqrt_candidate(node: Term, table: CostTable) -> Term | None:
     cand: Term = App("sqrt", (term,))
     if root_c != 1.0:
         cand = App("mul", (cand, Num(root_c)))
-    if not _keeps_domain(atoms, cand) or table.dag_cost([cand]) >= table.dag_cost([node]):
+    if not _keeps_domain(atoms, cand) or folded_cost([cand], table) >= folded_cost([node], table):
         return None
     return cand if same_function(node.args[0], App("mul", (term, Num(float(c))))) else None
 
@@ -253,13 +299,13 @@ def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozense
     """The cheapest normal form of the region under ``root``, if cheaper than ``root``
     (``nonzero``: atoms known nonzero, see :class:`~symopt.algebra.rational.RationalWalk`)."""
     ops = _region_ops(root)
-    if len(ops) > MAX_REGION or len(ops) < 2 or not {"add", "sub"} & set(ops):
+    if len(ops) > MAX_REGION or len(ops) < 2 or not {"add", "sub", "div"} & set(ops):
         return None  # too large, too small, or a bare product (the rules handle those)
     makers: list[Callable[[Term], tuple[Term, list[Term]] | None]]
     makers = [_polynomial_candidate, _content_candidate]
     if "div" in ops:
         makers.insert(1, lambda t: _rational_candidate(t, nonzero))
-    best, best_cost = None, table.dag_cost([root])
+    best, best_cost = None, folded_cost([root], table)
     for make in makers:
         found = make(root)
         if found is None:
@@ -269,7 +315,7 @@ def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozense
             continue
         if not same_function(root, cand, nonzero):
             continue
-        cost = table.dag_cost([cand])
+        cost = folded_cost([cand], table)
         if cost < best_cost:
             best, best_cost = cand, cost
     return best
@@ -296,7 +342,11 @@ def _saves(roots: Sequence[Term], root: Term, cand: Term, table: CostTable) -> b
     kept = _kept_without(roots, root)
     freed = [n for n in postorder([root]) if n not in kept]
     added = [n for n in postorder([cand]) if n not in kept]
-    cost = lambda nodes: sum(table.op(n.op) for n in nodes if isinstance(n, App))  # noqa: E731
+    constant = _constant_nodes([root, cand])
+
+    def cost(nodes: list[Term]) -> float:
+        return sum(table.op(n.op) for n in nodes if isinstance(n, App) and id(n) not in constant)
+
     return cost(added) < cost(freed)
 
 
