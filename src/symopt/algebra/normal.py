@@ -24,7 +24,15 @@ from fractions import Fraction
 
 from symopt.algebra.choose import product, signed_sum
 from symopt.algebra.polynomial import Atoms, Coeff, Mono, integer_exponent, to_poly
-from symopt.algebra.rational import Exact, RationalWalk, rounded, same_function
+from symopt.algebra.rational import (
+    Exact,
+    FactorKey,
+    RationalForm,
+    RationalWalk,
+    add_exact,
+    rounded,
+    same_function,
+)
 from symopt.costs.table import CostTable
 from symopt.ir import App, Num, Sym, Term, intern, postorder
 
@@ -170,6 +178,63 @@ def _rational_candidate(
     return App("div", (numerator, _factored(den))), walk.atoms.terms
 
 
+def _addends(root: Term) -> list[tuple[int, Term]]:
+    """The signed addends of the sum chain at ``root``."""
+    out: list[tuple[int, Term]] = []
+    stack = [(1, root)]
+    while stack:
+        sign, node = stack.pop()
+        if isinstance(node, App) and node.op in ("add", "sub"):
+            stack.append((sign, node.args[0]))
+            stack.append((-sign if node.op == "sub" else sign, node.args[1]))
+        elif isinstance(node, App) and node.op == "neg":
+            stack.append((-sign, node.args[0]))
+        else:
+            out.append((sign, node))
+    return out
+
+
+def _grouped_candidate(
+    root: Term, nonzero: frozenset[Term] = frozenset()
+) -> tuple[Term, list[Term]] | None:
+    """A sum with the addends of each denominator combined (and their constants folded), but
+    addends of different denominators kept apart: ``E0 - c1*T/(z*c2)*log(Q)`` →
+    ``E0 - (c1/c2)*T*log(Q)/z`` (no common denominator for ``E0``)."""
+    addends = _addends(root)
+    if len(addends) < 2:
+        return None
+    walk = RationalWalk(nonzero=nonzero)
+    groups: dict[tuple[tuple[FactorKey, int], ...], RationalForm] = {}
+    for sign, term in addends:
+        form = walk.convert(term)
+        if form is None:
+            return None
+        key = tuple(sorted(form.dens.items()))
+        if key not in groups:
+            groups[key] = RationalForm({}, dict(form.dens))
+        group = groups[key]
+        group.num = add_exact(group.num, form.num, sign)
+    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
+    parts: list[tuple[float, Term]] = []
+    for form in groups.values():
+        if not form.num and form.dens:
+            return None  # 1/x - 1/x: dropping it would define the sum at x = 0
+        if not form.num:
+            continue
+        num = _from_poly(form.num, walk.atoms.terms, literals)
+        den = _from_poly(walk.denominator(form), walk.atoms.terms, literals)
+        if num is None or den is None:
+            return None
+        top, part_sign = _factored(num), 1.0
+        if isinstance(top, App) and top.op == "neg":
+            top, part_sign = top.args[0], -1.0
+        parts.append((part_sign, App("div", (top, _factored(den))) if form.dens else top))
+    if not parts:
+        return None
+    overall, total = signed_sum(parts)
+    return (total if overall > 0 else App("neg", (total,))), walk.atoms.terms
+
+
 def _polynomial_candidate(root: Term) -> tuple[Term, list[Term]] | None:
     atoms = Atoms()
     if to_poly(root, atoms) is None:
@@ -305,6 +370,7 @@ def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozense
     makers = [_polynomial_candidate, _content_candidate]
     if "div" in ops:
         makers.insert(1, lambda t: _rational_candidate(t, nonzero))
+        makers.insert(2, lambda t: _grouped_candidate(t, nonzero))
     best, best_cost = None, folded_cost([root], table)
     for make in makers:
         found = make(root)

@@ -62,6 +62,11 @@ def _add(a: Exact, b: Exact, sign: int = 1) -> Exact:
     return out
 
 
+def add_exact(a: Exact, b: Exact, sign: int = 1) -> Exact:
+    """``a + sign*b`` with exact coefficients (a zero sum drops the monomial)."""
+    return _add(a, b, sign)
+
+
 def _mul(a: Exact, b: Exact) -> Exact:
     out: Exact = {}
     for ma, ca in a.items():
