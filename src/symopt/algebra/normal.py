@@ -104,10 +104,9 @@ def _from_poly(
         factors = [atoms[a] for a, e in mono for _ in range(e)]
         sign = 1.0 if coeff > 0 else -1.0
         magnitude: Coeff = coeff if coeff > 0 else -coeff
-        if Fraction(float(magnitude)) == magnitude and float(magnitude) != 0.0:
-            parts.append(
-                (sign, product(factors, float(magnitude)) if factors else Num(float(magnitude)))
-            )
+        value = as_double(magnitude)
+        if value is not None:
+            parts.append((sign, product(factors, value) if factors else Num(value)))
             continue
         constant = _coefficient(Fraction(magnitude), literals)  # exact: Fraction(float|Fraction)
         if constant is None:
@@ -115,6 +114,34 @@ def _from_poly(
         parts.append((sign, App("mul", (product(factors), constant)) if factors else constant))
     sign, term = signed_sum(parts)
     return term if sign > 0 else App("neg", (term,))
+
+
+def as_double(value: Coeff) -> float | None:
+    """``value`` as a double if it is exactly one (finite, nonzero), else None."""
+    try:
+        out = float(value)
+    except OverflowError:
+        return None
+    if out == 0.0 or not math.isfinite(out) or Fraction(out) != value:
+        return None
+    return out
+
+
+def _leaf_first(term: Term) -> Term:
+    """``(x + y)*k`` → ``k*(x + y)`` for a symbol or literal ``k`` (how people write it, and how
+    the rules' forms come out: an equal-cost tie in the e-graph then keeps that spelling)."""
+    done: dict[int, Term] = {}
+    for node in postorder([term]):
+        if isinstance(node, App):
+            args = tuple(done[id(a)] for a in node.args)
+            leaf = (Num, Sym)
+            if node.op == "mul" and isinstance(args[1], leaf) and not isinstance(args[0], leaf):
+                args = (args[1], args[0])
+            same = all(n is o for n, o in zip(args, node.args, strict=True))
+            done[id(node)] = node if same else App(node.op, args)
+        else:
+            done[id(node)] = node
+    return done[id(term)]
 
 
 def _coefficient(value: Fraction, literals: Sequence[float]) -> Term | None:
@@ -155,7 +182,7 @@ def _factored(term: Term) -> Term:
     from symopt.algebra.pipeline import optimize_polynomials
 
     (out,), _ = optimize_polynomials([term], alternatives=2, budget=5_000)
-    return out
+    return _leaf_first(out)
 
 
 def _rational_candidate(
@@ -312,8 +339,8 @@ def _content_candidate(root: Term) -> tuple[Term, list[Term]] | None:
     if found is None:
         return None
     c, term, atoms = found
-    value = float(c)
-    if value == 0.0 or not math.isfinite(value):
+    value = as_double(c)
+    if value is None:
         return None
     if value == 1.0:
         return term, atoms
@@ -338,7 +365,10 @@ def sqrt_candidate(node: Term, table: CostTable) -> Term | None:
     c, term, atoms = found
     if c <= 0:
         return None
-    root_c = math.sqrt(float(c))
+    scale = as_double(c)
+    if scale is None:
+        return None
+    root_c = math.sqrt(scale)
     if Fraction(root_c) ** 2 != c:
         return None
     cand: Term = App("sqrt", (term,))
@@ -346,7 +376,7 @@ def sqrt_candidate(node: Term, table: CostTable) -> Term | None:
         cand = App("mul", (cand, Num(root_c)))
     if not _keeps_domain(atoms, cand) or folded_cost([cand], table) >= folded_cost([node], table):
         return None
-    return cand if same_function(node.args[0], App("mul", (term, Num(float(c))))) else None
+    return cand if same_function(node.args[0], App("mul", (term, Num(scale)))) else None
 
 
 def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
