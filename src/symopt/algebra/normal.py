@@ -186,9 +186,9 @@ def _factored(term: Term) -> Term:
 
 
 def _rational_candidate(
-    root: Term, nonzero: frozenset[Term] = frozenset()
+    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
 ) -> tuple[Term, list[Term]] | None:
-    walk = RationalWalk(nonzero=nonzero)
+    walk = RationalWalk(nonzero=nonzero, positive=positive)
     form = walk.convert(root)
     if form is None or not form.num:
         return None  # too large, or a zero numerator (dropping the denominators' domain)
@@ -222,7 +222,7 @@ def _addends(root: Term) -> list[tuple[int, Term]]:
 
 
 def _grouped_candidate(
-    root: Term, nonzero: frozenset[Term] = frozenset()
+    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
 ) -> tuple[Term, list[Term]] | None:
     """A sum with the addends of each denominator combined (and their constants folded), but
     addends of different denominators kept apart: ``E0 - c1*T/(z*c2)*log(Q)`` →
@@ -230,7 +230,7 @@ def _grouped_candidate(
     addends = _addends(root)
     if len(addends) < 2:
         return None
-    walk = RationalWalk(nonzero=nonzero)
+    walk = RationalWalk(nonzero=nonzero, positive=positive)
     groups: dict[tuple[tuple[FactorKey, int], ...], RationalForm] = {}
     for sign, term in addends:
         form = walk.convert(term)
@@ -390,7 +390,12 @@ def _keeps_domain(atoms: list[Term], candidate: Term) -> bool:
     return all(a in present for a in partial)
 
 
-def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozenset()) -> Term | None:
+def candidates(
+    root: Term,
+    table: CostTable,
+    nonzero: frozenset[Term] = frozenset(),
+    positive: frozenset[Term] = frozenset(),
+) -> Term | None:
     """The cheapest normal form of the region under ``root``, if cheaper than ``root``
     (``nonzero``: atoms known nonzero, see :class:`~symopt.algebra.rational.RationalWalk`)."""
     ops = _region_ops(root)
@@ -399,8 +404,8 @@ def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozense
     makers: list[Callable[[Term], tuple[Term, list[Term]] | None]]
     makers = [_polynomial_candidate, _content_candidate]
     if "div" in ops:
-        makers.insert(1, lambda t: _rational_candidate(t, nonzero))
-        makers.insert(2, lambda t: _grouped_candidate(t, nonzero))
+        makers.insert(1, lambda t: _rational_candidate(t, nonzero, positive))
+        makers.insert(2, lambda t: _grouped_candidate(t, nonzero, positive))
     best, best_cost = None, folded_cost([root], table)
     for make in makers:
         found = make(root)
@@ -409,7 +414,7 @@ def candidates(root: Term, table: CostTable, nonzero: frozenset[Term] = frozense
         cand, atoms = found
         if cand == root or not _keeps_domain(atoms, cand):
             continue
-        if not same_function(root, cand, nonzero):
+        if not same_function(root, cand, nonzero, positive):
             continue
         cost = folded_cost([cand], table)
         if cost < best_cost:
@@ -454,6 +459,7 @@ def normal_equivalents(
     same domain; ``assumptions`` are the user facts, ``(term, relation)``: a denominator factor
     known nonzero may be cancelled)."""
     nonzero = frozenset(t for t, rel in assumptions if rel in _NONZERO)
+    positive = frozenset(t for t, rel in assumptions if rel == "Positive")
     roots = intern(list(terms))
     if sum(1 for _ in postorder(roots)) > MAX_TOTAL:
         return []
@@ -463,7 +469,7 @@ def normal_equivalents(
         work += len(_region_ops(region))
         if work > MAX_WORK:
             break
-        found.append((region, candidates(region, table, nonzero)))
+        found.append((region, candidates(region, table, nonzero, positive)))
     found += [(n, sqrt_candidate(n, table)) for n in postorder(roots) if work <= MAX_WORK]
     pairs: list[tuple[Term, Term]] = []
     for node, cand in found:

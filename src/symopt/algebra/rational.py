@@ -116,8 +116,11 @@ class RationalWalk:
     nonzero: frozenset[Term] = frozenset()
     """Atoms known to be nonzero (user facts such as ``Ks > 0``): a singularity where one of
     them is 0 lies outside the domain anyway, so a denominator factor that is such an atom may
-    be cancelled, and a division by a fraction whose denominator has only such factors is a
-    multiplication (``a/(b/Ks) = a*Ks/b``)."""
+    be cancelled, and a division by a fraction whose denominator has only such factors (or
+    :attr:`positive` polynomials) is a multiplication (``a/(b/Ks) = a*Ks/b``)."""
+    positive: frozenset[Term] = frozenset()
+    """Atoms known to be positive: a polynomial of them with positive coefficients (``2*x + 1``
+    for ``x > 0``) is never 0."""
 
     def convert(self, term: Term) -> RationalForm | None:
         """The normal form of ``term``, or None if it would be too large."""
@@ -133,6 +136,15 @@ class RationalWalk:
             if e == 1 and self.atoms.terms[atom] in self.nonzero:
                 return atom
         return None
+
+    def _never_zero(self, key: FactorKey) -> bool:
+        """A denominator factor that is an atom known nonzero, or a polynomial with positive
+        coefficients of atoms known positive."""
+        if self._known_nonzero_atom(key) is not None:
+            return True
+        return bool(self.positive) and all(
+            c > 0 and all(self.atoms.terms[a] in self.positive for a, _ in mono) for mono, c in key
+        )
 
     def _cancel_known_nonzero(self, form: RationalForm) -> RationalForm:
         """``form`` with known-nonzero atom factors cancelled between numerator and
@@ -207,8 +219,8 @@ class RationalWalk:
         return num
 
     def _divide(self, node: Term, a: RationalForm, b: RationalForm) -> RationalForm:
-        if b.dens and all(self._known_nonzero_atom(k) is not None for k in b.dens):
-            # a/(n/d) with d a product of known-nonzero atoms: a*d/n
+        if b.dens and all(self._never_zero(k) for k in b.dens):
+            # a/(n/d) with d a product of factors known nonzero: a*d/n
             a = RationalForm(_mul(a.num, self.denominator(b)), dict(a.dens))
             b = RationalForm(b.num)
         if b.dens or not b.num:
@@ -266,7 +278,12 @@ def rounded(poly: Exact) -> Poly | None:
     return out
 
 
-def same_function(a: Term, b: Term, nonzero: frozenset[Term] = frozenset()) -> bool:
+def same_function(
+    a: Term,
+    b: Term,
+    nonzero: frozenset[Term] = frozenset(),
+    positive: frozenset[Term] = frozenset(),
+) -> bool:
     """Whether ``a`` and ``b`` are the same rational function of the same atoms, with every
     literal read as the real number its double denotes (``N_a * D_b == N_b * D_a`` with exact
     coefficients). False when undecided (a form too large). This certifies a normal form before
@@ -274,7 +291,7 @@ def same_function(a: Term, b: Term, nonzero: frozenset[Term] = frozenset()) -> b
     rounded on the way (``x/3 + y/3 → (x + y)*0.333…``) must never be claimed equal.
     ``nonzero``: as for :class:`RationalWalk` (a nested fraction over known-nonzero atoms is
     then compared as a fraction, not as an opaque atom)."""
-    walk = RationalWalk(nonzero=nonzero)
+    walk = RationalWalk(nonzero=nonzero, positive=positive)
     fa, fb = walk.convert(a), walk.convert(b)
     if fa is None or fb is None:
         return False
