@@ -262,6 +262,74 @@ def _grouped_candidate(
     return (total if overall > 0 else App("neg", (total,))), walk.atoms.terms
 
 
+def _structured_candidate(
+    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
+) -> tuple[Term, list[Term]] | None:
+    """A sum of fractions (optionally divided by one more term) over the least common multiple
+    of its denominators, nothing expanded: each addend's numerator times its missing factors,
+    and the product of the factors (``(a/(x - y) - b/(y - z))/(x - z)`` →
+    ``(a*(y - z) - b*(x - y))/((x - y)*(y - z)*(x - z))``)."""
+    body, outer = root, None
+    if isinstance(root, App) and root.op == "div" and not isinstance(root.args[1], Num):
+        body, outer = root.args
+    addends = _addends(body)
+    walk = RationalWalk(nonzero=nonzero, positive=positive)
+    forms = [(sign, walk.convert(term)) for sign, term in addends]
+    dens: dict[FactorKey, int] = {}
+    for _, form in forms:
+        if form is None:
+            return None
+        for key, m in form.dens.items():
+            dens[key] = max(dens.get(key, 0), m)
+    if not dens:
+        return None
+    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
+    factor_terms: dict[FactorKey, Term] = {}
+    for key in dens:
+        built = _from_poly(walk.factors[key], walk.atoms.terms, literals)
+        if built is None:
+            return None
+        factor_terms[key] = _factored(built)
+    parts: list[tuple[float, Term]] = []
+    for (sign, addend), (_, form) in zip(addends, forms, strict=True):
+        assert form is not None
+        if not form.num:
+            continue
+        numerator = _numerator_as_written(addend, form.num, walk)
+        if numerator is None:
+            num = _from_poly(form.num, walk.atoms.terms, literals)
+            if num is None:
+                return None
+            numerator = (1.0, _factored(num))
+        missing = [factor_terms[k] for k, m in dens.items() for _ in range(m - form.dens.get(k, 0))]
+        parts.append((sign * numerator[0], product([numerator[1], *missing])))
+    if not parts:
+        return None
+    overall, total = signed_sum(parts)
+    factors = [factor_terms[k] for k, m in sorted(dens.items()) for _ in range(m)]
+    denominator = product([*factors, outer] if outer is not None else factors)
+    quotient = App("div", (total, denominator))
+    return (quotient if overall > 0 else App("neg", (quotient,))), walk.atoms.terms
+
+
+def _numerator_as_written(
+    addend: Term, num: Exact, walk: RationalWalk
+) -> tuple[float, Term] | None:
+    """``(±1, n)`` with ``±n`` equal to the numerator ``num`` of ``addend = n/d`` as written
+    (``y0*(x - x1)*(x - x2)`` stays a product instead of being expanded), or None."""
+    if not (isinstance(addend, App) and addend.op == "div"):
+        return None
+    written = walk.convert(addend.args[0])
+    if written is None or written.dens or not written.num:
+        return None
+    for sign in (1.0, -1.0):
+        if all(num.get(m) == sign * c for m, c in written.num.items()) and len(num) == len(
+            written.num
+        ):
+            return sign, addend.args[0]
+    return None
+
+
 def _polynomial_candidate(root: Term) -> tuple[Term, list[Term]] | None:
     atoms = Atoms()
     if to_poly(root, atoms) is None:
@@ -406,6 +474,7 @@ def candidates(
     if "div" in ops:
         makers.insert(1, lambda t: _rational_candidate(t, nonzero, positive))
         makers.insert(2, lambda t: _grouped_candidate(t, nonzero, positive))
+        makers.insert(3, lambda t: _structured_candidate(t, nonzero, positive))
     best, best_cost = None, folded_cost([root], table)
     for make in makers:
         found = make(root)

@@ -38,6 +38,10 @@ MAX_MONOMIALS = 32
 """A numerator or denominator with more monomials than this gives up (no normal form)."""
 
 
+CERTIFY_MONOMIALS = 1024
+"""The products compared by :func:`same_function` may have this many monomials."""
+
+
 class TooLargeError(Exception):
     """The normal form would exceed :data:`MAX_MONOMIALS` (or a coefficient does not fit)."""
 
@@ -67,7 +71,7 @@ def add_exact(a: Exact, b: Exact, sign: int = 1) -> Exact:
     return _add(a, b, sign)
 
 
-def _mul(a: Exact, b: Exact) -> Exact:
+def _mul(a: Exact, b: Exact, limit: int = MAX_MONOMIALS) -> Exact:
     out: Exact = {}
     for ma, ca in a.items():
         for mb, cb in b.items():
@@ -80,7 +84,7 @@ def _mul(a: Exact, b: Exact) -> Exact:
                 out.pop(mono, None)
             else:
                 out[mono] = total
-    _check(out)
+    _check(out, limit)
     return out
 
 
@@ -88,8 +92,8 @@ def _scale(a: Exact, c: Coeff) -> Exact:
     return {m: exact_mul(v, c) for m, v in a.items()}
 
 
-def _check(poly: Exact) -> None:
-    if len(poly) > MAX_MONOMIALS:
+def _check(poly: Exact, limit: int = MAX_MONOMIALS) -> None:
+    if len(poly) > limit:
         raise TooLargeError
 
 
@@ -192,7 +196,7 @@ class RationalWalk:
                 dens[k] = dens.get(k, 0) + m
             return RationalForm(_mul(a.num, b.num), dens)
         if op == "div":
-            return self._divide(node, self._walk(args[0]), self._walk(args[1]))
+            return self._divide(node, self._walk(args[0]), args[1])
         power = integer_exponent(args[1]) if op == "pow" else None
         if power is not None:
             base = self._walk(args[0])
@@ -218,13 +222,25 @@ class RationalWalk:
                 num = _mul(num, self.factors[key])
         return num
 
-    def _divide(self, node: Term, a: RationalForm, b: RationalForm) -> RationalForm:
+    def _divide(self, node: Term, a: RationalForm, divisor: Term) -> RationalForm:
+        """``a`` divided by ``divisor``, each factor of a product divisor its own denominator
+        factor (``(x - y)*(x - z)`` stays two factors, so sums over it combine by their lcm);
+        the division node as an opaque atom if a factor cannot be divided by."""
+        out = a
+        for factor in _product_factors(divisor):
+            step = self._divide_form(out, self._walk(factor))
+            if step is None:
+                return self._atom(node)
+            out = step
+        return out
+
+    def _divide_form(self, a: RationalForm, b: RationalForm) -> RationalForm | None:
         if b.dens and all(self._never_zero(k) for k in b.dens):
             # a/(n/d) with d a product of factors known nonzero: a*d/n
             a = RationalForm(_mul(a.num, self.denominator(b)), dict(a.dens))
             b = RationalForm(b.num)
         if b.dens or not b.num:
-            return self._atom(node)  # 1/(1/x), or a division by zero: kept as written
+            return None  # 1/(1/x), or a division by zero: kept as written
         c = _constant(b.num)
         if c is not None:
             return RationalForm(_scale(a.num, _reciprocal(c)), dict(a.dens))
@@ -250,13 +266,26 @@ class RationalWalk:
         self.factors.setdefault(key, poly)
         return key
 
-    def denominator(self, form: RationalForm) -> Exact:
+    def denominator(self, form: RationalForm, limit: int = MAX_MONOMIALS) -> Exact:
         """``Π factor^multiplicity`` as one polynomial."""
         out: Exact = {(): 1.0}
         for key, m in sorted(form.dens.items()):
             for _ in range(m):
-                out = _mul(out, self.factors[key])
+                out = _mul(out, self.factors[key], limit)
         return out
+
+
+def _product_factors(term: Term) -> list[Term]:
+    """The factors of a product chain (``term`` itself if it is no product)."""
+    out: list[Term] = []
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, App) and node.op == "mul":
+            stack.extend(reversed(node.args))
+        else:
+            out.append(node)
+    return out
 
 
 def _lower(mono: Mono, atom: int, k: int) -> Mono:
@@ -296,8 +325,8 @@ def same_function(
     if fa is None or fb is None:
         return False
     try:
-        left = _mul(fa.num, walk.denominator(fb))
-        right = _mul(fb.num, walk.denominator(fa))
+        left = _mul(fa.num, walk.denominator(fb, CERTIFY_MONOMIALS), CERTIFY_MONOMIALS)
+        right = _mul(fb.num, walk.denominator(fa, CERTIFY_MONOMIALS), CERTIFY_MONOMIALS)
     except TooLargeError:
         return False
     return left == right
