@@ -13,26 +13,26 @@ cost, and the rules may improve on it further.
 
 Domain (the ``algebra`` tier): a candidate is offered only if it keeps every atom of the region
 that is not a plain symbol (``sqrt(y)/x - sqrt(y)/x + z`` must not lose ``sqrt(y)``'s domain)
-and, for a rational form, every denominator factor of the region (nothing is cancelled).
+and, for a rational form, every denominator factor of the region (nothing is cancelled), and is
+certified exact (:func:`symopt.algebra.rational.same_function`). The rational candidates live in
+:mod:`symopt.algebra.fraction_forms`, the term building in :mod:`symopt.algebra.normal_terms`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from symopt.algebra.choose import product, signed_sum
-from symopt.algebra.polynomial import Atoms, Coeff, Mono, integer_exponent, to_poly
-from symopt.algebra.rational import (
-    Exact,
-    FactorKey,
-    RationalForm,
-    RationalWalk,
-    add_exact,
-    rounded,
-    same_function,
+from symopt.algebra.choose import product
+from symopt.algebra.fraction_forms import (
+    grouped_candidate,
+    rational_candidate,
+    structured_candidate,
 )
+from symopt.algebra.normal_terms import as_double, constant_nodes, factored, folded_cost, from_poly
+from symopt.algebra.polynomial import Atoms, integer_exponent, to_poly
+from symopt.algebra.rational import Exact, RationalWalk, rounded, same_function
 from symopt.costs.table import CostTable
 from symopt.ir import App, Num, Sym, Term, intern, postorder
 
@@ -92,249 +92,11 @@ def region_roots(terms: Sequence[Term]) -> list[Term]:
     return list(roots.values())
 
 
-def _from_poly(
-    poly: Mapping[Mono, Coeff], atoms: list[Term], literals: Sequence[float] = ()
-) -> Term | None:
-    """An expanded term for ``poly`` (powers spelled as products); None if a coefficient is
-    neither a double nor one operation on two of ``literals`` (:func:`_coefficient`)."""
-    if not poly:
-        return Num(0.0)
-    parts: list[tuple[float, Term]] = []
-    for mono, coeff in sorted(poly.items()):
-        factors = [atoms[a] for a, e in mono for _ in range(e)]
-        sign = 1.0 if coeff > 0 else -1.0
-        magnitude: Coeff = coeff if coeff > 0 else -coeff
-        value = as_double(magnitude)
-        if value is not None:
-            parts.append((sign, product(factors, value) if factors else Num(value)))
-            continue
-        constant = _coefficient(Fraction(magnitude), literals)  # exact: Fraction(float|Fraction)
-        if constant is None:
-            return None
-        parts.append((sign, App("mul", (product(factors), constant)) if factors else constant))
-    sign, term = signed_sum(parts)
-    return term if sign > 0 else App("neg", (term,))
-
-
-def as_double(value: Coeff) -> float | None:
-    """``value`` as a double if it is exactly one (finite, nonzero), else None."""
-    try:
-        out = float(value)
-    except OverflowError:
-        return None
-    if out == 0.0 or not math.isfinite(out) or Fraction(out) != value:
-        return None
-    return out
-
-
-def _leaf_first(term: Term) -> Term:
-    """``(x + y)*k`` → ``k*(x + y)`` for a symbol or literal ``k`` (how people write it, and how
-    the rules' forms come out: an equal-cost tie in the e-graph then keeps that spelling)."""
-    done: dict[int, Term] = {}
-    for node in postorder([term]):
-        if isinstance(node, App):
-            args = tuple(done[id(a)] for a in node.args)
-            leaf = (Num, Sym)
-            if node.op == "mul" and isinstance(args[1], leaf) and not isinstance(args[0], leaf):
-                args = (args[1], args[0])
-            same = all(n is o for n, o in zip(args, node.args, strict=True))
-            done[id(node)] = node if same else App(node.op, args)
-        else:
-            done[id(node)] = node
-    return done[id(term)]
-
-
-def _coefficient(value: Fraction, literals: Sequence[float]) -> Term | None:
-    """``value`` as one operation on two literals of the input (``8.314462618/96485.33212``):
-    a constant subterm the e-graph folds to a rounded constant, exact over the reals (a
-    literal rounded here would be a different real number, see docs/soundness.md)."""
-    pool = sorted({abs(v) for v in literals if v != 0.0} | {1.0})
-    for p in pool:
-        for q in pool:
-            if Fraction(p) / Fraction(q) == value:
-                return App("div", (Num(p), Num(q)))
-            if p <= q and Fraction(p) * Fraction(q) == value:
-                return App("mul", (Num(p), Num(q)))
-    return None
-
-
-def _constant_nodes(terms: Sequence[Term]) -> set[int]:
-    """Ids of the subterms built only from literals."""
-    constant: set[int] = set()
-    for node in postorder(list(terms)):
-        if isinstance(node, Num) or (
-            isinstance(node, App) and all(id(a) in constant for a in node.args)
-        ):
-            constant.add(id(node))
-    return constant
-
-
-def folded_cost(terms: Sequence[Term], table: CostTable) -> float:
-    """:meth:`CostTable.dag_cost` with subterms built only from literals free (the e-graph
-    folds them to a constant)."""
-    constant = _constant_nodes(terms)
-    nodes = postorder(list(terms))
-    return sum(table.op(n.op) for n in nodes if isinstance(n, App) and id(n) not in constant)
-
-
-def _factored(term: Term) -> Term:
-    """``term`` through the polynomial path (Horner forms, common factors, shared sub-sums)."""
-    from symopt.algebra.pipeline import optimize_polynomials
-
-    (out,), _ = optimize_polynomials([term], alternatives=2, budget=5_000)
-    return _leaf_first(out)
-
-
-def _rational_candidate(
-    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
-) -> tuple[Term, list[Term]] | None:
-    walk = RationalWalk(nonzero=nonzero, positive=positive)
-    form = walk.convert(root)
-    if form is None or not form.num:
-        return None  # too large, or a zero numerator (dropping the denominators' domain)
-    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
-    num = _from_poly(form.num, walk.atoms.terms, literals)
-    if num is None:
-        return None
-    numerator = _factored(num)
-    if not form.dens:
-        return numerator, walk.atoms.terms
-    den = _from_poly(walk.denominator(form), walk.atoms.terms, literals)
-    if den is None:
-        return None
-    return App("div", (numerator, _factored(den))), walk.atoms.terms
-
-
-def _addends(root: Term) -> list[tuple[int, Term]]:
-    """The signed addends of the sum chain at ``root``."""
-    out: list[tuple[int, Term]] = []
-    stack = [(1, root)]
-    while stack:
-        sign, node = stack.pop()
-        if isinstance(node, App) and node.op in ("add", "sub"):
-            stack.append((sign, node.args[0]))
-            stack.append((-sign if node.op == "sub" else sign, node.args[1]))
-        elif isinstance(node, App) and node.op == "neg":
-            stack.append((-sign, node.args[0]))
-        else:
-            out.append((sign, node))
-    return out
-
-
-def _grouped_candidate(
-    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
-) -> tuple[Term, list[Term]] | None:
-    """A sum with the addends of each denominator combined (and their constants folded), but
-    addends of different denominators kept apart: ``E0 - c1*T/(z*c2)*log(Q)`` →
-    ``E0 - (c1/c2)*T*log(Q)/z`` (no common denominator for ``E0``)."""
-    addends = _addends(root)
-    if len(addends) < 2:
-        return None
-    walk = RationalWalk(nonzero=nonzero, positive=positive)
-    groups: dict[tuple[tuple[FactorKey, int], ...], RationalForm] = {}
-    for sign, term in addends:
-        form = walk.convert(term)
-        if form is None:
-            return None
-        key = tuple(sorted(form.dens.items()))
-        if key not in groups:
-            groups[key] = RationalForm({}, dict(form.dens))
-        group = groups[key]
-        group.num = add_exact(group.num, form.num, sign)
-    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
-    parts: list[tuple[float, Term]] = []
-    for form in groups.values():
-        if not form.num and form.dens:
-            return None  # 1/x - 1/x: dropping it would define the sum at x = 0
-        if not form.num:
-            continue
-        num = _from_poly(form.num, walk.atoms.terms, literals)
-        den = _from_poly(walk.denominator(form), walk.atoms.terms, literals)
-        if num is None or den is None:
-            return None
-        top, part_sign = _factored(num), 1.0
-        if isinstance(top, App) and top.op == "neg":
-            top, part_sign = top.args[0], -1.0
-        parts.append((part_sign, App("div", (top, _factored(den))) if form.dens else top))
-    if not parts:
-        return None
-    overall, total = signed_sum(parts)
-    return (total if overall > 0 else App("neg", (total,))), walk.atoms.terms
-
-
-def _structured_candidate(
-    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
-) -> tuple[Term, list[Term]] | None:
-    """A sum of fractions (optionally divided by one more term) over the least common multiple
-    of its denominators, nothing expanded: each addend's numerator times its missing factors,
-    and the product of the factors (``(a/(x - y) - b/(y - z))/(x - z)`` →
-    ``(a*(y - z) - b*(x - y))/((x - y)*(y - z)*(x - z))``)."""
-    body, outer = root, None
-    if isinstance(root, App) and root.op == "div" and not isinstance(root.args[1], Num):
-        body, outer = root.args
-    addends = _addends(body)
-    walk = RationalWalk(nonzero=nonzero, positive=positive)
-    forms = [(sign, walk.convert(term)) for sign, term in addends]
-    dens: dict[FactorKey, int] = {}
-    for _, form in forms:
-        if form is None:
-            return None
-        for key, m in form.dens.items():
-            dens[key] = max(dens.get(key, 0), m)
-    if not dens:
-        return None
-    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
-    factor_terms: dict[FactorKey, Term] = {}
-    for key in dens:
-        built = _from_poly(walk.factors[key], walk.atoms.terms, literals)
-        if built is None:
-            return None
-        factor_terms[key] = _factored(built)
-    parts: list[tuple[float, Term]] = []
-    for (sign, addend), (_, form) in zip(addends, forms, strict=True):
-        assert form is not None
-        if not form.num:
-            continue
-        numerator = _numerator_as_written(addend, form.num, walk)
-        if numerator is None:
-            num = _from_poly(form.num, walk.atoms.terms, literals)
-            if num is None:
-                return None
-            numerator = (1.0, _factored(num))
-        missing = [factor_terms[k] for k, m in dens.items() for _ in range(m - form.dens.get(k, 0))]
-        parts.append((sign * numerator[0], product([numerator[1], *missing])))
-    if not parts:
-        return None
-    overall, total = signed_sum(parts)
-    factors = [factor_terms[k] for k, m in sorted(dens.items()) for _ in range(m)]
-    denominator = product([*factors, outer] if outer is not None else factors)
-    quotient = App("div", (total, denominator))
-    return (quotient if overall > 0 else App("neg", (quotient,))), walk.atoms.terms
-
-
-def _numerator_as_written(
-    addend: Term, num: Exact, walk: RationalWalk
-) -> tuple[float, Term] | None:
-    """``(±1, n)`` with ``±n`` equal to the numerator ``num`` of ``addend = n/d`` as written
-    (``y0*(x - x1)*(x - x2)`` stays a product instead of being expanded), or None."""
-    if not (isinstance(addend, App) and addend.op == "div"):
-        return None
-    written = walk.convert(addend.args[0])
-    if written is None or written.dens or not written.num:
-        return None
-    for sign in (1.0, -1.0):
-        if all(num.get(m) == sign * c for m, c in written.num.items()) and len(num) == len(
-            written.num
-        ):
-            return sign, addend.args[0]
-    return None
-
-
 def _polynomial_candidate(root: Term) -> tuple[Term, list[Term]] | None:
     atoms = Atoms()
     if to_poly(root, atoms) is None:
         return None
-    return _factored(root), atoms.terms
+    return factored(root), atoms.terms
 
 
 def _content(poly: Exact) -> Fraction:
@@ -392,10 +154,10 @@ def content_form(root: Term) -> tuple[Fraction, Term, list[Term]] | None:
         total *= c
         atoms.extend(walk.atoms.terms)
         if primitive != {(): 1.0}:
-            built = _from_poly(primitive, walk.atoms.terms)
+            built = from_poly(primitive, walk.atoms.terms)
             if built is None:
                 return None
-            kept.append(_factored(built))
+            kept.append(factored(built))
         changed = True
     if not changed or not kept:
         return None
@@ -472,9 +234,9 @@ def candidates(
     makers: list[Callable[[Term], tuple[Term, list[Term]] | None]]
     makers = [_polynomial_candidate, _content_candidate]
     if "div" in ops:
-        makers.insert(1, lambda t: _rational_candidate(t, nonzero, positive))
-        makers.insert(2, lambda t: _grouped_candidate(t, nonzero, positive))
-        makers.insert(3, lambda t: _structured_candidate(t, nonzero, positive))
+        makers.insert(1, lambda t: rational_candidate(t, nonzero, positive))
+        makers.insert(2, lambda t: grouped_candidate(t, nonzero, positive))
+        makers.insert(3, lambda t: structured_candidate(t, nonzero, positive))
     best, best_cost = None, folded_cost([root], table)
     for make in makers:
         found = make(root)
@@ -512,7 +274,7 @@ def _saves(roots: Sequence[Term], root: Term, cand: Term, table: CostTable) -> b
     kept = _kept_without(roots, root)
     freed = [n for n in postorder([root]) if n not in kept]
     added = [n for n in postorder([cand]) if n not in kept]
-    constant = _constant_nodes([root, cand])
+    constant = constant_nodes([root, cand])
 
     def cost(nodes: list[Term]) -> float:
         return sum(table.op(n.op) for n in nodes if isinstance(n, App) and id(n) not in constant)
