@@ -11,7 +11,7 @@ from symopt.codegen import to_sym
 from symopt.grammar import parse_expr
 from symopt.ir import OPERATORS, App, Num, Sym, Term, postorder
 
-_NAMES = ["x", "y", "sin", "pow", "e"]
+_NAMES = ["x", "y", "sin", "pow", "E"]  # `e` and `pi` are constants (docs/language.md)
 
 
 def canonical(term: Term) -> Term:

@@ -137,3 +137,18 @@ def test_compile_explain_json() -> None:
     assert entry["expressions"] == []  # a model can be huge: no texts
     ops = {row["op"]: row for row in entry["operators"]}
     assert ops["exp"]["before"]["count"] == 2 and ops["exp"]["after"]["count"] == 1
+
+
+def test_explain_names_the_guard_that_blocked_a_rewrite_and_the_assume_that_enables_it() -> None:
+    (entry,) = _explained("G*m/r^1.5")["blocked_guards"]
+    assert entry["rule"] == "pow-three-halves" and entry["term"] == "r^1.5"
+    assert entry["needs"] == [{"term": "r", "fact": "r >= 0", "assume": "r >= 0"}]
+    out = CliRunner().invoke(cli, ["simplify", "--explain", "-"], input="G*m/r^1.5\n")
+    assert "needs r >= 0; --assume 'r >= 0' would enable it" in out.stderr
+    given = CliRunner().invoke(
+        cli, ["simplify", "--explain", "--assume", "r >= 0", "-"], input="G*m/r^1.5\n"
+    )
+    assert "r*sqrt(r)" in given.stdout and "guard blocked" not in given.stderr
+    # A compound term gets no hint; a guard that holds for a literal is not reported.
+    assert _explained("(x - y)^1.5")["blocked_guards"][0]["needs"][0]["assume"] is None
+    assert _explained("2^1.5*y")["blocked_guards"] == []

@@ -177,7 +177,8 @@ def test_the_large_path_chooses_with_the_cost_table() -> None:
     real = pipeline.optimize_polynomials
 
     def spy(*args: object, **kwargs: object) -> object:
-        seen.append(kwargs["costs"])
+        if "costs" in kwargs:  # the normal forms' one-term factorings price by folded cost
+            seen.append(kwargs["costs"])
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     mp = pytest.MonkeyPatch()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from symopt.costs.table import CostTable
+from symopt.guard_hints import blocked_guards
 from symopt.optimize import Optimized
 from symopt.rulesets.rule import Ruleset
 
@@ -100,4 +101,5 @@ def explain(
         "operators": operator_rows(costs.breakdown(result.inputs), costs.breakdown(result.outputs)),
         "verified": result.verified,
         "fallbacks": [fb.index for fb in result.fallbacks],
+        "blocked_guards": blocked_guards(result.outputs, ruleset, costs) if ruleset else [],
     }

@@ -122,15 +122,24 @@ class Engine:
         """Saturate ``terms`` under ``limits`` and extract the cheapest equivalents (each no
         larger than ``max_tree`` written out as a tree, where the extractor can); also the
         seconds of ``saturate`` and ``extract``."""
+        from symopt.algebra.normal import normal_equivalents
+        from symopt.algebra.reciprocals import share_reciprocals
         from symopt.egraph.extract import extract
 
         t0 = time.perf_counter()
+        algebra = polynomial_allowed(self.rules)
+        # Normal forms certified equal over the reals are unioned with their regions.
+        equal = normal_equivalents(terms, self.table, self.assumptions) if algebra else []
+        t1 = time.perf_counter()
         runner = Runner(self.rules, limits)
-        with runner.run(terms, self.assumptions) as (egraph, roots, report):
-            t1 = time.perf_counter()
+        with runner.run(terms, self.assumptions, equal) as (egraph, roots, report):
+            t2 = time.perf_counter()
             picked = extract(egraph, roots, self.table, max_tree=max_tree, deadline=deadline)
             outputs = intern(picked)
-        return outputs, report, {"saturate": t1 - t0, "extract": time.perf_counter() - t1}
+        if algebra:
+            outputs = share_reciprocals(outputs, self.table)
+        seconds = {"normal": t1 - t0, "saturate": t2 - t1, "extract": time.perf_counter() - t2}
+        return outputs, report, seconds
 
     def startup_bytes(self) -> int:
         """Resident memory the first e-graph would take to load the rules' program."""

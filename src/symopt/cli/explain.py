@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import click
 
 from symopt.cli.table import plain_table, render_table, speedup
+from symopt.guard_hints import hint_lines
 
 F = Callable[..., Any]
 Explanation = dict[str, Any]
@@ -130,6 +131,7 @@ def plain_text(e: Explanation) -> str:
     ops = [_op_cells(r) for r in e["operators"]]
     total = ["total", "", f"{e['cost']['before']:g}", "", f"{e['cost']['after']:g}"]
     parts.append(_columns(["operator", "before", "cycles", "after", "cycles"], [*ops, total]))
+    parts.extend(f"  {line}\n" for line in hint_lines(e.get("blocked_guards", [])))
     return "".join(parts)
 
 
@@ -171,3 +173,5 @@ def _render_rich(entries: Sequence[Explanation], out: TextIO) -> None:
         cols = ["operator", "before", "cycles", "after", "cycles"]
         title = f"cost per operator ({e['cost']['table']} cycles)"
         render_table(title, cols, ops, right=cols[1:], stream=out)
+        for line in hint_lines(e.get("blocked_guards", [])):
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)

@@ -76,3 +76,16 @@ def assert_facts(egraph: EGraph, facts: Sequence[tuple[Term, str]]) -> None:
         for name, (_, relation) in zip(names, facts, strict=True)
     ]
     egraph.run_program(*cmds)
+
+
+def union_terms(egraph: EGraph, pairs: Sequence[tuple[Term, Term]]) -> None:
+    """Insert both terms of each pair (if new) and merge their e-classes: the caller vouches
+    that they are equal (on the same domain, in the tier of the ruleset)."""
+    b = bindings()
+    span = b.RustSpan("symopt", 0, 0)
+    names = insert_terms(egraph, [t for pair in pairs for t in pair], prefix="$eq")
+    cmds = [
+        b.ActionCommand(b.Union(span, b.Var(span, names[2 * i]), b.Var(span, names[2 * i + 1])))
+        for i in range(len(pairs))
+    ]
+    egraph.run_program(*cmds)

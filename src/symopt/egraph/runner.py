@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from symopt.egraph.encode import assert_facts, insert_terms
+from symopt.egraph.encode import assert_facts, insert_terms, union_terms
 from symopt.egraph.engine import EGraph, bindings
 from symopt.egraph.probe import probe_program
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
@@ -106,20 +106,25 @@ class Runner:
 
     @contextmanager
     def run(
-        self, terms: Sequence[Term], assumptions: Sequence[tuple[Term, str]] = ()
+        self,
+        terms: Sequence[Term],
+        assumptions: Sequence[tuple[Term, str]] = (),
+        equivalents: Sequence[tuple[Term, Term]] = (),
     ) -> Iterator[tuple[EGraph, list[str], RunReport]]:
         """Saturate; yields ``(egraph, root_names, report)``. The e-graph is always usable
         inside the ``with`` block and discarded after it.
 
         ``assumptions`` are facts given by the user, ``(term, relation)`` with relation one of
-        the fact relations (``Positive``, ``Nonnegative``, ``Nonzero``, …).
+        the fact relations (``Positive``, ``Nonnegative``, ``Nonzero``, …). ``equivalents`` are
+        pairs of terms known to be equal (e.g. a subterm and its normal form,
+        :mod:`symopt.algebra.normal`): each pair is inserted and unioned before saturating.
         """
         b = bindings()
         start = time.perf_counter()
         egraph = _loaded(self.text)
         egraph.run_program(b.Push(1))
         try:
-            yield self._saturate(egraph, terms, assumptions, start)
+            yield self._saturate(egraph, terms, assumptions, equivalents, start)
         finally:
             egraph.run_program(b.Pop(b.RustSpan("symopt", 0, 0), 1))
 
@@ -128,10 +133,13 @@ class Runner:
         egraph: EGraph,
         terms: Sequence[Term],
         assumptions: Sequence[tuple[Term, str]],
+        equivalents: Sequence[tuple[Term, Term]],
         start: float,
     ) -> tuple[EGraph, list[str], RunReport]:
         b = bindings()
         roots = insert_terms(egraph, terms)
+        if equivalents:
+            union_terms(egraph, equivalents)
         if assumptions:
             assert_facts(egraph, assumptions)
         report = RunReport()

@@ -18,6 +18,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from symopt.errors import SourceError, SourceWarning, raise_errors
+from symopt.grammar.constants import mentions_constant, resolve_constants
 from symopt.ir import FUNCTIONS, MAX_INDEX, App, Num, PVar, Span, Sym, Term, index_fits
 
 _TOKEN_NAMES = {
@@ -319,8 +320,10 @@ def parse_expr(
     warnings: list[SourceWarning] | None = None,
 ) -> Term:
     """Parse one expression (a single line) into a term. Warnings (a literal that underflows to
-    0, …) are appended to ``warnings`` if given; printing them is the caller's business."""
-    return _parse(text, "expr", path=path, line=line, allow_pvars=False, warnings=warnings)
+    0, …) are appended to ``warnings`` if given; printing them is the caller's business. The
+    constants ``pi`` and ``e`` become their values (:mod:`symopt.grammar.constants`)."""
+    term = _parse(text, "expr", path=path, line=line, allow_pvars=False, warnings=warnings)
+    return resolve_constants(term) if mentions_constant(text) else term
 
 
 def parse_pattern(text: str, *, path: str = "<pattern>", line: int = 1) -> Term:

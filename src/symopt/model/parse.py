@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symopt.codegen.function import Param
 from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
 from symopt.gcpause import paused_gc
+from symopt.grammar.constants import mentions_constant, resolve_constants
 from symopt.grammar.parser import (
     Declaration,
     Statement,
@@ -355,6 +356,7 @@ def parse_model(text: str, path: str = "<input>", args: Sequence[str] | None = N
             except SourceError as exc:
                 errors.append(exc)
         signature = Signature.build(declarations, args)
+        statements = _with_constants(statements, lines, signature)
         checker = _Checker(path, lines, statements, assumptions, signature)
         for problem in signature.problems:
             checker.fail(problem.message, problem.span, problem.key)
@@ -374,6 +376,20 @@ def parse_model(text: str, path: str = "<input>", args: Sequence[str] | None = N
         warnings=tuple(sorted([*warnings, *checker.warnings], key=lambda w: (w.line, w.column))),
         sizes=checker.sizes([*outputs, *inputs]),
     )
+
+
+def _with_constants(
+    statements: list[Statement], lines: dict[int, str], signature: Signature
+) -> list[Statement]:
+    """Statements with the constants ``pi`` and ``e`` replaced by their values, unless the
+    model declares the name as an input or assigns it (:mod:`symopt.grammar.constants`)."""
+    shadowed = {s.target.name for s in statements} | set(signature.inputs or ())
+    return [
+        replace(s, expr=resolve_constants(s.expr, shadowed))
+        if mentions_constant(lines[s.line])
+        else s
+        for s in statements
+    ]
 
 
 def _assumption(match: re.Match[str], path: str, line: int, raw: str) -> _Assume:
