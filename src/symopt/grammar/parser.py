@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from symopt.errors import SourceError, SourceWarning, raise_errors
@@ -36,6 +36,7 @@ _TOKEN_NAMES = {
     "NUMBER": "a number",
     "INT": "an integer index",
     "NAME": "a name",
+    "INDEXED": "a name",
     "PVAR": "a pattern variable",
     "LET": "'let'",
 }
@@ -62,6 +63,8 @@ class Statement:
     expr: Term
     is_let: bool
     line: int
+    reads: tuple[Sym, ...] = field(default=(), repr=False, compare=False)
+    """Every name the expression reads, left to right (recorded by the parser)."""
 
 
 def literal_warning(text: str, value: float) -> str | None:
@@ -122,64 +125,89 @@ def unknown_function(name: str) -> str:
 
 
 def _binary(op: str) -> Any:
-    """A transformer callback building the binary ``op`` (spanning from its left operand)."""
+    """A parser callback building the binary ``op`` (spanning from its left operand)."""
 
-    def build(self: _Builder, a: Term, b: Term) -> App:
+    def build(self: _Builder, children: list[Term]) -> App:
+        a, b = children
         return App(op, (a, b), a.span)
 
     return build
 
 
-@v_args(inline=True)
-class _Builder(Transformer[Token, Any]):
-    """Builds IR terms while Lark parses (LALR inline transformer)."""
+class _Builder:
+    """Builds IR terms while Lark parses: LALR callbacks by rule name, each called with the
+    rule's children (a plain object rather than a ``Transformer`` with ``v_args``, which wraps
+    every callback in three more Python calls). Records the names read, in source order."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.line = 1
         self.allow_pvars = False
         self.warnings: list[tuple[str, Span, int]] = []  # (message, span, width) of this parse
+        self.reads: list[Sym] = []  # every name read by this parse, left to right
 
     def _span(self, tok: Token) -> Span:
         return Span(self.line, tok.column or 1, tok.end_column)
 
-    def number(self, tok: Token) -> Num:
-        value = float(tok)
+    def number(self, children: list[Token]) -> Num:
+        tok = children[0]
+        text = tok.value
+        value = float(text)
         if math.isinf(value):
             raise _SemanticError(
-                f"number {tok} is out of range for a double", self._span(tok), len(tok)
+                f"number {text} is out of range for a double", self._span(tok), len(text)
             )
-        warning = literal_warning(str(tok), value)
-        if warning is not None:
-            self.warnings.append((warning, self._span(tok), len(tok)))
+        if value < sys.float_info.min:  # zero or subnormal: maybe a warning
+            warning = literal_warning(text, value)
+            if warning is not None:
+                self.warnings.append((warning, self._span(tok), len(text)))
         return Num(value, self._span(tok))
 
-    def name(self, tok: Token) -> Sym:
-        return Sym(str(tok), None, self._span(tok))
+    def name(self, children: list[Token]) -> Sym:
+        tok = children[0]
+        sym = Sym(tok.value, None, Span(self.line, tok.column or 1, tok.end_column))
+        self.reads.append(sym)
+        return sym
 
-    def _index(self, tok: Token) -> int:
-        """An array index, at most :data:`~symopt.ir.MAX_INDEX`."""
-        if not index_fits(tok):
-            raise _SemanticError(
-                f"index {tok} too large (max {MAX_INDEX})", self._span(tok), len(tok)
-            )
-        return int(tok)
+    def _index(self, digits: str, column: int) -> int:
+        """An array index, at most :data:`~symopt.ir.MAX_INDEX` (``digits`` at ``column``)."""
+        if len(digits) > 9 and not index_fits(digits):
+            span = Span(self.line, column, column + len(digits))
+            raise _SemanticError(f"index {digits} too large (max {MAX_INDEX})", span, len(digits))
+        return int(digits)
 
-    def indexed(self, name: Token, idx: Token) -> Sym:
-        return Sym(str(name), self._index(idx), self._span(name))
+    def _subscript(self, children: list[Token]) -> tuple[str, int, Span]:
+        """Name, index and span (of the name) of ``u[12]``: one ``INDEXED`` token, or ``NAME``
+        and ``INT`` when written with spaces."""
+        name = children[0]
+        column = name.column or 1
+        if len(children) == 1:
+            text = name.value
+            cut = text.index("[")
+            index = self._index(text[cut + 1 : -1], column + cut + 1)
+            return text[:cut], index, Span(self.line, column, column + cut)
+        idx = children[1]
+        return name.value, self._index(idx.value, idx.column or 1), self._span(name)
 
-    def pvar(self, tok: Token) -> PVar:
+    def indexed(self, children: list[Token]) -> Sym:
+        sym = Sym(*self._subscript(children))
+        self.reads.append(sym)
+        return sym
+
+    def pvar(self, children: list[Token]) -> PVar:
+        tok = children[0]
+        text = tok.value
         if not self.allow_pvars:
             raise _SemanticError(
-                f"pattern variable {tok} is only allowed in rule patterns",
+                f"pattern variable {text} is only allowed in rule patterns",
                 self._span(tok),
-                len(tok),
+                len(text),
             )
-        return PVar(str(tok)[1:], self._span(tok))
+        return PVar(text[1:], self._span(tok))
 
-    def call(self, name: Token, *args: Term | None) -> App:
-        fname = str(name)
-        real_args = tuple(a for a in args if a is not None)
+    def call(self, children: list[Any]) -> App:
+        name = children[0]
+        fname = name.value
+        real_args = tuple(a for a in children[1:] if a is not None)
         span = self._span(name)
         if fname not in FUNCTIONS:
             raise _SemanticError(unknown_function(fname), span, len(fname))
@@ -205,33 +233,48 @@ class _Builder(Transformer[Token, Any]):
     mul = _binary("mul")
     div = _binary("div")
 
-    def pow(self, a: Term, _tok: Token, b: Term) -> App:
+    def pow(self, children: list[Any]) -> App:
+        a, _tok, b = children
         return App("pow", (a, b), a.span)
 
-    def neg(self, a: Term) -> Term:
+    def neg(self, children: list[Term]) -> Term:
         # A negated literal is a negative literal, as the optimiser and the printers make it
         # (``-2^2`` is still ``-(2^2)``: the operand of this minus is the power, not 2).
+        a = children[0]
         if isinstance(a, Num):
             return Num(-a.value, a.span)
         return App("neg", (a,), a.span)
 
-    def pos(self, a: Term) -> Term:
-        return a
+    def pos(self, children: list[Term]) -> Term:
+        return children[0]
 
-    def scalar_target(self, name: Token) -> Target:
-        return Target(str(name), None, self._span(name))
+    def scalar_target(self, children: list[Token]) -> Target:
+        return Target(children[0].value, None, self._span(children[0]))
 
-    def indexed_target(self, name: Token, idx: Token) -> Target:
-        return Target(str(name), self._index(idx), self._span(name))
+    def indexed_target(self, children: list[Token]) -> Target:
+        return Target(*self._subscript(children))
 
-    def declaration(self, *targets: Target) -> tuple[Target, ...]:
-        return targets
+    def declaration(self, children: list[Target]) -> tuple[Target, ...]:
+        return tuple(children)
 
-    def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
-        return (Target(str(name), None, self._span(name)), expr, True)
+    def let_stmt(self, children: list[Any]) -> tuple[Target, Term, bool]:
+        name, expr = children
+        return (Target(name.value, None, self._span(name)), expr, True)
 
-    def assign_stmt(self, target: Target, expr: Term) -> tuple[Target, Term, bool]:
+    def assign_stmt(self, children: list[Any]) -> tuple[Target, Term, bool]:
+        target, expr = children
         return (target, expr, False)
+
+
+def _lark_plugins() -> dict[str, Any]:
+    """lark-cython's lexer and LALR loop (a dependency; ~2x faster on large models), or none
+    (plain Lark) if it cannot be imported, e.g. on a Python it has no wheel for."""
+    try:
+        import lark_cython
+    except ImportError:  # pragma: no cover - installed with symopt
+        return {}
+    plugins: dict[str, Any] = lark_cython.plugins
+    return plugins
 
 
 @cache
@@ -240,6 +283,7 @@ def _parser(start: str) -> tuple[Lark, _Builder]:
     builder = _Builder()
     lark = Lark(
         grammar,
+        _plugins=_lark_plugins(),
         start=start,
         parser="lalr",
         lexer="contextual",
@@ -290,6 +334,7 @@ def _parse(
     builder.line = line
     builder.allow_pvars = allow_pvars
     builder.warnings = []
+    builder.reads = []
     try:
         result = lark.parse(text)
     except _SemanticError as exc:
@@ -410,7 +455,7 @@ def parse_statement(
     target, expr, is_let = _parse(
         text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings
     )
-    return Statement(target, expr, is_let, line)
+    return Statement(target, expr, is_let, line, tuple(_parser("statement")[1].reads))
 
 
 DECLARATION = re.compile(r"\s*(input|output)\s+(?=[A-Za-z_])")

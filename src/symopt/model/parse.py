@@ -171,9 +171,8 @@ class _Checker:
             if i not in self.bad_targets:
                 self.use(target.name, target.index, target.span, target.key)
             seen: set[Sym] = set()
-            for term in postorder([stmt.expr]):  # left to right
-                if not isinstance(term, Sym):
-                    continue
+            reads = stmt.reads or [t for t in postorder([stmt.expr]) if isinstance(t, Sym)]
+            for term in reads:  # left to right
                 if term.name not in self.assigned_bases:
                     self.reads[term.name] += 1
                 if term not in seen:  # each name's first occurrence in the statement
