@@ -37,6 +37,7 @@ _TOKEN_NAMES = {
     "INT": "an integer index",
     "NAME": "a name",
     "INDEXED": "a name",
+    "MONOMIAL": "a name",
     "PVAR": "a pattern variable",
     "LET": "'let'",
 }
@@ -124,6 +125,12 @@ def unknown_function(name: str) -> str:
     return f"unknown function '{name}'{hint}"
 
 
+_FACTOR = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?|((?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)"
+)
+"""One factor of a ``MONOMIAL`` token (see symopt.lark): name and index digits, or a number."""
+
+
 def _binary(op: str) -> Any:
     """A parser callback building the binary ``op`` (spanning from its left operand)."""
 
@@ -148,25 +155,73 @@ class _Builder:
     def _span(self, tok: Token) -> Span:
         return Span(self.line, tok.column or 1, tok.end_column)
 
-    def number(self, children: list[Token]) -> Num:
-        tok = children[0]
-        text = tok.value
+    def _number(self, text: str, column: int) -> Num:
+        """The literal ``text`` at ``column``."""
         value = float(text)
+        span = Span(self.line, column, column + len(text))
         if math.isinf(value):
-            raise _SemanticError(
-                f"number {text} is out of range for a double", self._span(tok), len(text)
-            )
+            raise _SemanticError(f"number {text} is out of range for a double", span, len(text))
         if value < sys.float_info.min:  # zero or subnormal: maybe a warning
             warning = literal_warning(text, value)
             if warning is not None:
-                self.warnings.append((warning, self._span(tok), len(text)))
-        return Num(value, self._span(tok))
+                self.warnings.append((warning, span, len(text)))
+        return Num(value, span)
+
+    def number(self, children: list[Token]) -> Num:
+        tok = children[0]
+        return self._number(tok.value, tok.column or 1)
 
     def name(self, children: list[Token]) -> Sym:
         tok = children[0]
         sym = Sym(tok.value, None, Span(self.line, tok.column or 1, tok.end_column))
         self.reads.append(sym)
         return sym
+
+    def monomial(self, children: list[Token]) -> Term:
+        """``a*u[3]*2``, one ``MONOMIAL`` token: the left-nested products of its factors, with
+        the spans and errors each factor would have as a token of its own."""
+        tok = children[0]
+        text, column, line, reads = tok.value, tok.column or 1, self.line, self.reads
+        if " " in text or "\t" in text or "\f" in text or "\r" in text:
+            return self._spaced_monomial(text, column)
+        out: Term | None = None
+        for part in text.split("*"):
+            factor: Term
+            first = part[0]
+            if first.isdigit() or first == ".":
+                factor = self._number(part, column)
+            else:
+                cut = part.find("[")
+                if cut < 0:
+                    factor = Sym(part, None, Span(line, column, column + len(part)))
+                else:
+                    digits = part[cut + 1 : -1]
+                    index = (
+                        int(digits) if len(digits) < 10 else self._index(digits, column + cut + 1)
+                    )
+                    factor = Sym(part[:cut], index, Span(line, column, column + cut))
+                reads.append(factor)
+            out = factor if out is None else App("mul", (out, factor), out.span)
+            column += len(part) + 1
+        assert out is not None
+        return out
+
+    def _spaced_monomial(self, text: str, start: int) -> Term:
+        """:meth:`monomial` of a token with blanks around its ``*``."""
+        out: Term | None = None
+        for match in _FACTOR.finditer(text):
+            column = start + match.start()
+            name, digits, number = match.groups()
+            factor: Term
+            if number is not None:
+                factor = self._number(number, column)
+            else:
+                index = None if digits is None else self._index(digits, column + len(name) + 1)
+                factor = Sym(name, index, Span(self.line, column, column + len(name)))
+                self.reads.append(factor)
+            out = factor if out is None else App("mul", (out, factor), out.span)
+        assert out is not None
+        return out
 
     def _index(self, digits: str, column: int) -> int:
         """An array index, at most :data:`~symopt.ir.MAX_INDEX` (``digits`` at ``column``)."""
@@ -277,12 +332,29 @@ def _lark_plugins() -> dict[str, Any]:
     return plugins
 
 
+def grammar_text() -> str:
+    """The input language's Lark grammar (``symopt.lark``)."""
+    return resources.files("symopt.grammar").joinpath("symopt.lark").read_text()
+
+
+SHORTCUTS = ("INDEXED", "MONOMIAL")
+"""Terminals of ``symopt.lark`` that stand for several tokens (``u[3]``, ``a*b``), for speed."""
+
+
 @cache
-def _parser(start: str) -> tuple[Lark, _Builder]:
-    grammar = resources.files("symopt.grammar").joinpath("symopt.lark").read_text()
+def plain_grammar() -> str:
+    """The grammar without :data:`SHORTCUTS` (their lines dropped): the same language, one token
+    per name, number and operator."""
+    lines = grammar_text().splitlines()
+    return "\n".join(ln for ln in lines if not any(name in ln for name in SHORTCUTS))
+
+
+@cache
+def _parser(start: str, grammar: str | None = None) -> tuple[Lark, _Builder]:
+    """The parser of ``start`` (built once; ``grammar`` replaces the packaged one in tests)."""
     builder = _Builder()
     lark = Lark(
-        grammar,
+        grammar_text() if grammar is None else grammar,
         _plugins=_lark_plugins(),
         start=start,
         parser="lalr",
@@ -329,8 +401,13 @@ def _parse(
     line: int,
     allow_pvars: bool,
     warnings: list[SourceWarning] | None = None,
+    reads: list[Sym] | None = None,
+    plain: bool = False,
 ) -> Any:
-    lark, builder = _parser(start)
+    """Parse ``text`` from rule ``start``. A syntax error is reported by the grammar without
+    shortcut terminals (``plain``), so its message is the one of one token per name, number and
+    operator (the shortcuts would change the token shown and what was expected after it)."""
+    lark, builder = _parser(start, plain_grammar() if plain else None)
     builder.line = line
     builder.allow_pvars = allow_pvars
     builder.warnings = []
@@ -347,12 +424,16 @@ def _parse(
             width=exc.width,
         ) from None
     except UnexpectedInput as exc:
+        if not plain:
+            _parse(text, start, path=path, line=line, allow_pvars=allow_pvars, plain=True)
         raise _source_error(exc, text, path, line, allow_pvars) from None
     if warnings is not None:
         warnings.extend(
             SourceWarning(message, path, span.line, span.column, text, width)
             for message, span, width in builder.warnings
         )
+    if reads is not None:
+        reads.extend(builder.reads)
     return result
 
 
@@ -452,10 +533,11 @@ def parse_statement(
 ) -> Statement:
     """Parse one model statement: ``target = expr`` or ``let name = expr`` (warnings as for
     :func:`parse_expr`)."""
+    reads: list[Sym] = []
     target, expr, is_let = _parse(
-        text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings
+        text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings, reads=reads
     )
-    return Statement(target, expr, is_let, line, tuple(_parser("statement")[1].reads))
+    return Statement(target, expr, is_let, line, tuple(reads))
 
 
 DECLARATION = re.compile(r"\s*(input|output)\s+(?=[A-Za-z_])")

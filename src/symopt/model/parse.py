@@ -170,14 +170,11 @@ class _Checker:
             target = stmt.target
             if i not in self.bad_targets:
                 self.use(target.name, target.index, target.span, target.key)
-            seen: set[Sym] = set()
             reads = stmt.reads or [t for t in postorder([stmt.expr]) if isinstance(t, Sym)]
-            for term in reads:  # left to right
-                if term.name not in self.assigned_bases:
-                    self.reads[term.name] += 1
-                if term not in seen:  # each name's first occurrence in the statement
-                    seen.add(term)
-                    self.check_read(i, stmt, term)
+            assigned = self.assigned_bases
+            self.reads.update(t.name for t in reads if t.name not in assigned)
+            for term in dict.fromkeys(reads):  # each name's first occurrence, left to right
+                self.check_read(i, stmt, term)
             if not stmt.is_let:
                 self.outputs.setdefault(target.name)
 
