@@ -261,6 +261,11 @@ def _phase_times(stderr: str) -> dict[str, float]:
     times: dict[str, float] = {}
     for line in stderr.splitlines():
         _, found, rest = line.partition("time:")
+        per_expression = re.search(r"stop: .*, ([\d.]+) s$", line)
+        if not found and per_expression:  # simplify --stats: one line per expression
+            times["expressions"] = round(
+                times.get("expressions", 0.0) + float(per_expression[1]), 3
+            )
         if not found:
             continue
         for name, value in re.findall(r"([A-Za-z][\w -]*?):?\s+([\d.]+)\s*s\b", rest):
