@@ -14,7 +14,7 @@ log-log PNG (matplotlib, ``pip install -e '.[bench]'``) and optionally a Markdow
 
 Usage:
   python benchmarks/scaling.py run --label after [--symopt PATH] [--rows a,b] [--timeout S]
-                                   [--out FILE] [--work DIR]
+      [--max-memory-gb G] [--out FILE] [--work DIR] [--compare BEFORE.json] [--png P] [--markdown M]
   python benchmarks/scaling.py report benchmarks/results/scaling-before.json \
       benchmarks/results/scaling-after.json [--png docs/scaling.png] [--markdown FILE]
   python benchmarks/scaling.py list
@@ -196,6 +196,12 @@ def _rows() -> dict[str, Row]:
             simplify,
         ),
         Row(
+            "line2mb",
+            "simplify, one 2 MB line of v{i % 1000} terms",
+            _text("line2mb.txt", lambda: long_line(2_000_000)),
+            simplify,
+        ),
+        Row(
             "nest5000",
             "simplify, 5,000 nested parentheses",
             _text("nest5000.txt", lambda: deep_nesting(5_000)),
@@ -373,6 +379,9 @@ def run(args: argparse.Namespace) -> None:
         tmp.write_text(json.dumps(data, indent=1) + "\n")
         tmp.replace(out)
         print(_line(result), flush=True)
+    if args.compare or args.png or args.markdown:
+        files = [*([args.compare] if args.compare else []), str(out)]
+        report(argparse.Namespace(files=files, png=args.png, markdown=args.markdown))
 
 
 def _line(r: dict[str, object]) -> str:
@@ -396,9 +405,14 @@ def _complete(r: dict[str, object]) -> bool:
     return r["status"] == "ok" and isinstance(r["peak_rss_kb"], int)
 
 
-def exponents(rows: dict[str, dict[str, object]]) -> tuple[float | None, float | None]:
-    """Growth exponents (time, memory) over the completed :data:`FIT_ROWS`."""
-    done = [rows[n] for n in FIT_ROWS if n in rows and _complete(rows[n])]
+MULTISITE_ROWS = FIT_ROWS[:4]
+
+
+def exponents(
+    rows: dict[str, dict[str, object]], names: tuple[str, ...] = FIT_ROWS
+) -> tuple[float | None, float | None]:
+    """Growth exponents (time, memory) over the completed rows ``names``."""
+    done = [rows[n] for n in names if n in rows and _complete(rows[n])]
     t = fit((float(r["nodes"]), float(r["wall_s"])) for r in done)  # type: ignore[arg-type]
     m = fit((float(r["nodes"]), float(r["peak_rss_kb"])) for r in done)  # type: ignore[arg-type]
     return t, m
@@ -409,8 +423,8 @@ def table(data: dict[str, object]) -> list[str]:
     rows = data["rows"]
     assert isinstance(rows, dict)
     head = [
-        "| input | nodes | wall | peak RSS | s / node | bytes / node | status | phases (s) |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| input | nodes | wall | peak RSS | s / node | B / node | status | load | phases (s) |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     body = []
     for name in ROWS:
@@ -421,12 +435,13 @@ def table(data: dict[str, object]) -> list[str]:
         mem = f"{rss / 1e6:.2f} GB" if isinstance(rss, int) else "–"
         per_byte = f"{rss * 1024 / nodes:,.0f}" if isinstance(rss, int) and nodes else "–"
         per_s = f"{wall / nodes * 1e6:.1f} µs" if nodes else "–"
+        times = r["phases_s"] or _phase_times("\n".join(r["stderr_tail"]))
         phases = ", ".join(
-            f"{k} {v:g}" for k, v in sorted(r["phases_s"].items(), key=lambda kv: -kv[1])[:3]
+            f"{k} {v:g}" for k, v in sorted(times.items(), key=lambda kv: -kv[1])[:3]
         )
         body.append(
             f"| {name} | {nodes:,} | {wall:.1f} s | {mem} | {per_s} | {per_byte} | "
-            f"{r['status']} | {phases} |"
+            f"{r['status']} | {r['load_before']:.1f} | {phases} |"
         )
     return head + body
 
@@ -437,14 +452,16 @@ def report(args: argparse.Namespace) -> None:
     md: list[str] = []
     for data in datasets:
         t, m = exponents(data["rows"])
+        ts, ms = exponents(data["rows"], MULTISITE_ROWS)
         fmt = lambda e: "–" if e is None else f"{e:.2f}"  # noqa: E731
         md += [
             f"### {data['label']}",
             "",
             *table(data),
             "",
-            f"Growth exponents over multisite 4..7 and the shared models: time {fmt(t)}, "
-            f"peak RSS {fmt(m)}.",
+            f"Growth exponents (least squares, log against log nodes, completed rows only) over "
+            f"multisite 4..7 and the four shared models: time {fmt(t)}, peak RSS {fmt(m)}; over "
+            f"multisite 4..7 alone: time {fmt(ts)}, peak RSS {fmt(ms)}.",
             "",
         ]
     print("\n".join(md))
@@ -477,6 +494,12 @@ def plot(datasets: list[dict[str, object]], png: Path) -> None:
             ax.loglog(xs, ys, marker, linestyle="none", label=label)
             for r, y in zip(done, ys, strict=True):
                 ax.annotate(r["row"], (r["nodes"], y), fontsize=7, alpha=0.7)
+    for ax in axes:  # slope 1 (linear growth) through the middle of the plotted range
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        xm, ym = math.sqrt(x0 * x1), math.sqrt(y0 * y1)
+        ax.loglog([x0, x1], [ym * x0 / xm, ym * x1 / xm], "k--", lw=0.8, label="slope 1")
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
     for ax, ylabel in ((axes[0], "wall (s)"), (axes[1], "peak RSS (GB)")):
         ax.set_xlabel("input nodes")
         ax.set_ylabel(ylabel)
@@ -499,10 +522,13 @@ def main() -> None:
     r.add_argument(
         "--max-memory-gb",
         type=float,
-        default=12.0,
+        default=10.0,
         help="address-space cap per row (allocations past it fail)",
     )
     r.add_argument("--out", help="JSON results (default benchmarks/results/scaling-LABEL.json)")
+    r.add_argument("--compare", help="then report this result file (e.g. before) beside ours")
+    r.add_argument("--png", help="then write the log-log plot here")
+    r.add_argument("--markdown", help="then write the tables here")
     r.add_argument(
         "--work",
         default=os.path.join(tempfile.gettempdir(), "symopt-scaling"),
