@@ -100,7 +100,9 @@ class _Checker:
         if problem is not None:
             self.fail(problem, span, key)
             return False
-        first = self.uses.setdefault(name, _Use(index is not None, key, span.line))
+        first = self.uses.get(name)
+        if first is None:
+            first = self.uses[name] = _Use(index is not None, key, span.line)
         if first.indexed != (index is not None):
             self.fail(
                 f"{name} is used both indexed and as a scalar ({first.key} on line {first.line})",
@@ -180,9 +182,10 @@ class _Checker:
 
     def check_read(self, i: int, stmt: Statement, term: Sym) -> None:
         span = term.span or stmt.target.span
-        if not self.use(term.name, term.index, span, term.key):
+        key = term.key
+        if not self.use(term.name, term.index, span, key):
             return
-        at = self.assigned_at.get(term.key)
+        at = self.assigned_at.get(key)
         if at is not None and at >= i:
             where = "on this line" if at == i else f"on line {self.statements[at].line}"
             self.fail(f"{term.key} is read before it is assigned ({where})", span, term.key)
