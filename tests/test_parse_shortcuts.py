@@ -123,3 +123,17 @@ def test_products_of_plain_factors_are_one_token() -> None:
         "MINUS",
         "INDEXED",
     ]
+
+
+@pytest.mark.parametrize("text", ["du[3] = p[1]*u[2] - -2*k^2", "y = a b*c", "y = exp(a, b)"])
+def test_plain_lark_without_lark_cython_parses_alike(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = _outcome(text, "statement")
+    grammar = grammar_parser.grammar_text() + "\n// without lark-cython\n"
+    original = grammar_parser._parser
+    monkeypatch.setattr(grammar_parser, "_lark_plugins", dict)
+    monkeypatch.setattr(grammar_parser, "_parser", lambda s, g=None: original(s, g or grammar))
+    lark, _ = grammar_parser._parser("statement")
+    assert type(lark.parser.parser).__module__.startswith("lark.")  # not lark_cython's
+    assert _outcome(text, "statement") == fast
