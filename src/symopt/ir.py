@@ -162,7 +162,7 @@ class App(Term):
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", args)
         object.__setattr__(self, "span", span)
-        object.__setattr__(self, "_hash", hash((op, *(hash(a) for a in args))))
+        object.__setattr__(self, "_hash", hash((op, *map(hash, args))))
 
     __hash__ = Term.__hash__
 

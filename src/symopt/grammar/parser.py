@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from symopt.errors import SourceError, SourceWarning, raise_errors
@@ -37,6 +37,8 @@ _TOKEN_NAMES = {
     "NUMBER": "a number",
     "INT": "an integer index",
     "NAME": "a name",
+    "INDEXED": "a name",
+    "MONOMIAL": "a name",
     "PVAR": "a pattern variable",
     "LET": "'let'",
 }
@@ -63,6 +65,8 @@ class Statement:
     expr: Term
     is_let: bool
     line: int
+    reads: tuple[Sym, ...] = field(default=(), repr=False, compare=False)
+    """Every name the expression reads, left to right (recorded by the parser)."""
 
 
 def literal_warning(text: str, value: float) -> str | None:
@@ -122,65 +126,144 @@ def unknown_function(name: str) -> str:
     return f"unknown function '{name}'{hint}"
 
 
-def _binary(op: str) -> Any:
-    """A transformer callback building the binary ``op`` (spanning from its left operand)."""
+_FACTOR = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?|((?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)"
+)
+"""One factor of a ``MONOMIAL`` token (see symopt.lark): name and index digits, or a number."""
 
-    def build(self: _Builder, a: Term, b: Term) -> App:
+
+def _binary(op: str) -> Any:
+    """A parser callback building the binary ``op`` (spanning from its left operand)."""
+
+    def build(self: _Builder, children: list[Term]) -> App:
+        a, b = children
         return App(op, (a, b), a.span)
 
     return build
 
 
-@v_args(inline=True)
-class _Builder(Transformer[Token, Any]):
-    """Builds IR terms while Lark parses (LALR inline transformer)."""
+class _Builder:
+    """Builds IR terms while Lark parses: LALR callbacks by rule name, each called with the
+    rule's children (a plain object rather than a ``Transformer`` with ``v_args``, which wraps
+    every callback in three more Python calls). Records the names read, in source order."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.line = 1
         self.allow_pvars = False
         self.warnings: list[tuple[str, Span, int]] = []  # (message, span, width) of this parse
+        self.reads: list[Sym] = []  # every name read by this parse, left to right
 
     def _span(self, tok: Token) -> Span:
         return Span(self.line, tok.column or 1, tok.end_column)
 
-    def number(self, tok: Token) -> Num:
-        value = float(tok)
+    def _number(self, text: str, column: int) -> Num:
+        """The literal ``text`` at ``column``."""
+        value = float(text)
+        span = Span(self.line, column, column + len(text))
         if math.isinf(value):
-            raise _SemanticError(
-                f"number {tok} is out of range for a double", self._span(tok), len(tok)
-            )
-        warning = literal_warning(str(tok), value)
-        if warning is not None:
-            self.warnings.append((warning, self._span(tok), len(tok)))
-        return Num(value, self._span(tok))
+            raise _SemanticError(f"number {text} is out of range for a double", span, len(text))
+        if value < sys.float_info.min:  # zero or subnormal: maybe a warning
+            warning = literal_warning(text, value)
+            if warning is not None:
+                self.warnings.append((warning, span, len(text)))
+        return Num(value, span)
 
-    def name(self, tok: Token) -> Sym:
-        return Sym(str(tok), None, self._span(tok))
+    def number(self, children: list[Token]) -> Num:
+        tok = children[0]
+        return self._number(tok.value, tok.column or 1)
 
-    def _index(self, tok: Token) -> int:
-        """An array index, at most :data:`~symopt.ir.MAX_INDEX`."""
-        if not index_fits(tok):
-            raise _SemanticError(
-                f"index {tok} too large (max {MAX_INDEX})", self._span(tok), len(tok)
-            )
-        return int(tok)
+    def name(self, children: list[Token]) -> Sym:
+        tok = children[0]
+        sym = Sym(tok.value, None, Span(self.line, tok.column or 1, tok.end_column))
+        self.reads.append(sym)
+        return sym
 
-    def indexed(self, name: Token, idx: Token) -> Sym:
-        return Sym(str(name), self._index(idx), self._span(name))
+    def monomial(self, children: list[Token]) -> Term:
+        """``a*u[3]*2``, one ``MONOMIAL`` token: the left-nested products of its factors, with
+        the spans and errors each factor would have as a token of its own."""
+        tok = children[0]
+        text, column, line, reads = tok.value, tok.column or 1, self.line, self.reads
+        if " " in text or "\t" in text or "\f" in text or "\r" in text:
+            return self._spaced_monomial(text, column)
+        out: Term | None = None
+        for part in text.split("*"):
+            factor: Term
+            first = part[0]
+            if first.isdigit() or first == ".":
+                factor = self._number(part, column)
+            else:
+                cut = part.find("[")
+                if cut < 0:
+                    factor = Sym(part, None, Span(line, column, column + len(part)))
+                else:
+                    digits = part[cut + 1 : -1]
+                    index = (
+                        int(digits) if len(digits) < 10 else self._index(digits, column + cut + 1)
+                    )
+                    factor = Sym(part[:cut], index, Span(line, column, column + cut))
+                reads.append(factor)
+            out = factor if out is None else App("mul", (out, factor), out.span)
+            column += len(part) + 1
+        assert out is not None
+        return out
 
-    def pvar(self, tok: Token) -> PVar:
+    def _spaced_monomial(self, text: str, start: int) -> Term:
+        """:meth:`monomial` of a token with blanks around its ``*``."""
+        out: Term | None = None
+        for match in _FACTOR.finditer(text):
+            column = start + match.start()
+            name, digits, number = match.groups()
+            factor: Term
+            if number is not None:
+                factor = self._number(number, column)
+            else:
+                index = None if digits is None else self._index(digits, column + len(name) + 1)
+                factor = Sym(name, index, Span(self.line, column, column + len(name)))
+                self.reads.append(factor)
+            out = factor if out is None else App("mul", (out, factor), out.span)
+        assert out is not None
+        return out
+
+    def _index(self, digits: str, column: int) -> int:
+        """An array index, at most :data:`~symopt.ir.MAX_INDEX` (``digits`` at ``column``)."""
+        if len(digits) > 9 and not index_fits(digits):
+            span = Span(self.line, column, column + len(digits))
+            raise _SemanticError(f"index {digits} too large (max {MAX_INDEX})", span, len(digits))
+        return int(digits)
+
+    def _subscript(self, children: list[Token]) -> tuple[str, int, Span]:
+        """Name, index and span (of the name) of ``u[12]``: one ``INDEXED`` token, or ``NAME``
+        and ``INT`` when written with spaces."""
+        name = children[0]
+        column = name.column or 1
+        if len(children) == 1:
+            text = name.value
+            cut = text.index("[")
+            index = self._index(text[cut + 1 : -1], column + cut + 1)
+            return text[:cut], index, Span(self.line, column, column + cut)
+        idx = children[1]
+        return name.value, self._index(idx.value, idx.column or 1), self._span(name)
+
+    def indexed(self, children: list[Token]) -> Sym:
+        sym = Sym(*self._subscript(children))
+        self.reads.append(sym)
+        return sym
+
+    def pvar(self, children: list[Token]) -> PVar:
+        tok = children[0]
+        text = tok.value
         if not self.allow_pvars:
             raise _SemanticError(
-                f"pattern variable {tok} is only allowed in rule patterns",
+                f"pattern variable {text} is only allowed in rule patterns",
                 self._span(tok),
-                len(tok),
+                len(text),
             )
-        return PVar(str(tok)[1:], self._span(tok))
+        return PVar(text[1:], self._span(tok))
 
-    def call(self, name: Token, *args: Term | None) -> App:
-        fname = str(name)
-        real_args = tuple(a for a in args if a is not None)
+    def call(self, children: list[Any]) -> App:
+        name = children[0]
+        fname = name.value
+        real_args = tuple(a for a in children[1:] if a is not None)
         span = self._span(name)
         if fname not in FUNCTIONS:
             raise _SemanticError(unknown_function(fname), span, len(fname))
@@ -206,41 +289,74 @@ class _Builder(Transformer[Token, Any]):
     mul = _binary("mul")
     div = _binary("div")
 
-    def pow(self, a: Term, _tok: Token, b: Term) -> App:
+    def pow(self, children: list[Any]) -> App:
+        a, _tok, b = children
         return App("pow", (a, b), a.span)
 
-    def neg(self, a: Term) -> Term:
+    def neg(self, children: list[Term]) -> Term:
         # A negated literal is a negative literal, as the optimiser and the printers make it
         # (``-2^2`` is still ``-(2^2)``: the operand of this minus is the power, not 2).
+        a = children[0]
         if isinstance(a, Num):
             return Num(-a.value, a.span)
         return App("neg", (a,), a.span)
 
-    def pos(self, a: Term) -> Term:
-        return a
+    def pos(self, children: list[Term]) -> Term:
+        return children[0]
 
-    def scalar_target(self, name: Token) -> Target:
-        return Target(str(name), None, self._span(name))
+    def scalar_target(self, children: list[Token]) -> Target:
+        return Target(children[0].value, None, self._span(children[0]))
 
-    def indexed_target(self, name: Token, idx: Token) -> Target:
-        return Target(str(name), self._index(idx), self._span(name))
+    def indexed_target(self, children: list[Token]) -> Target:
+        return Target(*self._subscript(children))
 
-    def declaration(self, *targets: Target) -> tuple[Target, ...]:
-        return targets
+    def declaration(self, children: list[Target]) -> tuple[Target, ...]:
+        return tuple(children)
 
-    def let_stmt(self, name: Token, expr: Term) -> tuple[Target, Term, bool]:
-        return (Target(str(name), None, self._span(name)), expr, True)
+    def let_stmt(self, children: list[Any]) -> tuple[Target, Term, bool]:
+        name, expr = children
+        return (Target(name.value, None, self._span(name)), expr, True)
 
-    def assign_stmt(self, target: Target, expr: Term) -> tuple[Target, Term, bool]:
+    def assign_stmt(self, children: list[Any]) -> tuple[Target, Term, bool]:
+        target, expr = children
         return (target, expr, False)
 
 
+def _lark_plugins() -> dict[str, Any]:
+    """lark-cython's lexer and LALR loop (a dependency; ~2x faster on large models), or none
+    (plain Lark) if it cannot be imported, e.g. on a Python it has no wheel for."""
+    try:
+        import lark_cython
+    except ImportError:  # pragma: no cover - installed with symopt
+        return {}
+    plugins: dict[str, Any] = lark_cython.plugins
+    return plugins
+
+
+def grammar_text() -> str:
+    """The input language's Lark grammar (``symopt.lark``)."""
+    return resources.files("symopt.grammar").joinpath("symopt.lark").read_text()
+
+
+SHORTCUTS = ("INDEXED", "MONOMIAL")
+"""Terminals of ``symopt.lark`` that stand for several tokens (``u[3]``, ``a*b``), for speed."""
+
+
 @cache
-def _parser(start: str) -> tuple[Lark, _Builder]:
-    grammar = resources.files("symopt.grammar").joinpath("symopt.lark").read_text()
+def plain_grammar() -> str:
+    """The grammar without :data:`SHORTCUTS` (their lines dropped): the same language, one token
+    per name, number and operator."""
+    lines = grammar_text().splitlines()
+    return "\n".join(ln for ln in lines if not any(name in ln for name in SHORTCUTS))
+
+
+@cache
+def _parser(start: str, grammar: str | None = None) -> tuple[Lark, _Builder]:
+    """The parser of ``start`` (built once; ``grammar`` replaces the packaged one in tests)."""
     builder = _Builder()
     lark = Lark(
-        grammar,
+        grammar_text() if grammar is None else grammar,
+        _plugins=_lark_plugins(),
         start=start,
         parser="lalr",
         lexer="contextual",
@@ -286,11 +402,17 @@ def _parse(
     line: int,
     allow_pvars: bool,
     warnings: list[SourceWarning] | None = None,
+    reads: list[Sym] | None = None,
+    plain: bool = False,
 ) -> Any:
-    lark, builder = _parser(start)
+    """Parse ``text`` from rule ``start``. A syntax error is reported by the grammar without
+    shortcut terminals (``plain``), so its message is the one of one token per name, number and
+    operator (the shortcuts would change the token shown and what was expected after it)."""
+    lark, builder = _parser(start, plain_grammar() if plain else None)
     builder.line = line
     builder.allow_pvars = allow_pvars
     builder.warnings = []
+    builder.reads = []
     try:
         result = lark.parse(text)
     except _SemanticError as exc:
@@ -303,12 +425,16 @@ def _parse(
             width=exc.width,
         ) from None
     except UnexpectedInput as exc:
+        if not plain:
+            _parse(text, start, path=path, line=line, allow_pvars=allow_pvars, plain=True)
         raise _source_error(exc, text, path, line, allow_pvars) from None
     if warnings is not None:
         warnings.extend(
             SourceWarning(message, path, span.line, span.column, text, width)
             for message, span, width in builder.warnings
         )
+    if reads is not None:
+        reads.extend(builder.reads)
     return result
 
 
@@ -410,10 +536,11 @@ def parse_statement(
 ) -> Statement:
     """Parse one model statement: ``target = expr`` or ``let name = expr`` (warnings as for
     :func:`parse_expr`)."""
+    reads: list[Sym] = []
     target, expr, is_let = _parse(
-        text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings
+        text, "statement", path=path, line=line, allow_pvars=False, warnings=warnings, reads=reads
     )
-    return Statement(target, expr, is_let, line)
+    return Statement(target, expr, is_let, line, tuple(reads))
 
 
 DECLARATION = re.compile(r"\s*(input|output)\s+(?=[A-Za-z_])")

@@ -101,7 +101,9 @@ class _Checker:
         if problem is not None:
             self.fail(problem, span, key)
             return False
-        first = self.uses.setdefault(name, _Use(index is not None, key, span.line))
+        first = self.uses.get(name)
+        if first is None:
+            first = self.uses[name] = _Use(index is not None, key, span.line)
         if first.indexed != (index is not None):
             self.fail(
                 f"{name} is used both indexed and as a scalar ({first.key} on line {first.line})",
@@ -171,23 +173,20 @@ class _Checker:
             target = stmt.target
             if i not in self.bad_targets:
                 self.use(target.name, target.index, target.span, target.key)
-            seen: set[Sym] = set()
-            for term in postorder([stmt.expr]):  # left to right
-                if not isinstance(term, Sym):
-                    continue
-                if term.name not in self.assigned_bases:
-                    self.reads[term.name] += 1
-                if term not in seen:  # each name's first occurrence in the statement
-                    seen.add(term)
-                    self.check_read(i, stmt, term)
+            reads = stmt.reads or [t for t in postorder([stmt.expr]) if isinstance(t, Sym)]
+            assigned = self.assigned_bases
+            self.reads.update(t.name for t in reads if t.name not in assigned)
+            for term in dict.fromkeys(reads):  # each name's first occurrence, left to right
+                self.check_read(i, stmt, term)
             if not stmt.is_let:
                 self.outputs.setdefault(target.name)
 
     def check_read(self, i: int, stmt: Statement, term: Sym) -> None:
         span = term.span or stmt.target.span
-        if not self.use(term.name, term.index, span, term.key):
+        key = term.key
+        if not self.use(term.name, term.index, span, key):
             return
-        at = self.assigned_at.get(term.key)
+        at = self.assigned_at.get(key)
         if at is not None and at >= i:
             where = "on this line" if at == i else f"on line {self.statements[at].line}"
             self.fail(f"{term.key} is read before it is assigned ({where})", span, term.key)
@@ -384,12 +383,12 @@ def _with_constants(
     """Statements with the constants ``pi`` and ``e`` replaced by their values, unless the
     model declares the name as an input or assigns it (:mod:`symopt.grammar.constants`)."""
     shadowed = {s.target.name for s in statements} | set(signature.inputs or ())
-    return [
-        replace(s, expr=resolve_constants(s.expr, shadowed))
-        if mentions_constant(lines[s.line])
-        else s
-        for s in statements
-    ]
+    out = []
+    for s in statements:
+        expr = resolve_constants(s.expr, shadowed) if mentions_constant(lines[s.line]) else s.expr
+        # The names the parser recorded as read include a constant that is now a literal.
+        out.append(s if expr is s.expr else replace(s, expr=expr, reads=()))
+    return out
 
 
 def _assumption(match: re.Match[str], path: str, line: int, raw: str) -> _Assume:
