@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from symopt.algebra.choose import build, choose
 from symopt.algebra.factor_graph import FactorGraph
-from symopt.algebra.polynomial import Atoms, to_poly
+from symopt.algebra.polynomial import Atoms, to_polys
 from symopt.algebra.sums import share_products, share_sums
 from symopt.ir import Num, Term, intern
 from symopt.limits import StopReason
@@ -52,7 +52,7 @@ def optimize_polynomials(
     report = PolyReport()
     t0 = time.perf_counter()
     atoms = Atoms()
-    polys = [to_poly(t, atoms) for t in terms]
+    polys = to_polys(terms, atoms)
     t1 = time.perf_counter()
     graph = FactorGraph(alternatives=alternatives, budget=budget)
     roots: list[tuple[float, int] | None] = []
