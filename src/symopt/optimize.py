@@ -242,9 +242,9 @@ def _polish_regions(
 def _emitted_cost(terms: list[Term], table: CostTable) -> float:
     """Cost as printed code computes it (integer powers lowered to multiplies where cheaper):
     a rewrite the printer makes anyway is no reason to replace a region."""
-    from symopt.codegen.lower import lower_powers
+    from symopt.codegen.lower import lower_all
 
-    return table.dag_cost(intern([lower_powers(t, table) for t in terms]))
+    return table.dag_cost(intern(lower_all(terms, table)))
 
 
 TREE_GROWTH = 4
