@@ -54,6 +54,14 @@ def _own_cost(graph: FactorGraph, node: PNode) -> float:
 def choose(graph: FactorGraph, roots: Sequence[int], rounds: int = 4) -> dict[int, int]:
     """Node index chosen per reachable class."""
     order = _postorder(graph, roots)
+    # Per class, per e-node: its own cost and its child classes (the same in every round).
+    options = {
+        cid: [
+            (_own_cost(graph, node), [c for _, c in node.children])
+            for node in graph.classes[cid].nodes
+        ]
+        for cid in order
+    }
     refs: Counter[int] = Counter()
     best_choice: dict[int, int] = {}
     best_cost = float("inf")
@@ -62,8 +70,8 @@ def choose(graph: FactorGraph, roots: Sequence[int], rounds: int = 4) -> dict[in
         choice: dict[int, int] = {}
         for cid in order:
             best = float("inf")
-            for i, node in enumerate(graph.classes[cid].nodes):
-                cost = _own_cost(graph, node) + sum(eff[c] for _, c in node.children)
+            for i, (own, children) in enumerate(options[cid]):
+                cost = own + sum(eff[c] for c in children)
                 if cost < best:
                     best, choice[cid] = cost, i
             n = refs[cid]

@@ -79,9 +79,10 @@ AFFINITY_MAX_USERS = 32
 """Temporaries needed by more roots than this pull nothing (their pull would be tiny anyway);
 this keeps the ordering linear in the size of the body."""
 
-MAX_CLOSURE = 1024
+MAX_CLOSURE = 512
 """A temporary needing more temporaries than this (transitively; a deep chain of statements)
-counts only those it reads directly: the sets stay bounded, so the ordering stays linear."""
+counts only those it reads directly: the sets stay bounded, so the ordering stays linear
+(bcr needs at most 130, multisite 5 at most 420)."""
 
 
 def affinity_order(
