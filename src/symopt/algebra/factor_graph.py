@@ -8,6 +8,7 @@ these with sharing counted (see ``extract``)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -58,16 +59,23 @@ def _divide(mono: Mono, atom: int) -> Mono | None:
 class FactorGraph:
     """Classes are created on demand (``add``) and expanded breadth-first from a work list.
 
-    ``alternatives``: Horner variants per class while fewer than ``budget`` e-nodes exist (then
-    one); an atom occurring less than ``1/VARIANT_CUTOFF`` as often as the most frequent one is
-    not offered as a variant."""
+    ``alternatives``: Horner variants per class while fewer than ``budget`` e-nodes exist and
+    before ``deadline`` (then one); an atom occurring less than ``1/VARIANT_CUTOFF`` as often
+    as the most frequent one is not offered as a variant."""
 
-    def __init__(self, *, alternatives: int = 2, budget: int = 200_000) -> None:
+    def __init__(
+        self, *, alternatives: int = 2, budget: int = 200_000, deadline: float = float("inf")
+    ) -> None:
         self.classes: list[PClass] = []
         self.keys: list[Key] = []
         self.memo: dict[Key, int] = {}
         self.alternatives = alternatives
         self.budget = budget
+        self.deadline = deadline
+        self.late = False
+        self._expanded = 0
+        """Past ``deadline`` (a ``perf_counter`` time) classes get one variant, as past the
+        budget."""
         self.enodes = 0
         self._pending: list[int] = []
 
@@ -104,7 +112,10 @@ class FactorGraph:
             return
         counts = Counter(atom for mono in poly for atom, _ in mono)
         ranked = self._ranked(counts)
-        width = self.alternatives if self.enodes < self.budget else 1
+        self._expanded += 1
+        if not self.late and self._expanded % 256 == 0:
+            self.late = time.perf_counter() > self.deadline
+        width = self.alternatives if self.enodes < self.budget and not self.late else 1
         if not ranked:
             plain = tuple(self._class({m: c}) for m, c in sorted(poly.items()))
             grouped = self._scaled_parts(poly)

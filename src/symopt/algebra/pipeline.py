@@ -47,14 +47,17 @@ def optimize_polynomials(
     """Cheaper equivalent terms (over the reals) for polynomial statements.
 
     ``budget`` bounds the e-nodes that get alternatives; past ``deadline`` (a ``perf_counter``
-    time) the optional phases (choice refinement rounds, sub-sum and sub-product sharing) are
-    skipped and ``report.timed_out`` is set; the result is still complete and correct."""
+    time) every phase takes its cheap way out (statements not yet converted are kept as
+    written, classes get one Horner variant, one choice round, sub-sum and sub-product pairing
+    stop where they are) and ``report.timed_out`` is set; the result is still complete and
+    correct. Each phase is linear in time and memory in the size of the input (up to
+    logarithmic factors of the factorization depth)."""
     report = PolyReport()
     t0 = time.perf_counter()
     atoms = Atoms()
-    polys = to_polys(terms, atoms)
+    polys = to_polys(terms, atoms, deadline=deadline)
     t1 = time.perf_counter()
-    graph = FactorGraph(alternatives=alternatives, budget=budget)
+    graph = FactorGraph(alternatives=alternatives, budget=budget, deadline=deadline)
     roots: list[tuple[float, int] | None] = []
     for poly in polys:
         roots.append(graph.add(poly) if poly else None)  # None: kept as written, or zero
@@ -74,12 +77,12 @@ def optimize_polynomials(
         else:
             outputs.append(next(built))
     late = late or time.perf_counter() > deadline
-    shared = intern(outputs) if late else share_sums(intern(outputs))
+    shared = intern(outputs) if late else share_sums(intern(outputs), deadline=deadline)
     t4 = time.perf_counter()
-    late = late or t4 > deadline
-    shared = shared if late else share_products(shared)
-    report.timed_out = late
+    late = late or time.perf_counter() > deadline
+    shared = shared if late else share_products(shared, deadline=deadline)
     t5 = time.perf_counter()
+    report.timed_out = late or t5 > deadline
     report.classes = len(graph.classes)
     report.enodes = graph.enodes
     report.budget_exhausted = graph.enodes >= budget

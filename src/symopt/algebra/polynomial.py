@@ -18,6 +18,7 @@ is exactly ``0``), and a final coefficient that overflows or underflows to 0 ref
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -190,11 +191,17 @@ def to_poly(term: Term, atoms: Atoms, *, max_expansion: int = MAX_EXPANSION) -> 
 
 
 def to_polys(
-    terms: Sequence[Term], atoms: Atoms, *, max_expansion: int = MAX_EXPANSION
+    terms: Sequence[Term],
+    atoms: Atoms,
+    *,
+    max_expansion: int = MAX_EXPANSION,
+    deadline: float = float("inf"),
 ) -> list[Poly | None]:
     """:func:`to_poly` of each term, in one walk of their shared DAG: a subterm shared by
     several terms is converted once, and a polynomial is dropped after its last reader (so a
-    model whose statements read each other stays linear in time and memory)."""
+    model whose statements read each other stays linear in time and memory). Past
+    ``deadline`` (a ``perf_counter`` time) the walk stops: terms not converted by then are
+    None (kept as written)."""
     walk = _Walk(atoms, max_expansion)
     nodes = list(postorder(list(terms)))
     unread = walk.unread
@@ -203,19 +210,26 @@ def to_polys(
             unread[id(arg)] = unread.get(id(arg), 0) + 1
     for term in terms:
         unread[id(term)] = unread.get(id(term), 0) + 1
-    for node in nodes:
+    for k, node in enumerate(nodes):
+        if k % 4096 == 4095 and time.perf_counter() > deadline:
+            return [_finished(walk, t) for t in terms]
         key = id(node)
         walk.trees[key] = min(_TREE_CAP, 1 + sum(walk.trees[id(a)] for a in node.children()))
         walk.polys[key], walk.sizes[key] = _convert(node, walk)
         if not unread.get(key):
             walk.polys.pop(key)
-    out: list[Poly | None] = []
-    for term in terms:
-        try:
-            out.append(_rounded(walk.read(term)))
-        except CancellationError:
-            out.append(None)
-    return out
+    return [_finished(walk, t) for t in terms]
+
+
+def _finished(walk: _Walk, term: Term) -> Poly | None:
+    """The rounded polynomial of ``term`` if converted (None if not, or if a coefficient
+    overflows or underflows)."""
+    if id(term) not in walk.polys:
+        return None
+    try:
+        return _rounded(walk.read(term))
+    except CancellationError:
+        return None
 
 
 def _convert(node: Term, walk: _Walk) -> tuple[_Exact, int]:

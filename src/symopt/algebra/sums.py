@@ -10,6 +10,7 @@ depend on memory addresses: the same input always gives the same output."""
 from __future__ import annotations
 
 import heapq
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -146,19 +147,25 @@ PRODUCT_MIN_USES = 3
 statements); each use saves one multiply and one load."""
 
 
-def share_sums(roots: Sequence[Term], *, min_uses: int = 2) -> list[Term]:
-    """Rewrite ``roots`` so that frequent common sub-sums are computed once."""
-    return _share(roots, min_uses=min_uses, products=False)
+def share_sums(
+    roots: Sequence[Term], *, min_uses: int = 2, deadline: float = float("inf")
+) -> list[Term]:
+    """Rewrite ``roots`` so that frequent common sub-sums are computed once. Past ``deadline``
+    (a ``perf_counter`` time) pairing stops: the sub-sums shared so far are kept."""
+    return _share(roots, min_uses=min_uses, products=False, deadline=deadline)
 
 
-def share_products(roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES) -> list[Term]:
+def share_products(
+    roots: Sequence[Term], *, min_uses: int = PRODUCT_MIN_USES, deadline: float = float("inf")
+) -> list[Term]:
     """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
     products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
-    ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
-    return _share(roots, min_uses=min_uses, products=True)
+    ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats. Past
+    ``deadline`` pairing stops."""
+    return _share(roots, min_uses=min_uses, products=True, deadline=deadline)
 
 
-def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term]:
+def _share(roots: Sequence[Term], *, min_uses: int, products: bool, deadline: float) -> list[Term]:
     dag = _Chains(intern(list(roots)), products=products)
     heads: list[Term] = []
     sums: list[Items] = []
@@ -167,7 +174,7 @@ def _share(roots: Sequence[Term], *, min_uses: int, products: bool) -> list[Term
         if items is not None and len(items) > 2:
             heads.append(head)
             sums.append(items)
-    if not _pair_up(sums, dag, min_uses):
+    if not _pair_up(sums, dag, min_uses, deadline):
         return dag.roots
     return dag.rebuild({id(h): s for h, s in zip(heads, sums, strict=True)})
 
@@ -343,7 +350,11 @@ class _Pairing:
             self.bucket(t)
 
 
-def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
+DEADLINE_EVERY = 1024
+"""Pairing steps between two looks at the clock."""
+
+
+def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float) -> int:
     # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
     # old item to a sum). Most frequent pair first; among equally frequent pairs, the latest
     # items first (so a new shared sum is grown further before another is started: measured
@@ -352,8 +363,11 @@ def _pair_up(sums: list[Items], dag: _Chains, min_uses: int) -> int:
     state.count_initial()
     state.bucket_long()
     heap, occ = state.heap, state.occ
-    created = 0
+    created = steps = 0
     while heap:
+        steps += 1
+        if steps % DEADLINE_EVERY == 0 and time.perf_counter() > deadline:
+            break
         neg_count, neg_a, neg_b, rel = heapq.heappop(heap)
         key = (-neg_a, -neg_b, rel)
         if occ.get(key) != -neg_count:
