@@ -247,12 +247,13 @@ class _Pairing:
                 self.index[k].add(si)
         self.long = _long_sums(sums)
         self.occ: dict[PairKey, int] = {}
-        self.heap: list[tuple[int, int, int, int]] = []
+        self.heap: list[int] = []
+        """Pairs as single negated integers (:func:`_priority`): cheaper to order than tuples."""
         self.buckets: dict[tuple[tuple[int, int], ...], list[int]] = defaultdict(list)
 
     def push(self, key: PairKey, count: int) -> None:
         self.occ[key] = count
-        heapq.heappush(self.heap, (-count, -key[0], -key[1], key[2]))
+        heapq.heappush(self.heap, -_priority(count, key))
 
     def count_initial(self) -> None:
         """Counts of the pairs of items of at least ``min_uses`` sums, from the short sums they
@@ -354,6 +355,23 @@ DEADLINE_EVERY = 1024
 """Pairing steps between two looks at the clock."""
 
 
+_BITS = 42
+
+
+def _priority(count: int, key: PairKey) -> int:
+    """One integer ordering pairs as the greedy wants them: most frequent first, then the
+    latest items first, then relative sign -1 before +1."""
+    a, b, rel = key
+    return (((count << _BITS | a) << _BITS | b) << 1) | (rel < 0)
+
+
+def _decode(value: int) -> tuple[int, PairKey]:
+    mask = (1 << _BITS) - 1
+    rel = -1 if value & 1 else 1
+    value >>= 1
+    return value >> (2 * _BITS), ((value >> _BITS) & mask, value & mask, rel)
+
+
 def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float) -> int:
     # Only items of at least ``min_uses`` sums can be in a frequent pair (pairing never adds an
     # old item to a sum). Most frequent pair first; among equally frequent pairs, the latest
@@ -368,16 +386,15 @@ def _pair_up(sums: list[Items], dag: _Chains, min_uses: int, deadline: float) ->
         steps += 1
         if steps % DEADLINE_EVERY == 0 and time.perf_counter() > deadline:
             break
-        neg_count, neg_a, neg_b, rel = heapq.heappop(heap)
-        key = (-neg_a, -neg_b, rel)
-        if occ.get(key) != -neg_count:
+        count, key = _decode(-heapq.heappop(heap))
+        if occ.get(key) != count:
             continue  # a stale entry: the pair was re-counted since
-        a, b, _ = key
+        a, b, rel = key
         where = state.holders(a, b, rel)
         if len(where) < min_uses:
             del occ[key]
             continue
-        if len(where) != -neg_count:
+        if len(where) != count:
             state.push(key, len(where))
             continue
         del occ[key]
