@@ -308,11 +308,8 @@ class _Pairing:
 
     def _files(self, b: int, key: tuple[tuple[int, int], ...]) -> bool:
         """``b`` is still in every sum of ``key`` with the key's relative signs."""
-        items = [self.sums[si].get(b) for si, _ in key]
-        if None in items:
-            return False
-        first = items[0]
-        return all(s == rel * first for s, (_, rel) in zip(items, key, strict=True))
+        first = self.sums[key[0][0]].get(b)
+        return first is not None and all(self.sums[si].get(b) == rel * first for si, rel in key)
 
     def holders(self, a: int, b: int, rel: int) -> list[int]:
         """The sums holding ``a`` and ``b`` with relative sign ``rel``, in order."""
