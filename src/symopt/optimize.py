@@ -234,7 +234,7 @@ def _polish_regions(
         cheaper = _emitted_cost(out, engine.table) < _emitted_cost(batch, engine.table)
         return out if cheaper else None
 
-    result = intern(replace_regions(terms, optimise, EGRAPH_MAX_NODES))
+    result = intern(replace_regions(terms, optimise, EGRAPH_MAX_NODES, deadline=deadline))
     timings["regions"] = time.perf_counter() - t0
     return result, stops
 

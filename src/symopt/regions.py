@@ -11,6 +11,7 @@ are shared (by hash-consing)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from symopt.algebra.polynomial import integer_exponent
@@ -135,10 +136,17 @@ def _count(region: Term, seen: set[int], limit: float = float("inf")) -> int:
 
 
 def replace_regions(
-    roots: Sequence[Term], optimise: Callable[[list[Term]], list[Term] | None], max_nodes: int
+    roots: Sequence[Term],
+    optimise: Callable[[list[Term]], list[Term] | None],
+    max_nodes: int,
+    *,
+    deadline: float = float("inf"),
 ) -> list[Term]:
     """``roots`` with every batch of regions replaced by what ``optimise`` returns for it (in
-    order; ``None`` keeps the batch as it is, e.g. when time has run out)."""
+    order; ``None`` keeps the batch as it is, e.g. when time has run out). Past ``deadline``
+    (a ``perf_counter`` time) on entry, the regions are not even looked for."""
+    if time.perf_counter() > deadline:
+        return list(roots)
     replaced: dict[int, Term] = {}
     for batch in batches(region_roots(roots), max_nodes):
         better = optimise(batch)

@@ -77,7 +77,10 @@ def optimize_polynomials(
         else:
             outputs.append(next(built))
     late = late or time.perf_counter() > deadline
-    shared = intern(outputs) if late else share_sums(intern(outputs), deadline=deadline)
+    if not chosen:
+        shared = outputs  # every statement kept as written (or 0): already hash-consed
+    else:
+        shared = intern(outputs) if late else share_sums(intern(outputs), deadline=deadline)
     t4 = time.perf_counter()
     late = late or time.perf_counter() > deadline
     shared = shared if late else share_products(shared, deadline=deadline)
