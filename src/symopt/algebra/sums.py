@@ -5,7 +5,12 @@ enough. Pairs grow into larger shared sub-sums as the pairing repeats. Products 
 same way: ``p*u*v`` and ``p*u*w`` share ``p*u``.
 
 Items are keyed by their position in a postorder walk (never by ``id()``), so results do not
-depend on memory addresses: the same input always gives the same output."""
+depend on memory addresses: the same input always gives the same output.
+
+Linear in time and memory: pair counts are upper bounds made exact when popped (no table of
+every pair's sums); only sums of at most :data:`LONG_SUM` items (and longer ones within
+:data:`PAIR_WORK`) have all their pairs counted; the items of longer sums are paired through
+signature buckets (:meth:`_Pairing.bucket`)."""
 
 from __future__ import annotations
 
