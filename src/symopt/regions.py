@@ -11,8 +11,8 @@ are shared (by hash-consing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from itertools import islice
+import time
+from collections.abc import Callable, Iterable, Sequence
 
 from symopt.algebra.polynomial import integer_exponent
 from symopt.ir import App, Sym, Term, postorder, substitute_all
@@ -44,7 +44,7 @@ def _is_polynomial_step(t: Term, poly: set[int]) -> bool:
 
 
 def _size_at_most(term: Term, limit: int) -> bool:
-    return sum(1 for _ in islice(postorder([term]), limit + 1)) <= limit
+    return _count(term, set(), limit + 1) <= limit
 
 
 def region_roots(roots: Sequence[Term], max_region_nodes: int = MAX_REGION_NODES) -> list[Term]:
@@ -70,42 +70,69 @@ def region_roots(roots: Sequence[Term], max_region_nodes: int = MAX_REGION_NODES
     return sorted(regions, key=lambda r: cores[id(r)])
 
 
+CORE_SYMBOLS = 8
+"""A region's sort key keeps at most this many of its core symbols (the first in sorted order):
+sets stay small on deep nests, so computing them is linear."""
+
+
 def _core_symbols(regions: list[Term], poly: set[int]) -> dict[int, tuple[tuple[str, int], ...]]:
     """Per region, the symbols under its innermost non-polynomial nodes (the argument of a
-    ``pow``, ``exp``, a denominator's sum), sorted: regions built around the same core sort
-    next to each other and so tend to share a batch (``r_ij`` of statement i and ``r_ji`` of
-    statement j)."""
-    syms: dict[int, frozenset[tuple[str, int]]] = {}
-    core: dict[int, frozenset[tuple[str, int]]] = {}
+    ``pow``, ``exp``, a denominator's sum), sorted (the first :data:`CORE_SYMBOLS`): regions
+    built around the same core sort next to each other and so tend to share a batch (``r_ij`` of
+    statement i and ``r_ji`` of statement j)."""
+    syms: dict[int, tuple[tuple[str, int], ...]] = {}
+    core: dict[int, tuple[tuple[str, int], ...]] = {}
     for t in postorder(regions):
         if isinstance(t, Sym):
-            syms[id(t)] = frozenset({(t.name, -1 if t.index is None else t.index)})
-            core[id(t)] = frozenset()
+            syms[id(t)] = ((t.name, -1 if t.index is None else t.index),)
+            core[id(t)] = ()
         elif isinstance(t, App):
-            syms[id(t)] = frozenset().union(*(syms[id(a)] for a in t.args))
-            inner = frozenset().union(*(core[id(a)] for a in t.args))
+            syms[id(t)] = _smallest(syms[id(a)] for a in t.args)
+            inner = _smallest(core[id(a)] for a in t.args)
             core[id(t)] = inner if inner or id(t) in poly else syms[id(t)]
         else:
-            syms[id(t)] = core[id(t)] = frozenset()
-    return {id(r): tuple(sorted(core[id(r)])) for r in regions}
+            syms[id(t)] = core[id(t)] = ()
+    return {id(r): core[id(r)] for r in regions}
+
+
+def _smallest(parts: Iterable[tuple[tuple[str, int], ...]]) -> tuple[tuple[str, int], ...]:
+    """The first :data:`CORE_SYMBOLS` of the union of sorted tuples, sorted."""
+    return tuple(sorted(set().union(*parts))[:CORE_SYMBOLS])
 
 
 def batches(regions: Sequence[Term], max_nodes: int) -> list[list[Term]]:
-    """Consecutive groups of regions with at most ``max_nodes`` distinct nodes each (a larger
-    region is a batch of its own)."""
+    """Consecutive groups of regions with at most ``max_nodes`` nodes each, counting the nodes
+    no earlier region has (a larger region is a batch of its own). Linear: each node is counted
+    once, however deeply the regions nest or share."""
     out: list[list[Term]] = []
     current: list[Term] = []
+    size = 0
     seen: set[int] = set()
     for region in regions:
-        nodes = {id(t) for t in postorder([region])}
-        if current and len(seen) + len(nodes - seen) > max_nodes:
+        new = _count(region, seen)
+        if current and size + new > max_nodes:
             out.append(current)
-            current, seen = [], set()
+            current, size = [], 0
         current.append(region)
-        seen |= nodes
+        size += new
     if current:
         out.append(current)
     return out
+
+
+def _count(region: Term, seen: set[int], limit: float = float("inf")) -> int:
+    """Nodes of ``region`` not in ``seen`` (added to it), counted up to ``limit`` (parents
+    first: the work is bounded by ``limit`` however deep the region is)."""
+    count = 0
+    stack = [region]
+    while stack and count < limit:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        count += 1
+        stack.extend(t.children())
+    return count
 
 
 def replace_regions(
@@ -114,9 +141,13 @@ def replace_regions(
     max_nodes: int,
     *,
     max_region_nodes: int = MAX_REGION_NODES,
+    deadline: float = float("inf"),
 ) -> list[Term]:
     """``roots`` with every batch of regions replaced by what ``optimise`` returns for it (in
-    order; ``None`` keeps the batch as it is, e.g. when time has run out)."""
+    order; ``None`` keeps the batch as it is, e.g. when time has run out). Past ``deadline``
+    (a ``perf_counter`` time) on entry, the regions are not even looked for."""
+    if time.perf_counter() > deadline:
+        return list(roots)
     replaced: dict[int, Term] = {}
     for batch in batches(region_roots(roots, max_region_nodes), max_nodes):
         better = optimise(batch)

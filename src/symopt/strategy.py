@@ -284,7 +284,11 @@ class Strategy:
             return out if cheaper else None
 
         result = replace_regions(
-            terms, optimise, REGION_BATCH_NODES, max_region_nodes=MAX_REGION_NODES
+            terms,
+            optimise,
+            REGION_BATCH_NODES,
+            max_region_nodes=MAX_REGION_NODES,
+            deadline=budget.deadline,
         )
         detail.update(batches=len(stops), stops=dict(Counter(map(str, stops))))
         return intern(result), worst(stops)
@@ -293,6 +297,6 @@ class Strategy:
 def _emitted_cost(terms: list[Term], table: CostTable) -> float:
     """Cost as printed code computes it (integer powers lowered to multiplies where cheaper):
     a rewrite the printer makes anyway is no reason to replace a region."""
-    from symopt.codegen.lower import lower_powers
+    from symopt.codegen.lower import lower_all
 
-    return table.dag_cost(intern([lower_powers(t, table) for t in terms]))
+    return table.dag_cost(intern(lower_all(terms, table)))

@@ -88,6 +88,14 @@ def choose(
     runs: it is linear)."""
     ops = costs or OpCosts()
     order = _postorder(graph, roots)
+    # Per class, per e-node: its own cost and its child classes (the same in every round).
+    options = {
+        cid: [
+            (_own_cost(graph, node, ops), [c for _, c in node.children])
+            for node in graph.classes[cid].ways
+        ]
+        for cid in order
+    }
     refs: Counter[int] = Counter()
     best_choice: dict[int, int] = {}
     best_cost = float("inf")
@@ -98,8 +106,8 @@ def choose(
         choice: dict[int, int] = {}
         for cid in order:
             best = float("inf")
-            for i, node in enumerate(graph.classes[cid].ways):
-                cost = _own_cost(graph, node, ops) + sum(eff[c] for _, c in node.children)
+            for i, (own, children) in enumerate(options[cid]):
+                cost = own + sum(eff[c] for c in children)
                 if cost < best:
                     best, choice[cid] = cost, i
             n = refs[cid]

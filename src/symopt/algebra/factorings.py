@@ -47,8 +47,17 @@ Key = tuple[tuple[Mono, float], ...]
 def canonical(poly: Poly) -> tuple[float, Key]:
     """``(sign, key)`` with ``poly == sign * key`` and the key's first coefficient positive."""
     items = sorted(poly.items())
-    sign = 1.0 if items[0][1] > 0 else -1.0
-    return sign, tuple((m, c * sign) for m, c in items)
+    if items[0][1] > 0:
+        return 1.0, tuple(items)
+    return -1.0, tuple((m, -c) for m, c in items)
+
+
+def _divide(mono: Mono, atom: int) -> Mono | None:
+    """``mono / atom`` (still sorted), or None if ``atom`` is not a factor of ``mono``."""
+    for i, (a, e) in enumerate(mono):
+        if a == atom:
+            return (*mono[:i], (a, e - 1), *mono[i + 1 :]) if e > 1 else mono[:i] + mono[i + 1 :]
+    return None
 
 
 class Factorings:
@@ -129,14 +138,11 @@ class Factorings:
             quotient: Poly = {}
             rest: Poly = {}
             for mono, coeff in poly.items():
-                exps = dict(mono)
-                if atom in exps:
-                    exps[atom] -= 1
-                    if not exps[atom]:
-                        del exps[atom]
-                    quotient[tuple(sorted(exps.items()))] = coeff
-                else:
+                quotient_mono = _divide(mono, atom)
+                if quotient_mono is None:
                     rest[mono] = coeff
+                else:
+                    quotient[quotient_mono] = coeff
             parts = [self._class(quotient)]
             if rest:
                 parts.append(self._class(rest))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from symopt.algebra.choose import OpCosts, build, choose
 from symopt.algebra.factorings import Factorings
-from symopt.algebra.polynomial import Atoms, Poly, to_poly
+from symopt.algebra.polynomial import Atoms, Poly, to_polys
 from symopt.algebra.sums import share_products, share_sums
 from symopt.ir import Num, Term, intern
 from symopt.limits import Budget, PhaseReport, StopReason, worst
@@ -104,14 +104,8 @@ def _polynomials(
     """Each statement as a polynomial (``None``: kept as written) over the atoms."""
     t0 = time.perf_counter()
     atoms = Atoms()
-    polys: list[Poly | None] = []
-    stop = StopReason.DONE
-    for i, term in enumerate(terms):
-        if i % CHECK_EVERY == 0 and (cut := budget.exceeded()) is not None:
-            stop = cut
-            polys += [None] * (len(terms) - i)
-            break
-        polys.append(to_poly(term, atoms))
+    polys = to_polys(terms, atoms, stop=lambda: budget.exceeded() is not None)
+    stop = budget.exceeded() or StopReason.DONE
     report.phases.append(
         PhaseReport("polynomials", time.perf_counter() - t0, stop=stop, detail=_kept(polys, stop))
     )
@@ -203,19 +197,14 @@ def _choose(
 
 def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:
     """A phase body running ``share`` (``share_sums`` or ``share_products``) until the budget
-    is spent (the clock at every check, the memory at every 1024th); cut, it keeps what it
+    is spent (clock and memory at every check); cut, it keeps what it
     shared so far and says why."""
 
     def run(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
         cut: list[StopReason] = []
-        calls = 0
 
-        def stop() -> bool:
-            nonlocal calls
-            calls += 1
-            if time.perf_counter() > budget.deadline:
-                cut.append(StopReason.TIME_LIMIT)
-            elif calls % 1024 == 0 and (spent := budget.exceeded()) is not None:
+        def stop() -> bool:  # asked every 1024th pairing step
+            if (spent := budget.exceeded()) is not None:
                 cut.append(spent)
             return bool(cut)
 

@@ -18,6 +18,8 @@ is exactly ``0``), and a final coefficient that overflows or underflows to 0 ref
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -39,6 +41,8 @@ times the size of the subterm as written."""
 EXPANSION_GROWTH = 2
 """How much larger than the subterm as written an expansion may be (counted as a tree whose
 leaves are its atoms: the polynomial structure above the nearest atoms)."""
+
+_POLYNOMIAL_OPS = frozenset({"add", "sub", "neg", "mul", "pow"})
 
 _TREE_CAP = 1 << 62
 """Tree sizes saturate here (a deep shared DAG would otherwise need huge integers)."""
@@ -160,33 +164,73 @@ class _Walk:
     unread: dict[int, int] = field(default_factory=dict)
 
     def read(self, node: Term) -> _Exact:
-        """The polynomial of ``node`` (not to be changed)."""
-        self.unread[id(node)] -= 1
-        return self.polys[id(node)]
+        """The polynomial of ``node`` (not to be changed); forgotten after its last read."""
+        key = id(node)
+        self.unread[key] -= 1
+        return self.polys[key] if self.unread[key] else self.polys.pop(key)
 
     def take(self, node: Term) -> _Exact:
         """The polynomial of ``node`` for the reading parent to change: the stored one when no
         other parent reads it later (a long sum is then built in place, linearly), else a copy."""
-        self.unread[id(node)] -= 1
-        poly = self.polys[id(node)]
-        return poly if self.unread[id(node)] == 0 else dict(poly)
+        key = id(node)
+        self.unread[key] -= 1
+        return self.polys.pop(key) if self.unread[key] == 0 else dict(self.polys[key])
+
+    def skip(self, node: Term) -> None:
+        """``node`` is not read by this parent (an atom's argument)."""
+        key = id(node)
+        self.unread[key] -= 1
+        if self.unread[key] == 0:
+            self.polys.pop(key, None)
 
 
 def to_poly(term: Term, atoms: Atoms, *, max_expansion: int = MAX_EXPANSION) -> Poly | None:
     """``term`` as a polynomial over atoms (``{}`` is 0), or None if a final coefficient would
     overflow or underflow."""
+    return to_polys([term], atoms, max_expansion=max_expansion)[0]
+
+
+def to_polys(
+    terms: Sequence[Term],
+    atoms: Atoms,
+    *,
+    max_expansion: int = MAX_EXPANSION,
+    deadline: float = float("inf"),
+    stop: Callable[[], bool] | None = None,
+) -> list[Poly | None]:
+    """:func:`to_poly` of each term, in one walk of their shared DAG: a subterm shared by
+    several terms is converted once, and a polynomial is dropped after its last reader (so a
+    model whose statements read each other stays linear in time and memory). Past
+    ``deadline`` (a ``perf_counter`` time) the walk stops: terms not converted by then are
+    None (kept as written). ``stop``, if given, is asked instead of the clock."""
+    if stop is None:
+        stop = lambda: time.perf_counter() > deadline  # noqa: E731
     walk = _Walk(atoms, max_expansion)
-    nodes = list(postorder([term]))
+    nodes = list(postorder(list(terms)))
+    unread = walk.unread
     for node in nodes:
         for arg in node.children():
-            walk.unread[id(arg)] = walk.unread.get(id(arg), 0) + 1
-    walk.unread[id(term)] = 1
+            unread[id(arg)] = unread.get(id(arg), 0) + 1
+    for term in terms:
+        unread[id(term)] = unread.get(id(term), 0) + 1
+    for k, node in enumerate(nodes):
+        if k % 4096 == 4095 and stop():
+            return [_finished(walk, t) for t in terms]
+        key = id(node)
+        walk.trees[key] = min(_TREE_CAP, 1 + sum(walk.trees[id(a)] for a in node.children()))
+        walk.polys[key], walk.sizes[key] = _convert(node, walk)
+        if not unread.get(key):
+            walk.polys.pop(key)
+    return [_finished(walk, t) for t in terms]
+
+
+def _finished(walk: _Walk, term: Term) -> Poly | None:
+    """The rounded polynomial of ``term`` if converted (None if not, or if a coefficient
+    overflows or underflows)."""
+    if id(term) not in walk.polys:
+        return None
     try:
-        for node in nodes:
-            key = id(node)
-            walk.trees[key] = min(_TREE_CAP, 1 + sum(walk.trees[id(a)] for a in node.children()))
-            walk.polys[key], walk.sizes[key] = _convert(node, walk)
-        return _rounded(walk.polys[id(term)])
+        return _rounded(walk.read(term))
     except CancellationError:
         return None
 
@@ -198,7 +242,10 @@ def _convert(node: Term, walk: _Walk) -> tuple[_Exact, int]:
     if not isinstance(node, App):
         return {((walk.atoms.id(node), 1),): 1.0}, 2
     op, args, sizes = node.op, node.args, walk.sizes
-    if op in ("add", "sub"):
+    if op not in _POLYNOMIAL_OPS:
+        for arg in args:
+            walk.skip(arg)
+    elif op in ("add", "sub"):
         acc = walk.take(args[0])
         _add_into(acc, walk.read(args[1]), 1.0 if op == "add" else -1.0)
         return acc, sizes[id(args[0])] + sizes[id(args[1])]
@@ -216,7 +263,7 @@ def _convert(node: Term, walk: _Walk) -> tuple[_Exact, int]:
             return _mul(a, b), size
     elif op == "pow":
         base = walk.read(args[0])
-        walk.unread[id(args[1])] -= 1
+        walk.skip(args[1])
         k = integer_exponent(args[1])
         if k is not None and len(base) == 1:
             ((mono, coeff),) = base.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from symopt.costs import CostTable, load_cost_table
@@ -64,9 +65,15 @@ def lower_powers(term: Term, costs: CostTable | None = None) -> Term:
     (``1.0/(...)`` for negative ``n``) when ``mults * mul (+ div)`` is cheaper than ``pow``;
     ``pow(x, 0)`` is kept. Exponents written ``-3`` (``neg(3)``) count as integers too.
     """
+    return lower_all([term], costs)[0]
+
+
+def lower_all(terms: Sequence[Term], costs: CostTable | None = None) -> list[Term]:
+    """:func:`lower_powers` of each term, in one walk of their shared DAG (linear when the
+    terms share subterms, as a model's statements do)."""
     costs = costs or default_costs()
     done: dict[int, Term] = {}
-    for t in postorder([term]):
+    for t in postorder(list(terms)):
         new = t
         if isinstance(t, App):
             args = tuple(done[id(a)] for a in t.args)
@@ -77,4 +84,4 @@ def lower_powers(term: Term, costs: CostTable | None = None) -> Term:
                 lowered = None if n is None else _lower(args[0], n, costs)
                 new = new if lowered is None else lowered
         done[id(t)] = new
-    return done[id(term)]
+    return [done[id(t)] for t in terms]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect, write
-from symopt.codegen.lower import lower_powers
+from symopt.codegen.lower import lower_all
 from symopt.codegen.names import fresh_names, safe_names
 from symopt.codegen.schedule import (
     AFFINITY_MIN_TEMPORARIES,
@@ -102,7 +102,7 @@ def plan_function(
     """
     if is_reserved(fn.name):
         raise ValueError(f"function name {fn.name!r} is reserved in {lang}; choose another")
-    roots = intern([lower_powers(expr, costs) for _, expr in fn.body])
+    roots = intern(lower_all([expr for _, expr in fn.body], costs))
     nodes = list(postorder(roots))
     check_symbols(fn, nodes)
     params = [p.name for p in (*fn.outputs, *fn.inputs)]

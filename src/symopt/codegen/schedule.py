@@ -79,6 +79,11 @@ AFFINITY_MAX_USERS = 32
 """Temporaries needed by more roots than this pull nothing (their pull would be tiny anyway);
 this keeps the ordering linear in the size of the body."""
 
+MAX_CLOSURE = 512
+"""A temporary needing more temporaries than this (transitively; a deep chain of statements)
+counts only those it reads directly: the sets stay bounded, so the ordering stays linear
+(bcr needs at most 130, multisite 5 at most 420)."""
+
 
 def affinity_order(
     roots: Sequence[Term], shared: set[int], nodes: Iterable[Term] | None = None
@@ -165,7 +170,10 @@ def _temporaries(root: Term, shared: set[int], memo: dict[int, frozenset[int]]) 
                 stack.extend(missing)
                 continue
             stack.pop()
-            memo[id(node)] = frozenset({id(node)}).union(*(memo[id(k)] for k in kids))
+            closure = frozenset({id(node)}).union(*(memo[id(k)] for k in kids))
+            if len(closure) > MAX_CLOSURE:  # a deep chain: its direct temporaries only
+                closure = frozenset({id(node), *(id(k) for k in kids)})
+            memo[id(node)] = closure
         out |= memo[id(top)]
     return out
 
