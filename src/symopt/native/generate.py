@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from symopt.errors import ConfigError
-from symopt.native.signature import Signature, signature
+from symopt.native.signature import JacobianInfo, Signature, signature
 
 if TYPE_CHECKING:
+    from symopt.jacobian import Jacobian
     from symopt.model.model import Model
     from symopt.native.load import Options
 
@@ -30,6 +31,7 @@ def generate(
     from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import (
+        model_jacobian,
         model_outputs,
         optimize_model,
         ranges_from_sidecar,
@@ -43,6 +45,11 @@ def generate(
     pairs = model_outputs(parsed, path)
     if options.args is not None:
         parsed = _with_args(parsed, options.args)
+    jac = (
+        None
+        if options.jacobian is None
+        else model_jacobian(parsed, pairs, options.jacobian or None)
+    )
     table = resolve_costs(options.costs)
     ranges = (
         ranges_from_sidecar(sidecar_text, sidecar_name, options.samples) if options.verify else {}
@@ -58,12 +65,22 @@ def generate(
         verify=options.verify,
         ranges=ranges,
         assumptions=[parse_assumption(a) for a in options.assume],
+        extra=() if jac is None else jac.entries,
     )
     messages = [w.format() for w in parsed.warnings]
     for fb in result.fallbacks:
+        if jac is not None and fb.index >= len(pairs):
+            row, col = jac.position(fb.index - len(pairs))
+            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
+            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
+            continue
         target = pairs[fb.index][0]
         where = f"{path}:{parsed.line_of(target)}"
         messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    if jac is not None and options.verify:
+        from symopt.cli.compile import check_jacobian
+
+        check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
     source = render_model(
         parsed,
         pairs,
@@ -72,10 +89,14 @@ def generate(
         name=options.name,
         table=table,
         max_statements=options.max_statements,
+        jacobian=jac,
     )
     sig = signature(options.name, parsed.inputs, parsed.outputs, pairs, parsed.sizes)
+    if jac is not None:
+        sig = dataclasses.replace(sig, jacobian=_info(jac, parsed))
     if options.lang == "c":
-        source += many_wrapper(sig) + object_wrapper(sig)
+        sigs = [sig, *sig.jacobian_signatures()] if jac is not None else [sig]
+        source += "".join(many_wrapper(s) + object_wrapper(s) for s in sigs)
     return Generated(source, sig, tuple(messages))
 
 
@@ -93,3 +114,12 @@ def _with_args(parsed: Model, args: tuple[tuple[str, bool], ...]) -> Model:
             raise ConfigError(f"'{p.name}' is read as {kind} but args declare it otherwise")
     inputs = tuple(Param(name, is_array) for name, is_array in args)
     return dataclasses.replace(parsed, inputs=inputs)
+
+
+def _info(jac: Jacobian, parsed: Model) -> JacobianInfo:
+    """What the signature records of ``jac`` (with the values parameter's name)."""
+    from symopt.jacobian import values_name
+
+    rows, cols = jac.shape
+    taken = [p.name for p in (*parsed.inputs, *parsed.outputs)]
+    return JacobianInfo(jac.array, rows, cols, jac.nnz, values_name(taken))
