@@ -4,7 +4,9 @@ scipy.sparse.csc_matrix values, checked against finite differences of the loaded
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,7 +42,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def central_jacobian(f, u: np.ndarray, *rest: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def central_jacobian(f: Callable[..., np.ndarray], u: np.ndarray, *rest: Any) -> np.ndarray:
     """Dense d f(u, *rest) / du by central differences."""
     cols = []
     for j in range(u.size):
