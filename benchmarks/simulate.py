@@ -1,0 +1,335 @@
+"""End-to-end simulation: scipy's stiff solvers on BioNetGen networks, four ways to supply the
+right-hand side (RHS) and its Jacobian (issue 14).
+
+Variants, each a compiled C RHS called through the same ctypes entry (so calling costs the
+same), the Jacobian's sparsity the same structure for the finite-difference (FD) variants:
+  1 naive   the benchmark harness's naive C (modelbench.naive) + scipy FD with jac_sparsity
+  2 sympy   SymPy ``cse`` + ``ccode`` C, same Jacobian handling (skipped where gcc takes longer
+            than --sympy-timeout, default 600 s)
+  3 symopt  ``symopt.load`` RHS + FD with jac_sparsity
+  4 symopt+J  ``symopt.load(..., jacobian=True)``: RHS + the compiled sparse Jacobian
+Measured per solve: wall time, RHS and Jacobian evaluations (RHS counted at the callable, so
+FD's evaluations are included), LU factorisations, the share of the wall time spent inside
+compiled code (evaluations times the per-call time measured in a tight loop), and the largest
+difference of the final state from variant 4's, in units of the tolerance
+(``max |y - y4| / (atol + rtol |y4|)``).
+
+Usage: python benchmarks/simulate.py [--models multisite2,egfr_net,bcr,multisite3]
+       [--tols 1e-6,1e-8] [--methods BDF,LSODA] [--variants naive,sympy,symopt,symopt+J]
+       [--repeats 1] [--markdown FILE]
+Builds are cached (``--work-dir``, default the symopt cache's ``simulate/``; symopt's own
+cache as usual), so a second run only simulates. ``multisiteN`` is generated with
+``../shared/bench/gen/multisite_n.py N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from modelbench.build import BuildError, gcc_version, run_timed
+from modelbench.model import Model, load_model
+from modelbench.naive import naive_source
+from symopt.native.backends import native_function
+from symopt.native.caller import Function
+from symopt.native.cwrap import many_wrapper, object_wrapper
+from symopt.native.signature import Arg, Signature
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO.parent / "shared" / "bench"
+SPANS = {"bcr": 100_000.0, "egfr_net": 10.0, "multisite2": 2.0}
+"""t_end of the SciMLBenchmarks runs (BCR.jmd, egfr_net.jmd ``tf = 10.0``, multisite2.jmd
+``tf = 2.0``); a generated multisiteN network (no published span) runs to ``MULTISITE_SPAN``."""
+MULTISITE_SPAN = 10.0
+VARIANTS = ("naive", "sympy", "symopt", "symopt+J")
+LSODA_MAX_STATES = 400
+"""LSODA takes only a dense Jacobian: run it on models up to this size."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="multisite2,multisite3,egfr_net,bcr")
+    ap.add_argument("--tols", default="1e-6,1e-8", help="rtol = atol values")
+    ap.add_argument("--methods", default="BDF,LSODA")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--repeats", type=int, default=3, help="solves per case (best reported)")
+    ap.add_argument("--sympy-timeout", type=float, default=600.0, help="gcc limit for variant 2")
+    ap.add_argument("--bench-dir", type=Path, default=BENCH)
+    ap.add_argument("--work-dir", type=Path, default=None, help="build cache for variants 1-2")
+    ap.add_argument("--markdown", type=Path, help="also write the table here")
+    args = ap.parse_args(argv)
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    args.tols = [float(t) for t in args.tols.split(",")]
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown:
+        ap.error(f"--variants: unknown {sorted(unknown)}; choose from {VARIANTS}")
+    return args
+
+
+@dataclass
+class Case:
+    """One model ready to simulate."""
+
+    model: Model
+    folder: Path
+    u0: np.ndarray
+    t_end: float
+    rhs: dict[str, Function] = field(default_factory=dict)
+    """Variant name -> compiled RHS ``f(p, u)``."""
+    notes: list[str] = field(default_factory=list)
+    symopt_fn: Function | None = None
+
+
+@dataclass
+class Row:
+    model: str
+    method: str
+    tol: float
+    variant: str
+    wall: float = float("nan")
+    n_rhs: int = 0
+    n_jac: int = 0
+    n_lu: int = 0
+    compiled: float = float("nan")
+    agree: float = float("nan")
+    status: str = ""
+    y_end: np.ndarray | None = None
+
+
+def model_folder(name: str, args: argparse.Namespace, tmp: Path) -> Path:
+    """The shared model's folder, or a generated ``multisiteN`` network."""
+    if (args.bench_dir / name).is_dir():
+        return Path(args.bench_dir / name)
+    if name.startswith("multisite") and name[len("multisite") :].isdigit():
+        folder = tmp / name
+        gen = args.bench_dir / "gen" / "multisite_n.py"
+        subprocess.run(
+            [sys.executable, str(gen), name[len("multisite") :], str(folder)], check=True
+        )
+        return folder
+    raise SystemExit(f"unknown model {name!r} (not in {args.bench_dir}, not multisiteN)")
+
+
+def work_dir(args: argparse.Namespace) -> Path:
+    if args.work_dir is not None:
+        return Path(args.work_dir)
+    from symopt.native.cache import cache_root
+
+    return cache_root() / "simulate"
+
+
+def signature(model: Model) -> Signature:
+    """``f(du, p, u)``, the harness's C signature, as ``f(p, u) -> du``."""
+    ins = (Arg("p", True, model.n_p), Arg("u", True, model.n_u))
+    return Signature("f", ins, (Arg("du", True, model.n_du),))
+
+
+def build_c(source: str, label: str, sig: Signature, root: Path, timeout: float) -> Function:
+    """Compile ``source`` (plus the ctypes entry points) with gcc -O2 into a cached library."""
+    text = source + many_wrapper(sig) + object_wrapper(sig)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    root.mkdir(parents=True, exist_ok=True)
+    lib = root / f"{label}-{digest}.so"
+    if not lib.exists():
+        src = root / f"{label}-{digest}.c"
+        src.write_text(text)
+        tmp = lib.with_suffix(".tmp.so")
+        cmd = ["gcc", "-O2", "-std=c99", "-fPIC", "-shared", str(src), "-o", str(tmp), "-lm"]
+        try:
+            seconds, proc = run_timed(cmd, timeout)
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"gcc took longer than {timeout:g} s") from None
+        if proc.returncode != 0:
+            raise BuildError(f"gcc failed: {proc.stderr.strip()[-300:]}")
+        os.replace(tmp, lib)
+        print(f"  {label}: gcc {seconds:.1f} s", file=sys.stderr, flush=True)
+    return native_function(sig, str(lib), text)
+
+
+def prepare(name: str, args: argparse.Namespace, tmp: Path) -> Case:
+    """Load the model, build every selected variant's RHS (and symopt's Jacobian)."""
+    import symopt
+
+    folder = model_folder(name, args, tmp)
+    model = load_model(folder)
+    side = json.loads((folder / f"{folder.name}.json").read_text())
+    u0 = np.asarray(side["u0"], dtype=np.float64)
+    case = Case(model, folder, u0, SPANS.get(name, MULTISITE_SPAN))
+    sig, root = signature(model), work_dir(args)
+    if "naive" in args.variants:
+        case.rhs["naive"] = build_c(naive_source(model), f"{name}-naive", sig, root, 3600)
+    if "sympy" in args.variants:
+        try:
+            from modelbench.sympy_cse import sympy_cse_source
+
+            t0 = time.perf_counter()
+            text = sympy_cse_source(model)
+            print(f"  {name}-sympy: cse {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            case.rhs["sympy"] = build_c(text, f"{name}-sympy", sig, root, args.sympy_timeout)
+        except BuildError as exc:
+            case.notes.append(f"sympy variant skipped: {exc}")
+    if {"symopt", "symopt+J"} & set(args.variants):
+        t0 = time.perf_counter()
+        fn = symopt.load(folder / f"{folder.name}.sym", jacobian=True)
+        print(f"  {name}-symopt: load {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        if [a.name for a in fn.signature.inputs] != ["p", "u"]:
+            raise SystemExit(f"{name}: expected inputs (p, u), got {fn.signature}")
+        case.symopt_fn = fn
+        case.rhs["symopt"] = case.rhs["symopt+J"] = fn
+    return case
+
+
+def per_call(fn: Callable[[], Any]) -> float:
+    """Seconds per call: best of 5 loops of ~0.1 s."""
+    number = max(1, int(0.1 / max(timeit.timeit(fn, number=1), 1e-7)))
+    return min(timeit.repeat(fn, number=number, repeat=5)) / number
+
+
+def solve(case: Case, variant: str, method: str, tol: float) -> Row:
+    """One ``solve_ivp`` run of ``variant``."""
+    from scipy.integrate import solve_ivp
+
+    p, f = case.model.p, case.rhs[variant]
+    jfn = case.symopt_fn
+    assert jfn is not None  # the sparsity (and variant 4's Jacobian) come from symopt's build
+    calls = [0, 0]
+    du = np.empty(case.model.n_du)
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        return f(p, y)
+
+    options: dict[str, Any] = {}
+    dense = method == "LSODA"
+    if variant == "symopt+J":
+
+        def jac(t: float, y: np.ndarray) -> Any:
+            calls[1] += 1
+            return jfn.jac(p, y).toarray() if dense else jfn.jac(p, y)
+
+        options["jac"] = jac
+    elif not dense:
+        options["jac_sparsity"] = jfn.jac_sparsity
+    t0 = time.perf_counter()
+    sol = solve_ivp(rhs, (0.0, case.t_end), case.u0, method=method, rtol=tol, atol=tol, **options)
+    wall = time.perf_counter() - t0
+    row = Row(case.model.name, method, tol, variant, wall, calls[0], sol.njev, sol.nlu)
+    row.status = "ok" if sol.success else f"failed: {sol.message}"
+    row.y_end = sol.y[:, -1]
+    t_rhs = per_call(lambda: f(p, case.u0, out=du))
+    t_jac = per_call(lambda: jfn.jac.values(p, case.u0)) if variant == "symopt+J" else 0.0
+    row.compiled = (calls[0] * t_rhs + calls[1] * t_jac) / wall
+    return row
+
+
+def best_of(case: Case, variant: str, method: str, tol: float, repeats: int) -> Row:
+    runs = [solve(case, variant, method, tol) for _ in range(max(1, repeats))]
+    return min(runs, key=lambda r: r.wall)
+
+
+def agreement(rows: list[Row], tol: float) -> None:
+    """Each row's final-state difference from the reference variant, in tolerance units."""
+    ref = next((r for r in rows if r.variant == "symopt+J"), rows[0])
+    assert ref.y_end is not None
+    scale = tol + tol * np.abs(ref.y_end)
+    for r in rows:
+        assert r.y_end is not None
+        r.agree = float(np.max(np.abs(r.y_end - ref.y_end) / scale))
+
+
+def run_case(case: Case, args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    for method in args.methods:
+        if method == "LSODA" and case.model.n_u > LSODA_MAX_STATES:
+            continue
+        for tol in args.tols:
+            group = []
+            for variant in args.variants:
+                if variant not in case.rhs:
+                    continue
+                row = best_of(case, variant, method, tol, args.repeats)
+                print("  " + format_row(row), file=sys.stderr, flush=True)
+                group.append(row)
+            if group:
+                agreement(group, tol)
+                rows += group
+    return rows
+
+
+HEADER = (
+    "| model | method | tol | variant | wall s | RHS evals | J evals | LUs | in C | "
+    "final-state diff / tol | speed-up vs naive |"
+)
+
+
+def format_row(r: Row, base: float | None = None) -> str:
+    speed = f"{base / r.wall:.2f}x" if base else ""
+    status = "" if r.status == "ok" else f" ({r.status})"
+    return (
+        f"| {r.model} | {r.method} | {r.tol:g} | {r.variant}{status} | {r.wall:.3f} | {r.n_rhs} "
+        f"| {r.n_jac} | {r.n_lu} | {r.compiled:.0%} | {r.agree:.2g} | {speed} |"
+    )
+
+
+HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+
+
+def table(rows: list[Row]) -> str:
+    """The Markdown table; the speed-up is against variant 1 of the same model, method, tol."""
+    naive = {(r.model, r.method, r.tol): r.wall for r in rows if r.variant == "naive"}
+    lines = [HEADER, HEADER_RULE]
+    lines += [format_row(r, naive.get((r.model, r.method, r.tol))) for r in rows]
+    return "\n".join(lines)
+
+
+def machine_info() -> list[str]:
+    import scipy
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return [
+        f"date: {time.strftime('%Y-%m-%d %H:%M %Z')}; {platform.machine()}, "
+        f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        "(1 / 5 / 15 min)",
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}; "
+        f"{gcc_version()} -O2",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = "python benchmarks/simulate.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    rows: list[Row] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="symopt-simulate-") as tmp:
+        for name in args.models:
+            print(f"{name}: building", file=sys.stderr, flush=True)
+            case = prepare(name, args, Path(tmp))
+            notes += [f"{name}: {n}" for n in case.notes]
+            rows += run_case(case, args)
+    header = [*machine_info(), f"command: `{command}`"]
+    text = "\n".join(f"- {h}" for h in header + notes) + "\n\n" + table(rows) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
