@@ -78,11 +78,12 @@ def variants(lib_path: str, k: np.ndarray, u: np.ndarray, du: np.ndarray) -> dic
     return out
 
 
-def load_in_fresh_process(cache: str) -> tuple[float, float]:
+def load_in_fresh_process(cache: str, jacobian: bool = False) -> tuple[float, float]:
     """``(import symopt, symopt.load of the cached model)`` seconds in a new interpreter."""
     code = (
         "import time; t0 = time.perf_counter(); import symopt; t1 = time.perf_counter(); "
-        f"symopt.load({MODEL!r}); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+        f"symopt.load({MODEL!r}, jacobian={jacobian}); t2 = time.perf_counter(); "
+        "print(t1 - t0, t2 - t1)"
     )
     env = {**os.environ, "SYMOPT_CACHE_DIR": cache}
     proc = subprocess.run(
@@ -141,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             g = symopt.load(MODEL, lang=lang)
             label = f"symopt.load lang={lang!r}, g(k, u, out=du)"
             rows.append((label, per_call(partial(g, k, u, out=du), args.number, args.repeat)))
+        rows += jacobian_rows(symopt.load(MODEL, jacobian=True), k, u, args)
+        fresh_jac = min(
+            (load_in_fresh_process(cache, jacobian=True) for _ in range(3)), key=lambda p: p[1]
+        )
         base = per_call(lambda: None, args.number, args.repeat)
         rng = np.random.default_rng(0)
         many = rng.uniform(0.1, 1.0, (100_000, 5))
@@ -156,9 +161,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cached load, same process: {min(loads) * 1e3:.2f} ms (best of {args.repeat})")
     print(
         f"fresh process: import symopt {fresh[0] * 1e3:.0f} ms, "
-        f"then cached load {fresh[1] * 1e3:.1f} ms"
+        f"then cached load {fresh[1] * 1e3:.1f} ms; with jacobian=True "
+        f"{fresh_jac[1] * 1e3:.1f} ms"
     )
     return 0
+
+
+def jacobian_rows(
+    f: Any, k: np.ndarray, u: np.ndarray, args: argparse.Namespace
+) -> list[tuple[str, float]]:
+    """Per-call times of the Jacobian callables (csc_matrix construction is scipy's)."""
+    data = np.empty(f.jac.nnz)
+    jac = f.jac(k, u)
+    du = np.empty(5)
+    number = max(1, args.number // 10)
+    timed = {
+        "f.jac.values(k, u, out=data) (raw CSC values)": partial(f.jac.values, k, u, out=data),
+        "f.jac(k, u) (new csc_matrix)": partial(f.jac, k, u),
+        "f.jac(k, u, out=J) (refilled in place)": partial(f.jac, k, u, out=jac),
+        "f.f_and_jac(k, u, out=(du, J))": partial(f.f_and_jac, k, u, out=(du, jac)),
+    }
+    return [(label, per_call(fn, number, args.repeat)) for label, fn in timed.items()]
 
 
 if __name__ == "__main__":
