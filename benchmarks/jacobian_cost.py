@@ -14,11 +14,12 @@ Usage: python benchmarks/jacobian_cost.py [--model bcr] [--splits 4000,1000] [--
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,15 +45,71 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def symopt_compile(model: Path, out: Path, *extra: str) -> tuple[float, str]:
-    """``symopt compile MODEL --name g EXTRA -o OUT --stats``: wall seconds and the stats."""
-    cmd = [sys.executable, "-m", "symopt", "compile", str(model), "--name", "g", *extra]
+@dataclass
+class Optimised:
+    """One in-process run of ``symopt compile``'s steps: seconds per step and the renderer."""
+
+    seconds: dict[str, float]
+    render: Callable[[int], str]
+    """C source for a ``--max-statements-per-function`` value."""
+
+
+def optimise(model_path: Path, jacobian: bool) -> Optimised:
+    """Parse, (build the Jacobian,) optimise, (check it,) as ``symopt compile [--jacobian]``
+    with its defaults (30 s, 200,000 e-nodes), timed per step."""
+    from symopt.cli.compile import check_jacobian
+    from symopt.limits import Limits
+    from symopt.model import parse_model
+    from symopt.model.pipeline import (
+        model_jacobian,
+        model_outputs,
+        optimize_model,
+        ranges_from_sidecar,
+        render_model,
+    )
+    from symopt.optimize import resolve_costs, resolve_ruleset
+
     t0 = time.perf_counter()
-    proc = subprocess.run([*cmd, "-o", str(out), "--stats"], capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"symopt compile failed: {proc.stderr[-2000:]}")
-    return seconds, proc.stderr
+    parsed = parse_model(model_path.read_text(), str(model_path))
+    pairs = model_outputs(parsed, str(model_path))
+    sidecar = model_path.with_suffix(".json")
+    ranges = ranges_from_sidecar(sidecar.read_text(), str(sidecar), [])
+    t1 = time.perf_counter()
+    jac = model_jacobian(parsed, pairs, None) if jacobian else None
+    t2 = time.perf_counter()
+    table = resolve_costs("throughput")
+    result = optimize_model(
+        parsed,
+        pairs,
+        rules=resolve_ruleset("default", None),
+        table=table,
+        limits=Limits(iterations=30, nodes=200_000, time=30.0),
+        verify=True,
+        ranges=ranges,
+        extra=jac.entries if jac else (),
+    )
+    t3 = time.perf_counter()
+    if jac is not None:
+        check_jacobian(str(model_path), parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
+    t4 = time.perf_counter()
+
+    def render(max_statements: int) -> str:
+        return render_model(
+            parsed,
+            pairs,
+            result,
+            lang="c",
+            name="g",
+            table=table,
+            max_statements=max_statements,
+            jacobian=jac,
+        )
+
+    render(4000)
+    t5 = time.perf_counter()
+    seconds = {"parse": t1 - t0, "jacobian": t2 - t1, "optimise": t3 - t2}
+    seconds |= {"jacobian-check": t4 - t3, "codegen": t5 - t4, "total": t5 - t0}
+    return Optimised(seconds, render)
 
 
 def naive_jacobian_c(model_path: Path) -> tuple[str, int]:
@@ -67,9 +124,8 @@ def naive_jacobian_c(model_path: Path) -> tuple[str, int]:
     return "\n".join([*lines, "}"]) + "\n", jac.nnz
 
 
-def phase_seconds(stats: str) -> str:
-    found = re.search(r"time: (.*)", stats)
-    return found.group(1) if found else "?"
+def steps(seconds: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items() if v >= 0.05 or k == "total")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,17 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="symopt-jaccost-") as tmp:
         work = Path(tmp)
         if not args.skip_optimiser_timing:
-            rhs_s, rhs_stats = symopt_compile(model_path, work / "rhs.c")
-            print(f"symopt compile (RHS only): {rhs_s:.1f} s; {phase_seconds(rhs_stats)}")
-        jac_s, jac_stats = symopt_compile(model_path, work / "sym.c", "--jacobian")
-        print(f"symopt compile --jacobian: {jac_s:.1f} s; {phase_seconds(jac_stats)}")
+            rhs = optimise(model_path, jacobian=False)
+            print(f"RHS alone: {steps(rhs.seconds)}", flush=True)
+        both = optimise(model_path, jacobian=True)
+        print(f"RHS + Jacobian: {steps(both.seconds)}", flush=True)
         if not args.skip_optimiser_timing:
-            print(f"ratio with / without the Jacobian: {jac_s / rhs_s:.2f}x")
+            ratio = both.seconds["total"] / rhs.seconds["total"]
+            print(f"ratio with / without the Jacobian: {ratio:.2f}x", flush=True)
+        (work / "sym.c").write_text(both.render(4000))
         for split in [int(s) for s in args.splits.split(",") if s]:
             out = work / f"sym_{split}.c"
-            symopt_compile(model_path, out, "--jacobian", f"--max-statements-per-function={split}")
+            out.write_text(both.render(split))
             built = compile_object(out, work / f"sym_{split}.o", [], args.timeout)
-            print(f"gcc -O2, --max-statements-per-function={split}: {built.seconds:.1f} s")
+            print(
+                f"gcc -O2, --max-statements-per-function={split}: {built.seconds:.1f} s", flush=True
+            )
         naive_text, nnz = naive_jacobian_c(model_path)
         (work / "naive_jac.c").write_text(naive_text)
         (work / "sym_jac.c").write_text((work / "sym.c").read_text() + WRAPPER)
