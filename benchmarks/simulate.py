@@ -25,6 +25,7 @@ cache as usual), so a second run only simulates. ``multisiteN`` is generated wit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -35,7 +36,7 @@ import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,8 @@ class Row:
     n_jac: int = 0
     n_lu: int = 0
     compiled: float = float("nan")
+    in_lu: float = float("nan")
+    """Share of the wall time in scipy's sparse LU (BDF: factorisations and solves)."""
     agree: float = float("nan")
     status: str = ""
     y_end: np.ndarray | None = None
@@ -227,16 +230,53 @@ def solve(case: Case, variant: str, method: str, tol: float) -> Row:
         options["jac"] = jac
     elif not dense:
         options["jac_sparsity"] = jfn.jac_sparsity
-    t0 = time.perf_counter()
-    sol = solve_ivp(rhs, (0.0, case.t_end), case.u0, method=method, rtol=tol, atol=tol, **options)
-    wall = time.perf_counter() - t0
+    with timed_lu() as lu_seconds:
+        t0 = time.perf_counter()
+        span = (0.0, case.t_end)
+        sol = solve_ivp(rhs, span, case.u0, method=method, rtol=tol, atol=tol, **options)
+        wall = time.perf_counter() - t0
     row = Row(case.model.name, method, tol, variant, wall, calls[0], sol.njev, sol.nlu)
+    row.in_lu = lu_seconds[0] / wall if method == "BDF" else float("nan")
     row.status = "ok" if sol.success else f"failed: {sol.message}"
     row.y_end = sol.y[:, -1]
     t_rhs = per_call(lambda: f(p, case.u0, out=du))
     t_jac = per_call(lambda: jfn.jac.values(p, case.u0)) if variant == "symopt+J" else 0.0
     row.compiled = (calls[0] * t_rhs + calls[1] * t_jac) / wall
     return row
+
+
+class _TimedLU:
+    """A SuperLU object whose ``solve`` adds its time to ``seconds[0]``."""
+
+    def __init__(self, lu: Any, seconds: list[float]) -> None:
+        self.lu, self.seconds = lu, seconds
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        t0 = time.perf_counter()
+        x: np.ndarray = self.lu.solve(b)
+        self.seconds[0] += time.perf_counter() - t0
+        return x
+
+
+@contextlib.contextmanager
+def timed_lu() -> Iterator[list[float]]:
+    """Time scipy BDF's sparse LU factorisations and solves (``bdf.splu`` wrapped)."""
+    from scipy.integrate._ivp import bdf
+
+    seconds = [0.0]
+    original = bdf.splu
+
+    def splu(a: Any, *args: Any, **kwargs: Any) -> _TimedLU:
+        t0 = time.perf_counter()
+        lu = original(a, *args, **kwargs)
+        seconds[0] += time.perf_counter() - t0
+        return _TimedLU(lu, seconds)
+
+    bdf.splu = splu
+    try:
+        yield seconds
+    finally:
+        bdf.splu = original
 
 
 def best_of(case: Case, variant: str, method: str, tol: float, repeats: int) -> Row:
@@ -274,7 +314,7 @@ def run_case(case: Case, args: argparse.Namespace) -> list[Row]:
 
 
 HEADER = (
-    "| model | method | tol | variant | wall s | RHS evals | J evals | LUs | in C | "
+    "| model | method | tol | variant | wall s | RHS evals | J evals | LUs | in C | in LU | "
     "final-state diff / tol | speed-up vs naive |"
 )
 
@@ -282,13 +322,14 @@ HEADER = (
 def format_row(r: Row, base: float | None = None) -> str:
     speed = f"{base / r.wall:.2f}x" if base else ""
     status = "" if r.status == "ok" else f" ({r.status})"
+    lu = "" if np.isnan(r.in_lu) else f"{r.in_lu:.0%}"
     return (
         f"| {r.model} | {r.method} | {r.tol:g} | {r.variant}{status} | {r.wall:.3f} | {r.n_rhs} "
-        f"| {r.n_jac} | {r.n_lu} | {r.compiled:.0%} | {r.agree:.2g} | {speed} |"
+        f"| {r.n_jac} | {r.n_lu} | {r.compiled:.1%} | {lu} | {r.agree:.2g} | {speed} |"
     )
 
 
-HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table(rows: list[Row]) -> str:
