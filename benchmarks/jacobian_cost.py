@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from modelbench.build import compile_driver, compile_object, link
+from modelbench.build import Built, compile_driver, compile_object, link
 from modelbench.measure import have_valgrind, instructions_per_call, write_inputs
 from modelbench.model import load_model, sample_points
 from modelbench.naive import expr_to_c
@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_optimiser_timing:
             ratio = both.seconds["total"] / rhs.seconds["total"]
             print(f"ratio with / without the Jacobian: {ratio:.2f}x", flush=True)
-        objects = {}
-        objects = {}
+        objects: dict[int, Built] = {}
+        objects: dict[int, Built] = {}
         for split in [int(s) for s in args.splits.split(",") if s]:
             out = work / f"sym_{split}.c"
             out.write_text(both.render(split))
