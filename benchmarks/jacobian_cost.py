@@ -147,7 +147,6 @@ def main(argv: list[str] | None = None) -> int:
             ratio = both.seconds["total"] / rhs.seconds["total"]
             print(f"ratio with / without the Jacobian: {ratio:.2f}x", flush=True)
         objects: dict[int, Built] = {}
-        objects: dict[int, Built] = {}
         for split in [int(s) for s in args.splits.split(",") if s]:
             out = work / f"sym_{split}.c"
             out.write_text(both.render(split))
