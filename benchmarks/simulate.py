@@ -12,7 +12,8 @@ Measured per solve: wall time, RHS and Jacobian evaluations (RHS counted at the 
 FD's evaluations are included), LU factorisations, the share of the wall time spent inside
 compiled code (evaluations times the per-call time measured in a tight loop), and the largest
 difference of the final state from variant 4's, in units of the tolerance
-(``max |y - y4| / (atol + rtol |y4|)``).
+(``max |y - y4| / (atol + rtol |y4|)``), and from variant 4's solve at the smallest tolerance
+(approximately each variant's actual error, in the same units).
 
 Usage: python benchmarks/simulate.py [--models multisite2,egfr_net,bcr,multisite3]
        [--tols 1e-6,1e-8] [--methods BDF,LSODA] [--variants naive,sympy,symopt,symopt+J]
@@ -112,6 +113,9 @@ class Row:
     in_lu: float = float("nan")
     """Share of the wall time in scipy's sparse LU (BDF: factorisations and solves)."""
     agree: float = float("nan")
+    error: float = float("nan")
+    """Difference from the most accurate solve of the model (variant 4 at the smallest tol),
+    in units of this row's tolerance: the variant's actual error, approximately."""
     status: str = ""
     y_end: np.ndarray | None = None
 
@@ -294,6 +298,18 @@ def agreement(rows: list[Row], tol: float) -> None:
         r.agree = float(np.max(np.abs(r.y_end - ref.y_end) / scale))
 
 
+def errors(rows: list[Row]) -> None:
+    """Each row's difference from the finest variant-4 solve of its model and method."""
+    for r in rows:
+        same = [b for b in rows if (b.model, b.method) == (r.model, r.method)]
+        refs = [b for b in same if b.variant == "symopt+J" and b.tol < r.tol]
+        if not refs or r.y_end is None:
+            continue
+        ref = min(refs, key=lambda b: b.tol).y_end
+        assert ref is not None
+        r.error = float(np.max(np.abs(r.y_end - ref) / (r.tol + r.tol * np.abs(ref))))
+
+
 def run_case(case: Case, args: argparse.Namespace) -> list[Row]:
     rows: list[Row] = []
     for method in args.methods:
@@ -310,12 +326,13 @@ def run_case(case: Case, args: argparse.Namespace) -> list[Row]:
             if group:
                 agreement(group, tol)
                 rows += group
+    errors(rows)
     return rows
 
 
 HEADER = (
     "| model | method | tol | variant | wall s | RHS evals | J evals | LUs | in C | in LU | "
-    "final-state diff / tol | speed-up vs naive |"
+    "final-state diff / tol | error / tol | speed-up vs naive |"
 )
 
 
@@ -323,13 +340,14 @@ def format_row(r: Row, base: float | None = None) -> str:
     speed = f"{base / r.wall:.2f}x" if base else ""
     status = "" if r.status == "ok" else f" ({r.status})"
     lu = "" if np.isnan(r.in_lu) else f"{r.in_lu:.0%}"
+    error = "" if np.isnan(r.error) else f"{r.error:.2g}"
     return (
         f"| {r.model} | {r.method} | {r.tol:g} | {r.variant}{status} | {r.wall:.3f} | {r.n_rhs} "
-        f"| {r.n_jac} | {r.n_lu} | {r.compiled:.1%} | {lu} | {r.agree:.2g} | {speed} |"
+        f"| {r.n_jac} | {r.n_lu} | {r.compiled:.1%} | {lu} | {r.agree:.2g} | {error} | {speed} |"
     )
 
 
-HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table(rows: list[Row]) -> str:
