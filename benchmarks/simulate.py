@@ -8,9 +8,12 @@ same), the Jacobian's sparsity the same structure for the finite-difference (FD)
             than --sympy-timeout, default 600 s)
   3 symopt  ``symopt.load`` RHS + FD with jac_sparsity
   4 symopt+J  ``symopt.load(..., jacobian=True)``: RHS + the compiled sparse Jacobian
-Measured per solve: wall time, RHS and Jacobian evaluations (RHS counted at the callable, so
-FD's evaluations are included), LU factorisations, the share of the wall time spent inside
-compiled code (evaluations times the per-call time measured in a tight loop), and the largest
+Measured per solve: wall time and this process's CPU time (on a loaded machine the CPU time
+is the steadier measure; speed-ups are of CPU time), RHS and Jacobian evaluations (RHS counted
+at the callable, so FD's evaluations are included), LU factorisations, the share of the CPU
+time in scipy's sparse LU (BDF), the share spent inside
+compiled code (evaluations times the C time per evaluation, measured by ``f.many`` over many
+copies of the initial state: no Python in the loop), and the largest
 difference of the final state from variant 4's, in units of the tolerance
 (``max |y - y4| / (atol + rtol |y4|)``), and from variant 4's solve at the smallest tolerance
 (approximately each variant's actual error, in the same units).
@@ -106,6 +109,7 @@ class Row:
     tol: float
     variant: str
     wall: float = float("nan")
+    cpu: float = float("nan")
     n_rhs: int = 0
     n_jac: int = 0
     n_lu: int = 0
@@ -204,9 +208,19 @@ def prepare(name: str, args: argparse.Namespace, tmp: Path) -> Case:
 
 
 def per_call(fn: Callable[[], Any]) -> float:
-    """Seconds per call: best of 5 loops of ~0.1 s."""
-    number = max(1, int(0.1 / max(timeit.timeit(fn, number=1), 1e-7)))
-    return min(timeit.repeat(fn, number=number, repeat=5)) / number
+    """CPU seconds per call: best of 5 loops of ~0.1 s."""
+    clock = time.process_time
+    number = max(1, int(0.1 / max(timeit.timeit(fn, number=1, timer=clock), 1e-7)))
+    return min(timeit.repeat(fn, number=number, repeat=5, timer=clock)) / number
+
+
+def c_seconds(fn: Function, p: np.ndarray, u: np.ndarray) -> float:
+    """CPU seconds of one evaluation of ``fn(p, u)`` in C: ``fn.many`` over copies of ``u``."""
+    size = sum(a.size for a in fn.signature.outputs)
+    rows = max(1, min(1000, 2_000_000 // max(1, size)))
+    many = np.ascontiguousarray(np.broadcast_to(u, (rows, u.size)))
+    out = np.empty((rows, size))
+    return per_call(lambda: fn.many(p, many, out=out)) / rows
 
 
 def solve(case: Case, variant: str, method: str, tol: float) -> Row:
@@ -217,7 +231,6 @@ def solve(case: Case, variant: str, method: str, tol: float) -> Row:
     jfn = case.symopt_fn
     assert jfn is not None  # the sparsity (and variant 4's Jacobian) come from symopt's build
     calls = [0, 0]
-    du = np.empty(case.model.n_du)
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         calls[0] += 1
@@ -235,17 +248,17 @@ def solve(case: Case, variant: str, method: str, tol: float) -> Row:
     elif not dense:
         options["jac_sparsity"] = jfn.jac_sparsity
     with timed_lu() as lu_seconds:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         span = (0.0, case.t_end)
         sol = solve_ivp(rhs, span, case.u0, method=method, rtol=tol, atol=tol, **options)
-        wall = time.perf_counter() - t0
-    row = Row(case.model.name, method, tol, variant, wall, calls[0], sol.njev, sol.nlu)
-    row.in_lu = lu_seconds[0] / wall if method == "BDF" else float("nan")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    row = Row(case.model.name, method, tol, variant, wall, cpu, calls[0], sol.njev, sol.nlu)
+    row.in_lu = lu_seconds[0] / cpu if method == "BDF" else float("nan")
     row.status = "ok" if sol.success else f"failed: {sol.message}"
     row.y_end = sol.y[:, -1]
-    t_rhs = per_call(lambda: f(p, case.u0, out=du))
-    t_jac = per_call(lambda: jfn.jac.values(p, case.u0)) if variant == "symopt+J" else 0.0
-    row.compiled = (calls[0] * t_rhs + calls[1] * t_jac) / wall
+    t_rhs = c_seconds(f, p, case.u0)
+    t_jac = c_seconds(jfn.jac.values, p, case.u0) if variant == "symopt+J" else 0.0
+    row.compiled = (calls[0] * t_rhs + calls[1] * t_jac) / cpu
     return row
 
 
@@ -256,9 +269,9 @@ class _TimedLU:
         self.lu, self.seconds = lu, seconds
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         x: np.ndarray = self.lu.solve(b)
-        self.seconds[0] += time.perf_counter() - t0
+        self.seconds[0] += time.process_time() - t0
         return x
 
 
@@ -271,9 +284,9 @@ def timed_lu() -> Iterator[list[float]]:
     original = bdf.splu
 
     def splu(a: Any, *args: Any, **kwargs: Any) -> _TimedLU:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         lu = original(a, *args, **kwargs)
-        seconds[0] += time.perf_counter() - t0
+        seconds[0] += time.process_time() - t0
         return _TimedLU(lu, seconds)
 
     bdf.splu = splu
@@ -285,7 +298,7 @@ def timed_lu() -> Iterator[list[float]]:
 
 def best_of(case: Case, variant: str, method: str, tol: float, repeats: int) -> Row:
     runs = [solve(case, variant, method, tol) for _ in range(max(1, repeats))]
-    return min(runs, key=lambda r: r.wall)
+    return min(runs, key=lambda r: r.cpu)
 
 
 def agreement(rows: list[Row], tol: float) -> None:
@@ -331,28 +344,29 @@ def run_case(case: Case, args: argparse.Namespace) -> list[Row]:
 
 
 HEADER = (
-    "| model | method | tol | variant | wall s | RHS evals | J evals | LUs | in C | in LU | "
-    "final-state diff / tol | error / tol | speed-up vs naive |"
+    "| model | method | tol | variant | wall s | CPU s | RHS evals | J evals | LUs | in C | "
+    "in LU | final-state diff / tol | error / tol | CPU speed-up vs naive |"
 )
 
 
 def format_row(r: Row, base: float | None = None) -> str:
-    speed = f"{base / r.wall:.2f}x" if base else ""
+    speed = f"{base / r.cpu:.2f}x" if base else ""
     status = "" if r.status == "ok" else f" ({r.status})"
     lu = "" if np.isnan(r.in_lu) else f"{r.in_lu:.0%}"
     error = "" if np.isnan(r.error) else f"{r.error:.2g}"
     return (
-        f"| {r.model} | {r.method} | {r.tol:g} | {r.variant}{status} | {r.wall:.3f} | {r.n_rhs} "
-        f"| {r.n_jac} | {r.n_lu} | {r.compiled:.1%} | {lu} | {r.agree:.2g} | {error} | {speed} |"
+        f"| {r.model} | {r.method} | {r.tol:g} | {r.variant}{status} | {r.wall:.3f} "
+        f"| {r.cpu:.3f} | {r.n_rhs} | {r.n_jac} | {r.n_lu} | {r.compiled:.1%} | {lu} "
+        f"| {r.agree:.2g} | {error} | {speed} |"
     )
 
 
-HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+HEADER_RULE = "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table(rows: list[Row]) -> str:
     """The Markdown table; the speed-up is against variant 1 of the same model, method, tol."""
-    naive = {(r.model, r.method, r.tol): r.wall for r in rows if r.variant == "naive"}
+    naive = {(r.model, r.method, r.tol): r.cpu for r in rows if r.variant == "naive"}
     lines = [HEADER, HEADER_RULE]
     lines += [format_row(r, naive.get((r.model, r.method, r.tol))) for r in rows]
     return "\n".join(lines)
