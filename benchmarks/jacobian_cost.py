@@ -1,7 +1,8 @@
 """The cost of symopt's sparse Jacobian (issue 14): instructions per call of ``NAME_jac``
 against naive C of the same Jacobian, the optimiser's time with and without ``--jacobian``,
 and gcc -O2's time on the C with the Jacobian for several ``--max-statements-per-function``.
-Optimiser times are this process's CPU time (steady on a loaded machine); gcc's are wall time.
+Times are CPU times (steady on a loaded machine): the optimiser's of this process, gcc's of
+the child.
 
 Naive Jacobian C: every symbolic entry (``symopt.jacobian.build_jacobian``, before optimisation)
 printed as written by the harness's naive printer (``modelbench.naive``), one ``jac[k] = …;``
@@ -15,6 +16,7 @@ Usage: python benchmarks/jacobian_cost.py [--model bcr] [--splits 4000,1000] [--
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -128,6 +130,15 @@ def naive_jacobian_c(model_path: Path) -> tuple[str, int]:
     return "\n".join([*lines, "}"]) + "\n", jac.nnz
 
 
+def compile_cpu(source: Path, obj: Path, timeout: float) -> tuple[Built, float]:
+    """``gcc -O2 -c``: the object and gcc's CPU seconds (user + system of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    built = compile_object(source, obj, [], timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return built, cpu
+
+
 def steps(seconds: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items() if v >= 0.05 or k == "total")
 
@@ -151,15 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         for split in [int(s) for s in args.splits.split(",") if s]:
             out = work / f"sym_{split}.c"
             out.write_text(both.render(split))
-            objects[split] = compile_object(out, work / f"sym_{split}.o", [], args.timeout)
+            objects[split], cpu = compile_cpu(out, work / f"sym_{split}.o", args.timeout)
             flag = f"--max-statements-per-function={split}"
-            print(
-                f"gcc -O2 (f, jac, f_and_jac), {flag}: {objects[split].seconds:.1f} s", flush=True
-            )
+            wall = objects[split].seconds
+            print(f"gcc -O2 (f, jac, f_and_jac), {flag}: {cpu:.1f} s CPU ({wall:.1f} s wall)")
         naive_text, nnz = naive_jacobian_c(model_path)
         (work / "naive_jac.c").write_text(naive_text)
-        naive_obj = compile_object(work / "naive_jac.c", work / "naive_jac.o", [], args.timeout)
-        print(f"gcc -O2: naive Jacobian alone {naive_obj.seconds:.1f} s", flush=True)
+        naive_obj, cpu = compile_cpu(work / "naive_jac.c", work / "naive_jac.o", args.timeout)
+        print(f"gcc -O2: naive Jacobian alone {cpu:.1f} s CPU", flush=True)
         (work / "wrap.c").write_text(WRAPPER)
         wrap = compile_object(work / "wrap.c", work / "wrap.o", [], args.timeout).obj
         first = next(iter(objects.values()), None)
