@@ -10,6 +10,7 @@ per stored entry in CSC order. Instructions per call: callgrind ``--toggle-colle
 the same driver as benchmarks/models.py (``f`` wraps ``NAME_jac``; a handful of instructions).
 
 Usage: python benchmarks/jacobian_cost.py [--model bcr] [--splits 4000,1000] [--no-callgrind]
+       (--no-callgrind: optimiser and split timings only)
        [--skip-optimiser-timing]
 """
 
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             flag = f"--max-statements-per-function={split}"
             wall = objects[split].seconds
             print(f"gcc -O2 (f, jac, f_and_jac), {flag}: {cpu:.1f} s CPU ({wall:.1f} s wall)")
+        if args.no_callgrind or not have_valgrind():
+            return 0
         naive_text, nnz = naive_jacobian_c(model_path)
         (work / "naive_jac.c").write_text(naive_text)
         naive_obj, cpu = compile_cpu(work / "naive_jac.c", work / "naive_jac.o", args.timeout)
@@ -176,8 +179,6 @@ def main(argv: list[str] | None = None) -> int:
         if first is None:
             (work / "sym.c").write_text(both.render(4000))
             first = compile_object(work / "sym.c", work / "sym.o", [], args.timeout)
-        if args.no_callgrind or not have_valgrind():
-            return 0
         points = sample_points(model, 4, 0)
         inputs = write_inputs(work, model.p, points, nnz)
         driver = compile_driver(work, model.n_p, model.n_u, nnz, args.timeout)
