@@ -13,7 +13,9 @@ from symopt.native.signature import JacobianInfo, Signature, signature
 if TYPE_CHECKING:
     from symopt.jacobian import Jacobian
     from symopt.model.model import Model
+    from symopt.model.pipeline import Pairs
     from symopt.native.load import Options
+    from symopt.optimize import Optimized
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,6 @@ def generate(
     text: str, path: str, options: Options, sidecar_text: str | None, sidecar_name: str
 ) -> Generated:
     """Parse, optimise (every output together) and render the model ``text``."""
-    from symopt.cli.report import fallback_message
     from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import (
@@ -67,16 +68,7 @@ def generate(
         assumptions=[parse_assumption(a) for a in options.assume],
         extra=() if jac is None else jac.entries,
     )
-    messages = [w.format() for w in parsed.warnings]
-    for fb in result.fallbacks:
-        if jac is not None and fb.index >= len(pairs):
-            row, col = jac.position(fb.index - len(pairs))
-            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
-            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
-            continue
-        target = pairs[fb.index][0]
-        where = f"{path}:{parsed.line_of(target)}"
-        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    messages = _messages(path, parsed, pairs, result, jac)
     if jac is not None and options.verify:
         from symopt.cli.compile import check_jacobian
 
@@ -114,6 +106,26 @@ def _with_args(parsed: Model, args: tuple[tuple[str, bool], ...]) -> Model:
             raise ConfigError(f"'{p.name}' is read as {kind} but args declare it otherwise")
     inputs = tuple(Param(name, is_array) for name, is_array in args)
     return dataclasses.replace(parsed, inputs=inputs)
+
+
+def _messages(
+    path: str, parsed: Model, pairs: Pairs, result: Optimized, jac: Jacobian | None
+) -> list[str]:
+    """The parser's warnings and one per verification fallback (an output, or a Jacobian
+    entry: those follow the outputs in ``result``)."""
+    from symopt.cli.report import fallback_message
+
+    messages = [w.format() for w in parsed.warnings]
+    for fb in result.fallbacks:
+        if jac is not None and fb.index >= len(pairs):
+            row, col = jac.position(fb.index - len(pairs))
+            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
+            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
+            continue
+        target = pairs[fb.index][0]
+        where = f"{path}:{parsed.line_of(target)}"
+        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    return messages
 
 
 def _info(jac: Jacobian, parsed: Model) -> JacobianInfo:
