@@ -40,9 +40,15 @@ du[4] = r4 - k[5]*u[4]
 """
 
 
+CLOCK = {"wall": "time.perf_counter", "cpu": "time.process_time"}
+"""``--clock``: wall time, or this process's CPU time (on a loaded machine, the time the
+process waits for a CPU is not counted)."""
+TIMER: Callable[[], float] = time.perf_counter
+
+
 def per_call(fn: Callable[[], Any], number: int, repeat: int) -> float:
     """Best time per call, in microseconds."""
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+    return min(timeit.repeat(fn, number=number, repeat=repeat, timer=TIMER)) / number * 1e6
 
 
 def variants(lib_path: str, k: np.ndarray, u: np.ndarray, du: np.ndarray) -> dict[str, Any]:
@@ -78,11 +84,13 @@ def variants(lib_path: str, k: np.ndarray, u: np.ndarray, du: np.ndarray) -> dic
     return out
 
 
-def load_in_fresh_process(cache: str) -> tuple[float, float]:
+def load_in_fresh_process(cache: str, jacobian: bool = False) -> tuple[float, float]:
     """``(import symopt, symopt.load of the cached model)`` seconds in a new interpreter."""
+    clock = CLOCK["cpu" if TIMER is time.process_time else "wall"]
     code = (
-        "import time; t0 = time.perf_counter(); import symopt; t1 = time.perf_counter(); "
-        f"symopt.load({MODEL!r}); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+        f"import time; t0 = {clock}(); import symopt; t1 = {clock}(); "
+        f"symopt.load({MODEL!r}, jacobian={jacobian}); t2 = {clock}(); "
+        "print(t1 - t0, t2 - t1)"
     )
     env = {**os.environ, "SYMOPT_CACHE_DIR": cache}
     proc = subprocess.run(
@@ -96,7 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--number", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument(
+        "--clock", choices=sorted(CLOCK), default="wall", help="wall time or process CPU time"
+    )
     args = ap.parse_args(argv)
+    global TIMER
+    TIMER = time.process_time if args.clock == "cpu" else time.perf_counter
     with tempfile.TemporaryDirectory() as cache:
         os.environ["SYMOPT_CACHE_DIR"] = cache
         import symopt
@@ -106,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         first = time.perf_counter() - t0
         loads = []
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
+            t0 = TIMER()
             symopt.load(MODEL)
-            loads.append(time.perf_counter() - t0)
+            loads.append(TIMER() - t0)
         fresh = min((load_in_fresh_process(cache) for _ in range(3)), key=lambda p: p[1])
         k = np.array([1.0, 2.0, 3.0, 4.0, 0.5, 0.7])
         u = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
@@ -141,10 +154,15 @@ def main(argv: list[str] | None = None) -> int:
             g = symopt.load(MODEL, lang=lang)
             label = f"symopt.load lang={lang!r}, g(k, u, out=du)"
             rows.append((label, per_call(partial(g, k, u, out=du), args.number, args.repeat)))
+        rows += jacobian_rows(symopt.load(MODEL, jacobian=True), k, u, args)
+        fresh_jac = min(
+            (load_in_fresh_process(cache, jacobian=True) for _ in range(3)), key=lambda p: p[1]
+        )
         base = per_call(lambda: None, args.number, args.repeat)
         rng = np.random.default_rng(0)
         many = rng.uniform(0.1, 1.0, (100_000, 5))
         t_many = min(timeit.repeat(lambda: f.many(k, many), number=10, repeat=args.repeat)) / 10
+    print(f"clock: {args.clock}")
     print(f"{'variant':55} us/call (incl. {base:.3f} us of lambda call)")
     for label, us in rows:
         print(f"{label:55} {us:7.3f}")
@@ -156,9 +174,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cached load, same process: {min(loads) * 1e3:.2f} ms (best of {args.repeat})")
     print(
         f"fresh process: import symopt {fresh[0] * 1e3:.0f} ms, "
-        f"then cached load {fresh[1] * 1e3:.1f} ms"
+        f"then cached load {fresh[1] * 1e3:.1f} ms; with jacobian=True "
+        f"{fresh_jac[1] * 1e3:.1f} ms"
     )
     return 0
+
+
+def jacobian_rows(
+    f: Any, k: np.ndarray, u: np.ndarray, args: argparse.Namespace
+) -> list[tuple[str, float]]:
+    """Per-call times of the Jacobian callables (csc_matrix construction is scipy's)."""
+    data = np.empty(f.jac.nnz)
+    jac = f.jac(k, u)
+    du = np.empty(5)
+    number = max(1, args.number // 10)
+    timed = {
+        "f.jac.values(k, u, out=data) (raw CSC values)": partial(f.jac.values, k, u, out=data),
+        "f.jac(k, u) (new csc_matrix)": partial(f.jac, k, u),
+        "f.jac(k, u, out=J) (refilled in place)": partial(f.jac, k, u, out=jac),
+        "f.f_and_jac(k, u, out=(du, J))": partial(f.f_and_jac, k, u, out=(du, jac)),
+    }
+    return [(label, per_call(fn, number, args.repeat)) for label, fn in timed.items()]
 
 
 if __name__ == "__main__":

@@ -529,3 +529,38 @@ def test_c_computes_library_calls_first_in_large_bodies() -> None:
     small = body("c", _calls_and_shared_sums(3))
     assert "o[0] = exp(u[0]) * " in small  # a small body keeps its calls in place
     assert "o[0] = math.exp(u[0]) * " in body("python", _calls_and_shared_sums(40))
+
+
+def test_a_body_inside_a_larger_one_is_planned_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NAME_jac's entries are NAME_f_and_jac's: its plan is that one's, pruned to what the
+    entries read; the pruned C computes the same values."""
+    from symopt.codegen import plan as plan_module
+
+    u, k = Param("u", True), Param("k", True)
+    out, jac = Param("du", True), Param("jac", True)
+    shared = parse_expr("k[0]*u[0]*u[1]")
+    f_body = ((Sym("du", 0), App("sub", (shared, parse_expr("k[1]*u[1]")))),)
+    j_body = (
+        (Sym("jac", 0), App("mul", (shared, parse_expr("u[1] + k[2]")))),
+        (Sym("jac", 1), parse_expr("exp(k[0]*u[0]) + u[0]*u[1]")),
+    )
+    both = FunctionDef("both", (u, k), f_body + j_body, (out, jac))
+    alone = FunctionDef("alone", (u, k), j_body, (jac,))
+    calls: list[str] = []
+    original = plan_module.plan_function
+
+    def counting(fn: FunctionDef, *args: object, **kwargs: object) -> plan_module.Plan:
+        calls.append(fn.name)
+        return original(fn, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("symopt.codegen.python.plan_function", counting)
+    namespace: dict[str, object] = {}
+    exec(render_module("python", [alone, both]), namespace)
+    assert calls == ["both"]
+    uv, kv = [1.5, 0.25], [2.0, 3.0, 0.5]
+    got, du, expect = [0.0, 0.0], [0.0], [0.0, 0.0]
+    namespace["alone"](got, uv, kv)  # type: ignore[operator]
+    namespace["both"](du, expect, uv, kv)  # type: ignore[operator]
+    assert got == expect
+    assert expect[0] == pytest.approx(kv[0] * uv[0] * uv[1] * (uv[1] + kv[2]), rel=1e-15)
+    assert expect[1] == math.exp(kv[0] * uv[0]) + uv[0] * uv[1]

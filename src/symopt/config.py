@@ -119,6 +119,7 @@ SECTIONS: dict[str, dict[str, KeySpec]] = {
         "max-statements-per-function": KeySpec("int", minimum=1),
         "sample": _LIST,
         "sidecar": _STR,
+        "jacobian": _STR,
     },
 }
 """Keys of each command's table. ``simplify`` and ``compile`` mirror their options (a test keeps

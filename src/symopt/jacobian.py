@@ -11,7 +11,7 @@ is the value stored at position ``k``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,15 @@ class Jacobian:
         """``(row, column)`` of stored entry ``k``."""
         col = int(np.searchsorted(self.indptr, k, side="right")) - 1
         return self.indices[k], col
+
+
+def values_name(taken: Iterable[str]) -> str:
+    """The name of the generated functions' values parameter: ``jac``, unless a parameter is
+    called so (then ``jac2``, ``jac3``, …)."""
+    names = set(taken)
+    return next(
+        c for c in ("jac", *(f"jac{k}" for k in range(2, len(names) + 3))) if c not in names
+    )
 
 
 def default_array(

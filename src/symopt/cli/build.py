@@ -16,6 +16,7 @@ from symopt.cli.io import InputError, read_source, write_output
 from symopt.cli.options import (
     args_option,
     assume_option,
+    jacobian_option,
     max_statements_option,
     optimizer_options,
     sample_option,
@@ -49,6 +50,10 @@ BUILD_LANGS = ("c", "python", "numpy")
 @max_statements_option("C: split a longer body into static functions (compiles much faster).")
 @sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
 @sidecar_option
+@jacobian_option(
+    "Also build the sparse (CSC) Jacobian by input ARRAY (default: the state): NAME_jac, "
+    "NAME_f_and_jac and the structure constants, as compile --jacobian."
+)
 def build(
     model: str,
     outdir: str,
@@ -68,6 +73,7 @@ def build(
     max_statements: int,
     samples: tuple[str, ...],
     sidecar: str | None,
+    jacobian: str | None,
 ) -> None:
     """Optimise MODEL and build it into DIR: STEM.c and STEM.so (or STEM.py), and STEM.json,
     the signature (``symopt.load`` gives the same function, from its cache).
@@ -94,6 +100,7 @@ def build(
         args=args,
         cc=cc,
         cflags=cflags,
+        jacobian=jacobian,
     )
     built = build_entry(text, path, options, sidecar=sidecar)
     for message in built.warnings:

@@ -11,9 +11,9 @@ import click
 from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import check_output, read_sidecar, read_source, write_output
 from symopt.cli.options import (
-    IDENTIFIER,
     args_option,
     assume_option,
+    jacobian_option,
     max_statements_option,
     memory_option,
     optimizer_options,
@@ -41,14 +41,6 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
     overridden by ``--sample`` options."""
     text, where = read_sidecar(model_path, sidecar or None)
     return ranges_from_sidecar(text, where, samples)
-
-
-def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """``--jacobian`` alone is ``""`` (the default array), else an array name."""
-    if value and not IDENTIFIER.fullmatch(value):
-        hint = " (write --jacobian after MODEL, or --jacobian=ARRAY)"
-        raise click.BadParameter(f"{value!r} is not an array name{hint}", ctx=ctx, param=param)
-    return value
 
 
 @click.command("compile")
@@ -79,15 +71,8 @@ def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | Non
     "The inputs, in parameter order (as an 'input' line; sizes inferred): any other free "
     "name is an error."
 )
-@click.option(
-    "--jacobian",
-    "jacobian",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[ARRAY]",
-    callback=_parse_jacobian,
-    help="Also emit the sparse (CSC) Jacobian of the outputs by input ARRAY (default: the "
+@jacobian_option(
+    "Also emit the sparse (CSC) Jacobian of the outputs by input ARRAY (default: the "
     "array read by the most statements): NAME_jac, NAME_f_and_jac and the structure; write "
     "the flag after MODEL or as --jacobian=ARRAY.",
 )

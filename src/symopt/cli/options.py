@@ -196,3 +196,25 @@ def sidecar_option(fn: F) -> F:
         metavar="PATH",
         help="JSON file with a 'sampling' object (default: MODEL.json next to MODEL, if present).",
     )(fn)
+
+
+def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--jacobian`` alone is ``""`` (the default array), else an array name."""
+    if value and not IDENTIFIER.fullmatch(value):
+        hint = " (write --jacobian after MODEL, or --jacobian=ARRAY)"
+        raise click.BadParameter(f"{value!r} is not an array name{hint}", ctx=ctx, param=param)
+    return value
+
+
+def jacobian_option(help: str) -> Callable[[F], F]:
+    """``--jacobian[=ARRAY]``: ``None`` without it, ``""`` alone, else the array name."""
+    return click.option(
+        "--jacobian",
+        "jacobian",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[ARRAY]",
+        callback=_parse_jacobian,
+        help=help,
+    )

@@ -10,7 +10,7 @@ from symopt.codegen.constants import IntArrays, render_c_constants
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
 from symopt.codegen.names import fresh_names, renamed_comment
-from symopt.codegen.plan import Plan, plan_function
+from symopt.codegen.plan import Plan, plan_function, plan_functions
 from symopt.codegen.schedule import Step, Temp
 from symopt.codegen.split import split_steps
 from symopt.costs import CostTable
@@ -155,13 +155,15 @@ def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements:
     return "\n".join(lines)
 
 
-def _render_function(
-    fn: FunctionDef, costs: CostTable | None, restrict: bool, max_statements: int | None
-) -> tuple[str, bool]:
-    """The definition, and whether it was split."""
-    plan = plan_function(
+def _plan(fn: FunctionDef, costs: CostTable | None) -> Plan:
+    return plan_function(
         fn, "C", is_reserved_c, costs, recompute_load_sums=True, reorder=True, calls_first=True
     )
+
+
+def _render_function(plan: Plan, restrict: bool, max_statements: int | None) -> tuple[str, bool]:
+    """The definition, and whether it was split."""
+    fn = plan.fn
     dialect = CDialect(plan.renames)
     if max_statements is not None and len(plan.steps) > max_statements and fn.outputs:
         return _render_split(plan, dialect, restrict, max_statements), True
@@ -192,7 +194,8 @@ def render_c_module(
     statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
     (only a function with outputs).
     """
-    rendered = [_render_function(fn, costs, restrict, max_statements) for fn in functions]
+    plans = plan_functions(functions, lambda fn: _plan(fn, costs))
+    rendered = [_render_function(plan, restrict, max_statements) for plan in plans]
     head = ["#include <math.h>"]
     if any(was_split for _, was_split in rendered):
         head.append(NOINLINE_MACRO)

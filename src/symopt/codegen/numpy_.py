@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from symopt.codegen.constants import IntArrays, constants_block
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import ADD, MUL, Dialect, Layout, Operand, Piece
-from symopt.codegen.plan import plan_function
+from symopt.codegen.plan import plan_function, plan_functions
 from symopt.codegen.python import PYTHON_RESERVED, render_function, with_import
 from symopt.costs import CostTable
 from symopt.ir import App
@@ -57,7 +57,9 @@ def render_numpy_module(
 ) -> str:
     """A Python module: ``import numpy as np`` (if used), the ``constants``, then the
     functions."""
-    plans = [plan_function(fn, "NumPy", is_reserved_numpy, costs) for fn in functions]
+    plans = plan_functions(
+        functions, lambda fn: plan_function(fn, "NumPy", is_reserved_numpy, costs)
+    )
     defs = [render_function(plan, NumpyDialect(plan.renames)) for plan in plans]
     uses_np = any(re.search(r"\bnp\.", text) for text in defs)
     body = "\n\n\n".join([*constants_block(constants), *defs]) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from symopt.codegen.function import FunctionDef
@@ -17,6 +17,7 @@ from symopt.codegen.schedule import (
     Step,
     Temp,
     affinity_order,
+    direct_temporaries,
     is_load_pair,
     schedule,
     use_counts,
@@ -127,3 +128,60 @@ def plan_function(
     bound = {id(step.term): step.name for step in steps if isinstance(step, Temp)}
     ops = frozenset(t.op for t in nodes if isinstance(t, App))
     return Plan(fn, renames, steps, bound, roots, ops)
+
+
+REUSE_MIN_SHARE = 0.5
+"""A function whose body is part of a larger one's reuses that one's plan, pruned, when the
+pruned plan keeps at least this share of its statements (``NAME_jac`` inside
+``NAME_f_and_jac``); with less kept, planning afresh orders and shares for the smaller body
+alone (``NAME`` itself)."""
+
+
+def plan_functions(
+    functions: Sequence[FunctionDef], plan_one: Callable[[FunctionDef], Plan]
+) -> list[Plan]:
+    """Plans of ``functions``, in order, each body planned once where possible: largest first,
+    a function whose body entries (the same objects) all belong to an already planned
+    function with the same inputs gets its plan pruned to those entries
+    (:func:`pruned_plan`), if that keeps :data:`REUSE_MIN_SHARE` of it."""
+    plans: dict[int, Plan] = {}
+    for k in sorted(range(len(functions)), key=lambda k: -len(functions[k].body)):
+        fn = functions[k]
+        entries = {id(entry) for entry in fn.body}
+        for j, host in plans.items():
+            other = functions[j]
+            if other.inputs != fn.inputs or not entries <= {id(e) for e in other.body}:
+                continue
+            candidate = pruned_plan(host, fn)
+            if len(candidate.steps) >= REUSE_MIN_SHARE * len(host.steps):
+                plans[k] = candidate
+                break
+        else:
+            plans[k] = plan_one(fn)
+    return [plans[k] for k in range(len(functions))]
+
+
+def pruned_plan(host: Plan, fn: FunctionDef) -> Plan:
+    """``host``'s plan for ``fn``, whose body entries are entries of ``host.fn``'s: the steps
+    computing them and the temporaries those read (transitively), in ``host``'s order."""
+    position = {id(entry): k for k, entry in enumerate(fn.body)}
+    index = {
+        k: position[id(entry)] for k, entry in enumerate(host.fn.body) if id(entry) in position
+    }
+    needed: set[int] = set()
+    kept: list[Step] = []
+    for step in reversed(host.steps):
+        if isinstance(step, Root):
+            if step.index not in index:
+                continue
+            step = Root(index[step.index], step.term)
+            if id(step.term) in host.bound:
+                needed.add(id(step.term))
+                kept.append(step)
+                continue
+        elif id(step.term) not in needed:
+            continue
+        needed.update(id(t) for t in direct_temporaries(step.term, host.bound))
+        kept.append(step)
+    bound = {key: name for key, name in host.bound.items() if key in needed}
+    return Plan(fn, host.renames, kept[::-1], bound, host.roots, host.ops)

@@ -20,7 +20,7 @@ from symopt.codegen.constants import IntArrays, constants_block
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
 from symopt.codegen.names import renamed_comment
-from symopt.codegen.plan import Plan, plan_function
+from symopt.codegen.plan import Plan, plan_function, plan_functions
 from symopt.codegen.schedule import Temp
 from symopt.costs import CostTable
 
@@ -103,7 +103,9 @@ def render_python_module(
 ) -> str:
     """A Python module: ``import math`` (if used), the helpers the functions need, the
     ``constants``, then the functions."""
-    plans = [plan_function(fn, "Python", is_reserved_python, costs) for fn in functions]
+    plans = plan_functions(
+        functions, lambda fn: plan_function(fn, "Python", is_reserved_python, costs)
+    )
     used = frozenset().union(*(plan.ops for plan in plans))
     helpers = [text for op, text in HELPERS.items() if op in used]
     defs = [render_function(plan, PythonDialect(plan.renames)) for plan in plans]

@@ -149,9 +149,9 @@ def jacobian_functions(
     ``NAME_jac_indices`` and ``NAME_jac_shape`` (rows, columns)."""
     from symopt.codegen import FunctionDef, Param
     from symopt.ir import Sym
+    from symopt.jacobian import values_name
 
-    taken = {p.name for p in (*fn.inputs, *fn.outputs)}
-    out = next(c for c in ("jac", *(f"jac{k}" for k in range(2, len(taken) + 3))) if c not in taken)
+    out = values_name(p.name for p in (*fn.inputs, *fn.outputs))
     jbody = tuple((Sym(out, k), v) for k, v in enumerate(values))
     param = Param(out, True)
     jac = FunctionDef(f"{fn.name}_jac", fn.inputs, jbody, (param,))

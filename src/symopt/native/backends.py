@@ -16,9 +16,12 @@ from symopt.native.cwrap import many_name, object_name, offset_name
 from symopt.native.signature import Signature
 
 
-def native_function(sig: Signature, library: str, source: str) -> Function:
-    """The C function ``sig.name`` of ``library`` and its ``_many`` loop."""
-    lib = ctypes.CDLL(library)
+def native_function(
+    sig: Signature, library: str, source: str, lib: ctypes.CDLL | None = None
+) -> Function:
+    """The C function ``sig.name`` of ``library`` (``lib``, if already loaded) and its
+    ``_many`` loop."""
+    lib = ctypes.CDLL(library) if lib is None else lib
     call = getattr(lib, sig.name)
     call.argtypes = [ctypes.c_void_p] * len(sig.outputs) + [
         ctypes.c_void_p if a.is_array else ctypes.c_double for a in sig.inputs
@@ -65,11 +68,15 @@ def data_offset() -> int | None:
     return offset
 
 
-def python_function(sig: Signature, lang: str, source: str) -> Function:
+def python_function(
+    sig: Signature, lang: str, source: str, namespace: dict[str, Any] | None = None
+) -> Function:
     """The generated module ``source`` (``lang`` ``python`` or ``numpy``) run in a fresh
-    namespace; ``numpy``'s ``many`` evaluates all points at once (rows become vectors)."""
-    namespace: dict[str, Any] = {"__name__": f"symopt_generated_{sig.name}"}
-    exec(compile(source, f"<symopt {lang} {sig.name}>", "exec"), namespace)
+    namespace (or its ``namespace``, already run); ``numpy``'s ``many`` evaluates all points
+    at once (rows become vectors)."""
+    if namespace is None:
+        namespace = {"__name__": f"symopt_generated_{sig.name}"}
+        exec(compile(source, f"<symopt {lang} {sig.name}>", "exec"), namespace)
     call = namespace[sig.name]
 
     def loop(n: int, outs: list[np.ndarray], inputs: list[tuple[np.ndarray, bool]]) -> None:
@@ -93,4 +100,42 @@ def python_function(sig: Signature, lang: str, source: str) -> Function:
                 in_views.append(a if batched else float(a[0]))
         call(*out_views, *in_views)
 
-    return make_function(sig, lang, source, None, call, vectorised if lang == "numpy" else loop)
+    fn = make_function(sig, lang, source, None, call, vectorised if lang == "numpy" else loop)
+    fn._namespace = namespace  # type: ignore[attr-defined]  # the Jacobian's functions
+    return fn
+
+
+def attach_jacobian(fn: Function, source: str) -> None:
+    """Give ``fn`` (built with a Jacobian) its ``jac``, ``f_and_jac`` and ``jac_sparsity``,
+    from the same library or module: ``NAME_jac``, ``NAME_f_and_jac`` and the structure
+    constants ``NAME_jac_indptr`` and ``NAME_jac_indices``."""
+    from symopt.native.sparse import FAndJac, SparseJacobian
+
+    sig = fn.signature
+    info = sig.jacobian
+    assert info is not None
+    jac_sig, both_sig = sig.jacobian_signatures()
+    indptr_name, indices_name = f"{sig.name}_jac_indptr", f"{sig.name}_jac_indices"
+    if fn.path is not None:
+        lib = fn._library  # type: ignore[attr-defined]
+        values = native_function(jac_sig, fn.path, source, lib)
+        both = native_function(both_sig, fn.path, source, lib)
+        indptr: Any = np.ctypeslib.as_array(
+            (ctypes.c_int * (info.cols + 1)).in_dll(lib, indptr_name)
+        )
+        indices: Any = np.ctypeslib.as_array(
+            (ctypes.c_int * max(1, info.nnz)).in_dll(lib, indices_name)
+        )
+    else:
+        namespace = fn._namespace  # type: ignore[attr-defined]
+        values = python_function(jac_sig, fn.lang, source, namespace)
+        both = python_function(both_sig, fn.lang, source, namespace)
+        indptr, indices = namespace[indptr_name], namespace[indices_name]
+    jacobian = SparseJacobian(info, values, indptr, indices)
+    fn._jac = jacobian
+    fn._f_and_jac = FAndJac(both, jacobian)
+
+
+def _int_array(lib: ctypes.CDLL, name: str, size: int) -> np.ndarray:
+    """The library's ``const int NAME[size]`` (a view; the caller copies it)."""
+    return np.ctypeslib.as_array((ctypes.c_int * size).in_dll(lib, name))

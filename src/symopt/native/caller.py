@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from symopt.native import checks
 from symopt.native.signature import Arg, Signature
+
+if TYPE_CHECKING:
+    from symopt.native.sparse import FAndJac, SparseJacobian
+
+_T = TypeVar("_T")
 
 Many = Callable[[int, list[np.ndarray], list[tuple[np.ndarray, bool]]], None]
 """Evaluates every point: ``(n, outputs, inputs)``, each input ``(array, batched)``."""
@@ -24,7 +29,8 @@ class Function:
     returns them. ``f.many(*inputs)`` evaluates many points: a batched array input is 2-d (one
     row per point), a batched scalar input 1-d; a 1-d array input or a float is shared by every
     point. Attributes: ``signature``, ``lang``, ``source`` (the generated code), ``path`` (the
-    shared library or ``None``).
+    shared library or ``None``); with a Jacobian (``load(..., jacobian=True)``) also ``jac``,
+    ``f_and_jac`` and ``jac_sparsity``.
     """
 
     signature: Signature
@@ -32,6 +38,8 @@ class Function:
     source: str
     path: str | None
     _many: Many
+    _jac: SparseJacobian | None = None
+    _f_and_jac: FAndJac | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:  # replaced per signature
         raise NotImplementedError
@@ -39,6 +47,30 @@ class Function:
     def __repr__(self) -> str:
         names = ", ".join(a.name for a in self.signature.inputs)
         return f"<symopt {self.lang} function {self.signature.name}({names})>"
+
+    @property
+    def jac(self) -> SparseJacobian:
+        """``f.jac(*inputs)``: the sparse Jacobian as a ``scipy.sparse.csc_matrix``."""
+        return self._need_jacobian(self._jac)
+
+    @property
+    def f_and_jac(self) -> FAndJac:
+        """``f.f_and_jac(*inputs)``: ``(f(*inputs), f.jac(*inputs))`` from one call."""
+        return self._need_jacobian(self._f_and_jac)
+
+    @property
+    def jac_sparsity(self) -> Any:
+        """The Jacobian's structure as a ``csc_matrix`` of ones (``solve_ivp``'s
+        ``jac_sparsity``)."""
+        return self._need_jacobian(self._jac).sparsity
+
+    def _need_jacobian(self, value: _T | None) -> _T:
+        if value is None:
+            raise AttributeError(
+                f"{self.signature.name} was loaded without a Jacobian; "
+                "use symopt.load(..., jacobian=True)"
+            )
+        return value
 
     def many(self, *args: Any, out: Any = None) -> Any:
         """Evaluate at many points; the loop runs in C for ``lang="c"``."""

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from symopt.errors import ConfigError
-from symopt.native.signature import Signature, signature
+from symopt.native.signature import JacobianInfo, Signature, signature
 
 if TYPE_CHECKING:
+    from symopt.jacobian import Jacobian
     from symopt.model.model import Model
+    from symopt.model.pipeline import Pairs
     from symopt.native.load import Options
+    from symopt.optimize import Optimized
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,10 @@ def generate(
     text: str, path: str, options: Options, sidecar_text: str | None, sidecar_name: str
 ) -> Generated:
     """Parse, optimise (every output together) and render the model ``text``."""
-    from symopt.cli.report import fallback_message
     from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import (
+        model_jacobian,
         model_outputs,
         optimize_model,
         ranges_from_sidecar,
@@ -43,6 +46,11 @@ def generate(
     pairs = model_outputs(parsed, path)
     if options.args is not None:
         parsed = _with_args(parsed, options.args)
+    jac = (
+        None
+        if options.jacobian is None
+        else model_jacobian(parsed, pairs, options.jacobian or None)
+    )
     table = resolve_costs(options.costs)
     ranges = (
         ranges_from_sidecar(sidecar_text, sidecar_name, options.samples) if options.verify else {}
@@ -58,12 +66,13 @@ def generate(
         verify=options.verify,
         ranges=ranges,
         assumptions=[parse_assumption(a) for a in options.assume],
+        extra=() if jac is None else jac.entries,
     )
-    messages = [w.format() for w in parsed.warnings]
-    for fb in result.fallbacks:
-        target = pairs[fb.index][0]
-        where = f"{path}:{parsed.line_of(target)}"
-        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    messages = _messages(path, parsed, pairs, result, jac)
+    if jac is not None and options.verify:
+        from symopt.cli.compile import check_jacobian
+
+        check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
     source = render_model(
         parsed,
         pairs,
@@ -72,10 +81,14 @@ def generate(
         name=options.name,
         table=table,
         max_statements=options.max_statements,
+        jacobian=jac,
     )
     sig = signature(options.name, parsed.inputs, parsed.outputs, pairs, parsed.sizes)
+    if jac is not None:
+        sig = dataclasses.replace(sig, jacobian=_info(jac, parsed))
     if options.lang == "c":
-        source += many_wrapper(sig) + object_wrapper(sig)
+        sigs = [sig, *sig.jacobian_signatures()] if jac is not None else [sig]
+        source += "".join(many_wrapper(s) + object_wrapper(s) for s in sigs)
     return Generated(source, sig, tuple(messages))
 
 
@@ -93,3 +106,32 @@ def _with_args(parsed: Model, args: tuple[tuple[str, bool], ...]) -> Model:
             raise ConfigError(f"'{p.name}' is read as {kind} but args declare it otherwise")
     inputs = tuple(Param(name, is_array) for name, is_array in args)
     return dataclasses.replace(parsed, inputs=inputs)
+
+
+def _messages(
+    path: str, parsed: Model, pairs: Pairs, result: Optimized, jac: Jacobian | None
+) -> list[str]:
+    """The parser's warnings and one per verification fallback (an output, or a Jacobian
+    entry: those follow the outputs in ``result``)."""
+    from symopt.cli.report import fallback_message
+
+    messages = [w.format() for w in parsed.warnings]
+    for fb in result.fallbacks:
+        if jac is not None and fb.index >= len(pairs):
+            row, col = jac.position(fb.index - len(pairs))
+            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
+            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
+            continue
+        target = pairs[fb.index][0]
+        where = f"{path}:{parsed.line_of(target)}"
+        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    return messages
+
+
+def _info(jac: Jacobian, parsed: Model) -> JacobianInfo:
+    """What the signature records of ``jac`` (with the values parameter's name)."""
+    from symopt.jacobian import values_name
+
+    rows, cols = jac.shape
+    taken = [p.name for p in (*parsed.inputs, *parsed.outputs)]
+    return JacobianInfo(jac.array, rows, cols, jac.nnz, values_name(taken))

@@ -51,6 +51,9 @@ class Options:
     args: tuple[tuple[str, bool], ...] | None = field(default=None)
     """The parameters in calling order as ``(name, is_array)`` (``symopt.function``); ``None``:
     the model's inputs."""
+    jacobian: str | None = None
+    """Also build the sparse Jacobian by this input array (``""``: the state, as
+    ``compile --jacobian``); ``None``: no Jacobian."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def load(
     sidecar: str | os.PathLike[str] | None = None,
     max_statements: int = DEFAULT_MAX_STATEMENTS,
     args: Sequence[str] | None = None,
+    jacobian: bool | str = False,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Function:
     """A model as a Python callable ``f(*inputs, out=None)`` with ``f.many(...)``.
@@ -91,7 +95,9 @@ def load(
     ``=``). ``lang="c"`` compiles with ``cc`` (default: the first of ``cc``, ``gcc``, ``clang``)
     and ``cflags`` (default ``-O2``; ``-fPIC -shared`` are always added); ``args`` orders the
     inputs as ``symopt compile --args`` does; ``"python"`` or
-    ``"numpy"`` need no compiler. Products are cached under ``cache_dir`` (default:
+    ``"numpy"`` need no compiler. ``jacobian=True`` (or the name of an input array) also builds
+    the sparse Jacobian (as ``compile --jacobian``): ``f.jac``, ``f.f_and_jac`` and
+    ``f.jac_sparsity`` (see docs/python.md). Products are cached under ``cache_dir`` (default:
     ``$SYMOPT_CACHE_DIR``, else the user cache directory). Errors: a
     :class:`~symopt.errors.SymoptError` (``SourceError`` for a bad model, ``BuildError`` for a
     missing compiler or a failed build).
@@ -112,6 +118,7 @@ def load(
         args=args,
         cc=cc,
         cflags=cflags,
+        jacobian=jacobian,
     )
     path, text = read_model(model)
     return load_text(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
@@ -134,9 +141,18 @@ def make_options(
     args: Sequence[str] | None,
     cc: str | None,
     cflags: str | Sequence[str] | None,
+    jacobian: bool | str | None = None,
 ) -> Options:
-    """:class:`Options` from :func:`load`'s (and ``symopt build``'s) settings."""
+    """:class:`Options` from :func:`load`'s (and ``symopt build``'s) settings; ``jacobian``:
+    ``True`` or ``""`` for the default array, an array name, ``False``/``None`` for none."""
     from symopt.native.compiler import split_flags
+
+    if jacobian is True:
+        jacobian = ""
+    elif jacobian is False:
+        jacobian = None
+    elif jacobian is not None and not isinstance(jacobian, str):
+        raise ConfigError(f"jacobian must be True, False or an array name, got {jacobian!r}")
 
     return Options(
         lang=lang,
@@ -154,6 +170,7 @@ def make_options(
         order=None if args is None else tuple(args),
         cc=cc,
         cflags=None if cflags is None else tuple(split_flags(cflags)),
+        jacobian=jacobian,
     )
 
 
@@ -191,8 +208,14 @@ def open_built(built: Built, lang: str) -> Function:
 
     source = built.source.read_text(encoding="utf-8")
     if built.library is not None:
-        return native_function(built.signature, str(built.library), source)
-    return python_function(built.signature, lang, source)
+        fn = native_function(built.signature, str(built.library), source)
+    else:
+        fn = python_function(built.signature, lang, source)
+    if built.signature.jacobian is not None:
+        from symopt.native.backends import attach_jacobian
+
+        attach_jacobian(fn, source)
+    return fn
 
 
 def build(

@@ -30,13 +30,28 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class JacobianInfo:
+    """A built sparse Jacobian: ``d outputs / d array`` of ``shape`` (rows, columns) with
+    ``nnz`` stored entries; ``values`` names the output parameter of ``NAME_jac`` and
+    ``NAME_f_and_jac`` that receives them."""
+
+    array: str
+    rows: int
+    cols: int
+    nnz: int
+    values: str = "jac"
+
+
+@dataclass(frozen=True)
 class Signature:
     """Inputs in calling order (the model's order) and outputs, in the generated function's
-    order; ``name`` is the C symbol (and the Python function's name)."""
+    order; ``name`` is the C symbol (and the Python function's name). ``jacobian`` is set when
+    ``NAME_jac`` and ``NAME_f_and_jac`` were built too."""
 
     name: str
     inputs: tuple[Arg, ...]
     outputs: tuple[Arg, ...]
+    jacobian: JacobianInfo | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -44,10 +59,24 @@ class Signature:
     @classmethod
     def from_json(cls, text: str) -> Signature:
         data = json.loads(text)
+        jac = data.get("jacobian")
         return cls(
             data["name"],
             tuple(Arg(**a) for a in data["inputs"]),
             tuple(Arg(**a) for a in data["outputs"]),
+            None if jac is None else JacobianInfo(**jac),
+        )
+
+    def jacobian_signatures(self) -> tuple[Signature, Signature]:
+        """The signatures of ``NAME_jac`` (the values alone) and ``NAME_f_and_jac`` (the
+        outputs, then the values)."""
+        jac = self.jacobian
+        if jac is None:
+            raise ValueError(f"{self.name} was built without a Jacobian")
+        values = Arg(jac.values, True, jac.nnz, exact=True)
+        return (
+            Signature(f"{self.name}_jac", self.inputs, (values,)),
+            Signature(f"{self.name}_f_and_jac", self.inputs, (*self.outputs, values)),
         )
 
 
