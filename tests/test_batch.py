@@ -282,11 +282,13 @@ def test_killed_worker_costs_only_its_file(symopt_cmd: list[str], tmp_path: Path
 
 
 def test_timeout_and_memory_limit_are_per_file(symopt_cmd: list[str], tmp_path: Path) -> None:
-    src = tree(tmp_path / "m", {"big.sym": big_model(), "a.sym": SMALL})
+    # big.sym takes about 8 s on a quiet machine, a.sym well under 1 s: 3 s separates them
+    # with room for a loaded machine.
+    src = tree(tmp_path / "m", {"big.sym": big_model(600), "a.sym": SMALL})
     out = tmp_path / "out"
-    timed = run_cli(symopt_cmd, "batch", str(src), "-o", str(out), "-j", "1", "--timeout", "1")
+    timed = run_cli(symopt_cmd, "batch", str(src), "-o", str(out), "-j", "1", "--timeout", "3")
     assert timed.returncode == 1, timed.stderr
-    assert "big.sym: error: time limit of 1 s per file exceeded" in timed.stderr
+    assert "big.sym: error: time limit of 3 s per file exceeded" in timed.stderr
     assert "timed out: " in timed.stdout and sorted(outputs(out)) == ["a.c", "a.h"]
     report = tmp_path / "r.json"
     starved = run_cli(
@@ -305,7 +307,9 @@ def test_timeout_and_memory_limit_are_per_file(symopt_cmd: list[str], tmp_path: 
     assert starved.returncode == 0, starved.stderr
     assert (tmp_path / "o2" / "a.c").exists()
     (entry,) = json.loads(report.read_text())["files"]
-    assert entry["stop"].startswith("memory limit")
+    # Either the optimiser saw the limit coming (memory limit) or a step hit it (out of memory,
+    # caught: the phase kept its input).
+    assert entry["stop"].startswith(("memory limit", "out of memory")), entry["stop"]
 
 
 @needs_proc

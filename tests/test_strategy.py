@@ -269,3 +269,17 @@ def test_a_memory_cut_inside_a_phase_is_reported_after_the_memory_is_freed(
     sums = next(p for p in report.phases if p.name == "sums")
     assert sums.stop is StopReason.MEMORY_LIMIT and "pairing stopped" in sums.detail["fallback"]
     assert report.phases[-1].stop is StopReason.DONE  # products ran: the memory was back
+
+
+def test_verification_out_of_memory_returns_the_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import symopt.verify
+
+    def starved(*args: object, **kwargs: object) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(symopt.verify, "check_equivalent", starved)
+    (term,) = [parse_expr("x*x + 2*x*y + y*y")]
+    result = optimize([term])
+    assert result.outputs == [term]
+    verify = [p for p in result.phases if p.name == "verify"]
+    assert verify and verify[0].stop is StopReason.OUT_OF_MEMORY

@@ -189,7 +189,12 @@ def _verify(
     the input (and listed in ``fallbacks``)."""
 
     def step(outputs: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-        checked, found = _verified(inputs, outputs, ranges, seed)
+        try:
+            checked, found = _verified(inputs, outputs, ranges, seed)
+        except MemoryError:
+            # An output that could not be checked is not returned: the inputs are.
+            detail["fallback"] = "could not verify: kept the inputs"
+            return inputs, StopReason.OUT_OF_MEMORY
         fallbacks.extend(found)
         if found:
             detail["fallbacks"] = len(found)
