@@ -100,7 +100,8 @@ def _add_into(acc: _Exact, other: _Exact, sign: float) -> None:
             acc[mono] = total
 
 
-def _mul(a: _Exact, b: _Exact) -> _Exact:
+def mul_exact(a: _Exact, b: _Exact) -> _Exact:
+    """``a*b`` with exact coefficients (a zero coefficient drops the monomial)."""
     out: _Exact = {}
     for ma, ca in a.items():
         for mb, cb in b.items():
@@ -260,7 +261,7 @@ def _convert(node: Term, walk: _Walk) -> tuple[_Exact, int]:
         size_a, size_b = sizes[id(args[0])], sizes[id(args[1])]
         size = len(a) * len(b) + len(b) * (size_a - len(a)) + len(a) * (size_b - len(b))
         if (small or min(len(a), len(b)) == 1) and expansion_allowed(size, tree):
-            return _mul(a, b), size
+            return mul_exact(a, b), size
     elif op == "pow":
         base = walk.read(args[0])
         walk.skip(args[1])

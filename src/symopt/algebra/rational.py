@@ -28,6 +28,7 @@ from symopt.algebra.polynomial import (
     exact_add,
     exact_mul,
     integer_exponent,
+    mul_exact,
 )
 from symopt.ir import App, Num, Term
 
@@ -72,18 +73,7 @@ def add_exact(a: Exact, b: Exact, sign: int = 1) -> Exact:
 
 
 def _mul(a: Exact, b: Exact, limit: int = MAX_MONOMIALS) -> Exact:
-    out: Exact = {}
-    for ma, ca in a.items():
-        for mb, cb in b.items():
-            exps = dict(ma)
-            for atom, e in mb:
-                exps[atom] = exps.get(atom, 0) + e
-            mono = tuple(sorted(exps.items()))
-            total = exact_add(out.get(mono, 0.0), exact_mul(ca, cb))
-            if total == 0:
-                out.pop(mono, None)
-            else:
-                out[mono] = total
+    out = mul_exact(a, b)
     _check(out, limit)
     return out
 
