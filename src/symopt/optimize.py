@@ -13,6 +13,7 @@ from typing import Any
 from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import RunReport
+from symopt.gcpause import without_gc
 from symopt.ir import Term, intern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, overall_stop
 from symopt.phases import PhaseLog, Step
@@ -83,6 +84,7 @@ def resolve_costs(costs: CostTable | str) -> CostTable:
     return load_cost_table(costs) if isinstance(costs, str) else costs
 
 
+@without_gc
 def optimize(
     terms: Sequence[Term],
     *,

@@ -21,6 +21,7 @@ from symopt.cli.options import (
     sample_option,
     sidecar_option,
 )
+from symopt.gcpause import without_gc
 
 if TYPE_CHECKING:
     from symopt.rulesets.assume import Assumption
@@ -49,6 +50,7 @@ BUILD_LANGS = ("c", "python", "numpy")
 @max_statements_option("C: split a longer body into static functions (compiles much faster).")
 @sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
 @sidecar_option
+@without_gc
 def build(
     model: str,
     outdir: str,

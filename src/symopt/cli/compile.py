@@ -20,6 +20,7 @@ from symopt.cli.options import (
     sample_option,
     sidecar_option,
 )
+from symopt.gcpause import without_gc
 from symopt.model.pipeline import ranges_from_sidecar
 from symopt.model.sampling import Ranges
 
@@ -93,6 +94,7 @@ def _parse_jacobian(ctx: click.Context, param: click.Parameter, value: str | Non
 )
 @click.option("--stats", is_flag=True, help="Costs, e-graph size and time per phase (stderr).")
 @explain_options
+@without_gc
 def compile_model(
     model: str,
     lang: str,
