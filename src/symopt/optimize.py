@@ -116,7 +116,7 @@ def optimize(
     rules = resolve_ruleset(ruleset, tier)
     limits = limits or Limits()
     budget = Budget.start(limits, deadline)
-    inputs = intern(list(terms))
+    inputs = intern(terms)
     log = PhaseLog(budget, table)
     size, before = log.measure(inputs)
     max_tree = TreeBounds(inputs) if tree_output else None

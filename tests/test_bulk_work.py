@@ -1,4 +1,4 @@
-"""The cyclic GC is paused for a command's work and restored afterwards."""
+"""Bulk work on large term DAGs: the cyclic GC paused and restored, interning not repeated."""
 
 from __future__ import annotations
 
@@ -45,3 +45,17 @@ def test_optimize_leaves_the_collector_enabled() -> None:
     out = optimize([App("add", (x, x))], verify=False)
     assert len(out.outputs) == 1
     assert gc.isenabled()
+
+
+def test_interning_an_unchanged_result_again_returns_the_same_terms() -> None:
+    from symopt.ir import Interned, intern
+
+    x = Sym("x")
+    first = intern([App("add", (x, x)), App("add", (Sym("x"), Sym("x")))])
+    assert isinstance(first, Interned)
+    assert first[0] is first[1]
+    again = intern(first)
+    assert again is not first and all(a is b for a, b in zip(again, first, strict=True))
+    first[1] = App("add", (Sym("x"), Sym("x")))  # no longer what intern returned: walked again
+    assert not first.unchanged()
+    assert intern(first)[1] is first[0]
