@@ -59,3 +59,14 @@ def test_interning_an_unchanged_result_again_returns_the_same_terms() -> None:
     first[1] = App("add", (Sym("x"), Sym("x")))  # no longer what intern returned: walked again
     assert not first.unchanged()
     assert intern(first)[1] is first[0]
+
+
+def test_reintern_walks_only_when_the_phase_changed_something() -> None:
+    from symopt.ir import Interned, intern, reintern
+
+    x = Sym("x")
+    before = intern([App("add", (x, x)), x])
+    same = reintern(list(before), before)
+    assert isinstance(same, Interned) and all(a is b for a, b in zip(same, before, strict=True))
+    changed = reintern([App("add", (Sym("x"), Sym("x"))), before[0]], before)
+    assert changed[0] is changed[1]  # walked: the new root is hash-consed with the old one

@@ -255,6 +255,20 @@ def intern(roots: Sequence[Term]) -> list[Term]:
     return Interned([rebuilt[id(r)] for r in roots])
 
 
+def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:
+    """:func:`intern` ``roots``, a phase's result from ``before``: without a walk when they are
+    the same terms as ``before`` and ``before`` is an unchanged result of :func:`intern` (the
+    phase changed nothing)."""
+    if (
+        isinstance(before, Interned)
+        and before.unchanged()
+        and len(roots) == len(before)
+        and all(map(operator.is_, roots, before))
+    ):
+        return Interned(roots)
+    return intern(roots)
+
+
 def node_count(roots: list[Term]) -> int:
     """Number of distinct nodes (after sharing) reachable from ``roots``."""
     return len(set(postorder(intern(roots))))

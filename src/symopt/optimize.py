@@ -14,7 +14,7 @@ from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import RunReport
 from symopt.gcpause import without_gc
-from symopt.ir import Term, intern, tree_sizes
+from symopt.ir import Term, intern, reintern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, overall_stop
 from symopt.phases import PhaseLog, Step
 from symopt.rulesets.loader import load_ruleset
@@ -150,7 +150,7 @@ def optimize(
 
 
 def _fold(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-    return intern(fold_constants(terms)), StopReason.DONE
+    return reintern(fold_constants(terms), terms), StopReason.DONE
 
 
 def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: TreeBounds | None) -> Step:
@@ -235,4 +235,4 @@ def _verified(
     for m in check_equivalent(inputs, outputs, ranges=ranges, seed=seed):
         checked[m.index] = inputs[m.index]
         fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got, m.reason))
-    return intern(checked), fallbacks
+    return reintern(checked, outputs), fallbacks

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
-from symopt.ir import App, Term, intern, postorder
+from symopt.ir import App, Term, intern, postorder, reintern
 from symopt.memory import rss_bytes
 
 PairKey = tuple[int, int, int]
@@ -132,7 +132,7 @@ class _Chains:
                 done[id(node)] = node if same else App(node.op, args)
             else:
                 done[id(node)] = node
-        return intern([done[id(r)] for r in self.roots])
+        return reintern([done[id(r)] for r in self.roots], self.roots)
 
 
 def _is_sum(node: Term) -> bool:
