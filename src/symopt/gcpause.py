@@ -15,6 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+PAUSE_GC_NODES = 20_000
+"""Distinct nodes from which :func:`symopt.optimize` pauses collection: below, the collector
+costs little, and under a tight address-space limit (``symopt batch --memory-limit``) a small
+run needs it to free what a failed allocation left in cycles."""
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -7,6 +7,7 @@ out of memory, and records what happened either way."""
 
 from __future__ import annotations
 
+import gc
 import operator
 import time
 from collections.abc import Callable, Sequence
@@ -80,6 +81,10 @@ class PhaseLog:
             except MemoryError:
                 out, stop = terms, StopReason.OUT_OF_MEMORY
                 detail["fallback"] = "kept its input"
+            if stop in (StopReason.MEMORY_LIMIT, StopReason.OUT_OF_MEMORY):
+                # The cyclic GC is paused for bulk work (symopt.gcpause): what a failed
+                # allocation left in cycles (its traceback's frames) is freed for the next phase.
+                gc.collect()
         size_out, cost_out = self.measure(out)
         self.reports.append(
             PhaseReport(

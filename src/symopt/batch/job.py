@@ -17,7 +17,6 @@ from symopt.cli.report import fallback_message
 from symopt.codegen.c import is_reserved_c
 from symopt.costs.table import parse_cost_table
 from symopt.errors import SymoptError
-from symopt.gcpause import without_gc
 from symopt.limits import Limits
 from symopt.model import parse_model
 from symopt.model.pipeline import model_outputs, optimize_model, ranges_from_sidecar, render_model
@@ -90,7 +89,6 @@ def _c_header(job: Job, name: str, head: str, c_text: str) -> str:
     )
 
 
-@without_gc
 def _compile(job: Job) -> Outcome:
     s = job.settings
     path = job.source
