@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from symopt.gcpause import paused_gc, without_gc
-from symopt.ir import App, Sym
+from symopt.ir import App, Sym, Term
 from symopt.optimize import optimize
 
 
@@ -70,3 +70,28 @@ def test_reintern_walks_only_when_the_phase_changed_something() -> None:
     assert isinstance(same, Interned) and all(a is b for a, b in zip(same, before, strict=True))
     changed = reintern([App("add", (Sym("x"), Sym("x"))), before[0]], before)
     assert changed[0] is changed[1]  # walked: the new root is hash-consed with the old one
+
+
+def test_a_phase_out_of_memory_keeps_its_input_and_collects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from symopt.limits import Budget, Limits, StopReason
+    from symopt.phases import PhaseLog
+
+    collected: list[int] = []
+
+    def collect(*args: int) -> int:
+        collected.append(1)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", collect)
+    log = PhaseLog(Budget.start(Limits()))
+    terms: list[Term] = [App("add", (Sym("x"), Sym("y")))]
+
+    def starved(ts: list, detail: dict) -> tuple[list, StopReason]:
+        raise MemoryError
+
+    assert log.run("phase", terms, starved) is terms
+    assert log.last().stop is StopReason.OUT_OF_MEMORY and collected == [1]
+    log.run("ok", terms, lambda ts, d: (ts, StopReason.DONE))
+    assert collected == [1]  # a phase that finished does not collect
