@@ -393,6 +393,22 @@ def test_split_steps_share_only_crossing_temporaries() -> None:
         split_steps(plan.steps, plan.bound, 0)
 
 
+def test_long_statements_split_by_operations(monkeypatch: pytest.MonkeyPatch) -> None:
+    import symopt.codegen.split as split_mod
+
+    model = parse_model("y[0] = a*b + c*d + e\ny[1] = a - b*c\ny[2] = sin(a)\n", "m.sym")
+    fn = FunctionDef("f", model.inputs, tuple(model.output_terms()), model.outputs)
+    plan = plan_function(fn, "C", is_reserved_c, None)
+    assert [split_mod.operations(s, plan.bound) for s in plan.steps] == [4, 2, 1]
+    by_ops = split_steps(plan.steps, plan.bound, 100, max_operations=5)
+    assert [len(p.steps) for p in by_ops.parts] == [1, 2]  # 4 | 2 + 1
+    assert not split_mod.needs_split(plan.steps, plan.bound, 100)
+    monkeypatch.setattr(split_mod, "SPLIT_ABOVE_OPERATIONS", 6)
+    monkeypatch.setattr(split_mod, "PART_OPERATIONS", 5)
+    assert split_mod.needs_split(plan.steps, plan.bound, 100)
+    assert "f_part1" in render_c_module([fn], max_statements=100)
+
+
 def test_split_c_names_its_scratch_array_around_parameters() -> None:
     model = parse_model("let k = scratch*b\ny[0] = k + 1\ny[1] = k*k\n", "m.sym")
     fn = FunctionDef("f", model.inputs, tuple(model.output_terms()), model.outputs)

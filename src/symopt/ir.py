@@ -12,7 +12,8 @@ Operators (``App.op``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 ARITH_ARITY: dict[str, int] = {"add": 2, "sub": 2, "mul": 2, "div": 2, "neg": 1, "pow": 2}
@@ -219,21 +220,53 @@ def postorder(roots: Sequence[Term], seen: set[int] | None = None) -> Iterator[T
                 stack.append((child, False))
 
 
-def intern(roots: list[Term]) -> list[Term]:
-    """Hash-cons ``roots``: structurally equal subterms become the same object."""
+class Interned(list[Term]):
+    """A list returned by :func:`intern`. It remembers its roots as they were, so interning it
+    again while they are unchanged costs nothing (the terms are immutable)."""
+
+    def __init__(self, roots: Iterable[Term] = ()) -> None:
+        super().__init__(roots)
+        self.roots = tuple(self)
+
+    def unchanged(self) -> bool:
+        """Whether it still holds the roots :func:`intern` returned, in the same places."""
+        return len(self) == len(self.roots) and all(map(operator.is_, self, self.roots))
+
+
+def intern(roots: Sequence[Term]) -> list[Term]:
+    """Hash-cons ``roots``: structurally equal subterms become the same object. An unchanged
+    result of an earlier call is already hash-consed: returned as a new list without a walk."""
+    if isinstance(roots, Interned) and roots.unchanged():
+        return Interned(roots)
     table: dict[Term, Term] = {}
     rebuilt: dict[int, Term] = {}
+    get = table.get
     for term in postorder(roots):
+        new = term
         if isinstance(term, App):
-            args = tuple(rebuilt[id(a)] for a in term.args)
-            if any(n is not o for n, o in zip(args, term.args, strict=True)):
-                term_new: Term = App(term.op, args, term.span)
-            else:
-                term_new = term
-        else:
-            term_new = term
-        rebuilt[id(term)] = table.setdefault(term_new, term_new)
-    return [rebuilt[id(r)] for r in roots]
+            old = term.args
+            args = tuple([rebuilt[id(a)] for a in old])
+            if any(map(operator.is_not, args, old)):
+                new = App(term.op, args, term.span)
+        found = get(new)
+        if found is None:
+            table[new] = found = new
+        rebuilt[id(term)] = found
+    return Interned([rebuilt[id(r)] for r in roots])
+
+
+def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:
+    """:func:`intern` ``roots``, a phase's result from ``before``: without a walk when they are
+    the same terms as ``before`` and ``before`` is an unchanged result of :func:`intern` (the
+    phase changed nothing)."""
+    if (
+        isinstance(before, Interned)
+        and before.unchanged()
+        and len(roots) == len(before)
+        and all(map(operator.is_, roots, before))
+    ):
+        return Interned(roots)
+    return intern(roots)
 
 
 def node_count(roots: list[Term]) -> int:

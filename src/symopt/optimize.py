@@ -7,13 +7,15 @@ numerically. Every phase reports itself (:class:`~symopt.limits.PhaseReport`).""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from symopt.constfold import fold_constants
 from symopt.costs.table import CostTable, load_cost_table
 from symopt.egraph.runner import RunReport
-from symopt.ir import Term, intern, tree_sizes
+from symopt.gcpause import PAUSE_GC_NODES, paused_gc
+from symopt.ir import Term, intern, reintern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, overall_stop
 from symopt.phases import PhaseLog, Step
 from symopt.rulesets.loader import load_ruleset
@@ -114,21 +116,24 @@ def optimize(
     rules = resolve_ruleset(ruleset, tier)
     limits = limits or Limits()
     budget = Budget.start(limits, deadline)
-    inputs = intern(list(terms))
+    inputs = intern(terms)
     log = PhaseLog(budget, table)
     size, before = log.measure(inputs)
-    max_tree = TreeBounds(inputs) if tree_output else None
-    folded = log.run("fold", inputs, _fold)
-    if verify:  # verification always runs: leave it the time it will take
-        log.budget = log.budget.minus(VERIFY_PER_FOLD * log.reports[-1].seconds)
-    path = choose_strategy(size, rules, polynomial)
-    strategy = Strategy(Engine(rules, table, assumptions), limits, log, max_tree)
-    found = strategy.run(path, folded)
-    outputs = log.run("guard", found, _guard(inputs, path, log, max_tree), required=True)
-    fallbacks: list[Fallback] = []
-    if verify:
-        checked = _verify(inputs, sample_ranges, seed, fallbacks)
-        outputs = log.run("verify", outputs, checked, required=True)
+    # The cyclic GC would rescan a large DAG for nothing (see symopt.gcpause); a small run
+    # keeps it, so that what a failed allocation leaves in cycles is freed in time.
+    with paused_gc() if size >= PAUSE_GC_NODES else nullcontext():
+        max_tree = TreeBounds(inputs) if tree_output else None
+        folded = log.run("fold", inputs, _fold)
+        if verify:  # verification always runs: leave it the time it will take
+            log.budget = log.budget.minus(VERIFY_PER_FOLD * log.reports[-1].seconds)
+        path = choose_strategy(size, rules, polynomial)
+        strategy = Strategy(Engine(rules, table, assumptions), limits, log, max_tree)
+        found = strategy.run(path, folded)
+        outputs = log.run("guard", found, _guard(inputs, path, log, max_tree), required=True)
+        fallbacks: list[Fallback] = []
+        if verify:
+            checked = _verify(inputs, sample_ranges, seed, fallbacks)
+            outputs = log.run("verify", outputs, checked, required=True)
     stop, stopped_in = overall_stop(log.reports)
     _, after = log.measure(outputs)
     return Optimized(
@@ -148,7 +153,7 @@ def optimize(
 
 
 def _fold(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-    return intern(fold_constants(terms)), StopReason.DONE
+    return reintern(fold_constants(terms), terms), StopReason.DONE
 
 
 def _guard(inputs: list[Term], path: str, log: PhaseLog, max_tree: TreeBounds | None) -> Step:
@@ -238,4 +243,4 @@ def _verified(
     for m in check_equivalent(inputs, outputs, ranges=ranges, seed=seed):
         checked[m.index] = inputs[m.index]
         fallbacks.append(Fallback(m.index, dict(m.point), m.expected, m.got, m.reason))
-    return intern(checked), fallbacks
+    return reintern(checked, outputs), fallbacks

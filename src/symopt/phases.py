@@ -7,6 +7,8 @@ out of memory, and records what happened either way."""
 
 from __future__ import annotations
 
+import gc
+import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,16 +47,17 @@ class PhaseLog:
     budget: Budget
     table: CostTable | None = None
     reports: list[PhaseReport] = field(default_factory=list)
-    _measured: dict[int, tuple[list[Term], int, float | None]] = field(default_factory=dict)
+    _measured: dict[int, tuple[tuple[Term, ...], int, float | None]] = field(default_factory=dict)
 
     def measure(self, terms: list[Term]) -> tuple[int, float | None]:
-        """:func:`measure`, remembered for the first list measured (the input: the guard
-        compares with it) and the last few (a phase's output is the next one's input)."""
-        known = self._measured.get(id(terms))
-        if known is not None and known[0] is terms:
-            return known[1], known[2]
+        """:func:`measure`, remembered by roots (whatever list holds them) for the first list
+        measured (the input: the guard compares with it) and the last few (a phase's output is
+        the next one's input; a phase that changed nothing returns the same roots)."""
+        for roots, size, cost in self._measured.values():  # the same roots in another list
+            if len(roots) == len(terms) and all(map(operator.is_, roots, terms)):
+                return size, cost
         size, cost = measure(terms, self.table)
-        self._measured[id(terms)] = (terms, size, cost)
+        self._measured[id(terms)] = (tuple(terms), size, cost)
         while len(self._measured) > REMEMBERED:  # the first (the input) is kept
             del self._measured[list(self._measured)[1]]
         return size, cost
@@ -78,6 +81,10 @@ class PhaseLog:
             except MemoryError:
                 out, stop = terms, StopReason.OUT_OF_MEMORY
                 detail["fallback"] = "kept its input"
+            if stop in (StopReason.MEMORY_LIMIT, StopReason.OUT_OF_MEMORY):
+                # The cyclic GC is paused for bulk work (symopt.gcpause): what a failed
+                # allocation left in cycles (its traceback's frames) is freed for the next phase.
+                gc.collect()
         size_out, cost_out = self.measure(out)
         self.reports.append(
             PhaseReport(

@@ -25,7 +25,7 @@ from typing import Any
 
 from symopt.costs.table import CostTable
 from symopt.egraph.runner import Runner, RunReport
-from symopt.ir import Term, intern, tree_sizes
+from symopt.ir import Term, intern, reintern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, worst
 from symopt.memory import BYTES_PER_ENODE
 from symopt.phases import PhaseLog, Step
@@ -291,7 +291,7 @@ class Strategy:
             deadline=budget.deadline,
         )
         detail.update(batches=len(stops), stops=dict(Counter(map(str, stops))))
-        return intern(result), worst(stops)
+        return reintern(result, terms), worst(stops)
 
 
 def _emitted_cost(terms: list[Term], table: CostTable) -> float:

@@ -291,7 +291,7 @@ def normal_equivalents(
     known nonzero may be cancelled)."""
     nonzero = frozenset(t for t, rel in assumptions if rel in _NONZERO)
     positive = frozenset(t for t, rel in assumptions if rel == "Positive")
-    roots = intern(list(terms))
+    roots = intern(terms)
     if sum(1 for _ in postorder(roots)) > MAX_TOTAL:
         return []
     found: list[tuple[Term, Term | None]] = []

@@ -24,7 +24,7 @@ def _is_one(term: Term) -> bool:
 def share_reciprocals(roots: Sequence[Term], table: CostTable) -> list[Term]:
     """``roots`` with the divisions by each denominator shared by enough of them replaced by
     multiplications with one reciprocal."""
-    roots = intern(list(roots))
+    roots = intern(roots)
     nodes = list(postorder(roots))
     uses: Counter[Term] = Counter()
     has_reciprocal: set[Term] = set()

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
-from symopt.ir import App, Term, intern, postorder
+from symopt.ir import App, Term, intern, postorder, reintern
 from symopt.memory import rss_bytes
 
 PairKey = tuple[int, int, int]
@@ -132,7 +132,7 @@ class _Chains:
                 done[id(node)] = node if same else App(node.op, args)
             else:
                 done[id(node)] = node
-        return intern([done[id(r)] for r in self.roots])
+        return reintern([done[id(r)] for r in self.roots], self.roots)
 
 
 def _is_sum(node: Term) -> bool:
@@ -190,7 +190,7 @@ def _share(
     products: bool,
     stop: Callable[[], bool] | None = None,
 ) -> list[Term]:
-    dag = _Chains(intern(list(roots)), products=products)
+    dag = _Chains(intern(roots), products=products)
     heads: list[Term] = []
     sums: list[Items] = []
     for head in dag.heads():
@@ -205,7 +205,7 @@ def _share(
 
 def split_chains(roots: Sequence[Term]) -> list[Term]:
     """Evaluate long sums as several independent chains (see ``choose.CHAIN_SPLIT``)."""
-    dag = _Chains(intern(list(roots)))
+    dag = _Chains(intern(roots))
     replacement: dict[int, Items] = {}
     for head in dag.heads():
         items = dag.flatten(head)
@@ -217,7 +217,7 @@ def split_chains(roots: Sequence[Term]) -> list[Term]:
 def absorb_negations(roots: Sequence[Term]) -> list[Term]:
     """``-(a - b - c)`` → ``b + c - a`` where the negated sum is used only there: the same
     additions without the negation."""
-    dag = _Chains(intern(list(roots)))
+    dag = _Chains(intern(roots))
     replacement: dict[int, Items] = {}
     for node in dag.nodes:
         if isinstance(node, App) and node.op == "neg" and _is_sum(node.args[0]):

@@ -22,6 +22,7 @@ from symopt.cli.options import (
     sample_option,
     sidecar_option,
 )
+from symopt.gcpause import without_gc
 
 if TYPE_CHECKING:
     from symopt.rulesets.assume import Assumption
@@ -54,6 +55,7 @@ BUILD_LANGS = ("c", "python", "numpy")
     "Also build the sparse (CSC) Jacobian by input ARRAY (default: the state): NAME_jac, "
     "NAME_f_and_jac and the structure constants, as compile --jacobian."
 )
+@without_gc
 def build(
     model: str,
     outdir: str,

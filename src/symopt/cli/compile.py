@@ -20,6 +20,7 @@ from symopt.cli.options import (
     sample_option,
     sidecar_option,
 )
+from symopt.gcpause import without_gc
 from symopt.model.pipeline import ranges_from_sidecar
 from symopt.model.sampling import Ranges
 
@@ -78,6 +79,7 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
 )
 @click.option("--stats", is_flag=True, help="Costs, e-graph size and time per phase (stderr).")
 @explain_options
+@without_gc
 def compile_model(
     model: str,
     lang: str,

@@ -14,6 +14,7 @@ from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, memory_option, optimizer_options
 from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
 from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
+from symopt.gcpause import without_gc
 from symopt.ir import Sym, Term, symbols
 from symopt.limits import Limits
 from symopt.rulesets.assume import Assumption, facts, sample_ranges
@@ -123,6 +124,7 @@ def _identifier(text: str) -> str:
 )
 @click.option("--stats", is_flag=True, help="Cost before/after and stop reason per line (stderr).")
 @explain_options
+@without_gc
 def simplify(
     sources: tuple[str, ...],
     lang: str,

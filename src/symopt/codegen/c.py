@@ -6,13 +6,14 @@ import re
 from collections.abc import Sequence
 from itertools import chain
 
+from symopt.codegen import split as splitting
 from symopt.codegen.constants import IntArrays, render_c_constants
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
 from symopt.codegen.names import fresh_names, renamed_comment
 from symopt.codegen.plan import Plan, plan_function, plan_functions
 from symopt.codegen.schedule import Step, Temp
-from symopt.codegen.split import split_steps
+from symopt.codegen.split import needs_split, split_steps
 from symopt.costs import CostTable
 
 
@@ -137,7 +138,8 @@ def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements:
     )
     lines = [
         f"/* {fn.name}: {len(plan.steps)} statements split into {len(split.parts)} functions "
-        f"of at most {max_statements}{shared} */"
+        f"of at most {max_statements} statements and {splitting.PART_OPERATIONS} operations"
+        f"{shared} */"
     ]
     for name, part in zip(names, split.parts, strict=True):
         lines.append(f"static SYMOPT_NOINLINE void {name}({', '.join(params)}) {{")
@@ -165,7 +167,8 @@ def _render_function(plan: Plan, restrict: bool, max_statements: int | None) -> 
     """The definition, and whether it was split."""
     fn = plan.fn
     dialect = CDialect(plan.renames)
-    if max_statements is not None and len(plan.steps) > max_statements and fn.outputs:
+    split = max_statements is not None and needs_split(plan.steps, plan.bound, max_statements)
+    if split and max_statements is not None and fn.outputs:
         return _render_split(plan, dialect, restrict, max_statements), True
     body = [_statement(plan, step, dialect) for step in plan.steps]
     names = [plan.name(p.name) for p in (*fn.outputs, *fn.inputs)]

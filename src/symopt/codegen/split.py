@@ -13,12 +13,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from symopt.codegen.schedule import Root, Step, Temp, direct_temporaries
+from symopt.ir import App
 
 DEFAULT_MAX_STATEMENTS = 4000
 """Default most statements (temporaries and outputs) per part. Naive bcr model (25,311 statements),
 gcc 12 -O2 user time / instructions per call: one function 130 s / 129k; parts of 4000: 62 s;
 2000: 54 s / 142k; 500: 23 s / 146k; 250: 18 s / 146k. The optimised bcr (about 2,600
 statements) stays one function: gcc 5 s, and 1.4% fewer instructions than in parts of 500."""
+
+SPLIT_ABOVE_OPERATIONS = 24_000
+"""A body with more operations than this is split even within the statement limit: long
+statements make gcc as slow as many statements. The optimised bcr (about 21k operations) stays
+one function."""
+
+PART_OPERATIONS = 12_000
+"""Most operations per part of a body split for its operations. Optimised multisite 6 (9,039
+statements, about 103k operations), gcc 12 -O2 user time / instructions per call: parts of
+4000 statements (≈45k operations) 40 s / 161.5k; of 1000 (≈11k) 20 s / 161.0k; of 300 13 s /
+160.3k."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,58 @@ def temps_read(step: Step, bound: Mapping[int, str]) -> list[str]:
     return list(dict.fromkeys(bound[id(t)] for t in found))
 
 
-def split_steps(steps: Sequence[Step], bound: Mapping[int, str], max_statements: int) -> Split:
-    """Cut ``steps`` (in order) into parts of at most ``max_statements`` steps.
+def operations(step: Step, bound: Mapping[int, str]) -> int:
+    """Operators ``step`` writes out: its nodes down to the temporaries it reads."""
+    if isinstance(step, Root) and (id(step.term) in bound or not isinstance(step.term, App)):
+        return 0
+    count = 1
+    stack = list(step.term.args) if isinstance(step.term, App) else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, App) and id(n) not in bound:
+            count += 1
+            stack.extend(n.args)
+    return count
+
+
+def needs_split(steps: Sequence[Step], bound: Mapping[int, str], max_statements: int) -> bool:
+    """Whether a body is too long for one function: more than ``max_statements`` steps or more
+    than :data:`SPLIT_ABOVE_OPERATIONS` operations."""
+    if len(steps) > max_statements:
+        return True
+    total = 0
+    for step in steps:
+        total += operations(step, bound)
+        if total > SPLIT_ABOVE_OPERATIONS:
+            return True
+    return False
+
+
+def _chunks(
+    steps: Sequence[Step], bound: Mapping[int, str], max_statements: int, max_operations: int
+) -> list[list[Step]]:
+    """Consecutive runs of at most ``max_statements`` steps and (unless one step alone is
+    longer) ``max_operations`` operations."""
+    chunks: list[list[Step]] = [[]]
+    size = 0
+    for step in steps:
+        ops = operations(step, bound)
+        if chunks[-1] and (len(chunks[-1]) >= max_statements or size + ops > max_operations):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(step)
+        size += ops
+    return [c for c in chunks if c]
+
+
+def split_steps(
+    steps: Sequence[Step],
+    bound: Mapping[int, str],
+    max_statements: int,
+    max_operations: int | None = None,
+) -> Split:
+    """Cut ``steps`` (in order) into parts of at most ``max_statements`` steps and
+    ``max_operations`` operations (see :func:`operations`; default :data:`PART_OPERATIONS`).
 
     ``bound`` maps ``id`` of each temporary's term to its name (as in
     :class:`symopt.codegen.plan.Plan`). A temporary read by a later part than its own is exported
@@ -57,7 +119,8 @@ def split_steps(steps: Sequence[Step], bound: Mapping[int, str], max_statements:
     """
     if max_statements < 1:
         raise ValueError(f"max_statements must be at least 1, got {max_statements}")
-    chunks = [list(steps[i : i + max_statements]) for i in range(0, len(steps), max_statements)]
+    limit = PART_OPERATIONS if max_operations is None else max_operations
+    chunks = _chunks(steps, bound, max_statements, limit)
     home: dict[str, int] = {}  # temporary -> part defining it
     reads: list[list[str]] = []
     for k, chunk in enumerate(chunks):

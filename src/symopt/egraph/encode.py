@@ -44,7 +44,7 @@ def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> l
     b = bindings()
 
     span = b.RustSpan("symopt", 0, 0)
-    roots = intern(list(terms))
+    roots = intern(terms)
     prefix = f"{prefix}{next(_CALLS)}_"
     names: dict[int, str] = {}
     batch: list[object] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -66,14 +67,18 @@ class Model:
 def _substitute(expr: Term, assigned: dict[Sym, Term], table: dict[Term, Term]) -> Term:
     """``expr`` with assigned symbols replaced, rebuilt bottom-up and interned in ``table``."""
     done: dict[int, Term] = {}
+    known = table.get
     for term in postorder([expr]):
+        new: Term = term
         if isinstance(term, App):
-            args = tuple(done[id(a)] for a in term.args)
-            same = all(n is o for n, o in zip(args, term.args, strict=True))
-            new: Term = term if same else App(term.op, args, term.span)
+            old = term.args
+            args = tuple([done[id(a)] for a in old])
+            if any(map(operator.is_not, args, old)):
+                new = App(term.op, args, term.span)
         elif isinstance(term, Sym):
             new = assigned.get(term, term)
-        else:
-            new = term
-        done[id(term)] = table.setdefault(new, new)
+        found = known(new)
+        if found is None:
+            table[new] = found = new
+        done[id(term)] = found
     return done[id(expr)]

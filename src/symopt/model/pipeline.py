@@ -65,12 +65,13 @@ def optimize_model(
     terms (a Jacobian's entries) are optimised in the same run, after the outputs.
     ``deadline``: the absolute ``time.perf_counter()`` by which the optimiser's phases stop
     (default: ``limits.time`` from now)."""
-    from symopt.ir import symbols
+    from symopt.ir import Interned, symbols
     from symopt.optimize import optimize
     from symopt.rulesets.assume import facts, sample_ranges
 
     assumed = [*parsed.assumptions, *assumptions]
-    terms = [*(term for _, term in pairs), *extra]
+    # Model.output_terms hash-conses the outputs as it builds them: no need to intern again.
+    terms = [*(term for _, term in pairs), *extra] if extra else Interned(t for _, t in pairs)
     return optimize(
         terms,
         ruleset=rules,
@@ -78,7 +79,7 @@ def optimize_model(
         limits=limits,
         verify=verify,
         sample_ranges=merge_ranges(sample_ranges(assumed), ranges) if verify else {},
-        assumptions=facts(assumed, symbols(terms)),
+        assumptions=facts(assumed, symbols(terms) if assumed else []),
         deadline=deadline,
     )
 
