@@ -8,6 +8,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from symopt.cli.options import output_format_option
 from symopt.cli.table import print_rows
 from symopt.config import SECTIONS, Config, default_map, long_name
 
@@ -20,13 +21,7 @@ def config() -> None:
 @config.command(
     "show", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
 )
-@click.option(
-    "--output-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A table (plain text off a terminal) or one JSON document.",
-)
+@output_format_option()
 @click.argument("command", required=False, metavar="[COMMAND [ARGS]...]")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from symopt.cli.io import check_output
+from symopt.cli.options import output_format_option
 from symopt.cli.table import print_rows
 
 
@@ -15,13 +16,7 @@ def costs() -> None:
 
 @costs.command("show")
 @click.argument("spec", default="throughput", metavar="[NAME|PATH]")
-@click.option(
-    "--output-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A table (plain text off a terminal) or one JSON document.",
-)
+@output_format_option()
 def show(spec: str, output_format: str) -> None:
     """Print every operator's cost in cycles and where the number comes from."""
     import json

@@ -183,6 +183,21 @@ def max_statements_option(help: str) -> Callable[[F], F]:
     )
 
 
+TABLE_OR_JSON = "A table (plain text off a terminal) or one JSON document."
+
+
+def output_format_option(help: str = TABLE_OR_JSON) -> Callable[[F], F]:
+    """``--output-format text|json`` of the reporting commands (``costs show``, ``rules``,
+    ``config show``)."""
+    return click.option(
+        "--output-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 def sample_option(help: str) -> Callable[[F], F]:
     """``--sample NAME=LO:HI`` (repeatable): a verification range of an input."""
     return click.option("--sample", "samples", multiple=True, metavar="NAME=LO:HI", help=help)

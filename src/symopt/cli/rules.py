@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from symopt.cli.options import output_format_option
 from symopt.cli.table import print_rows
 from symopt.errors import ExitStatus
 from symopt.ir import Term
@@ -43,13 +44,7 @@ def rules() -> None:
 
 @rules.command("check")
 @click.argument("spec", metavar="NAME|PATH")
-@click.option(
-    "--output-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Findings as `PATH:LINE: RULE: error: …` lines or one JSON document.",
-)
+@output_format_option("Findings as `PATH:LINE: RULE: error: …` lines or one JSON document.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random points.")
 def check(spec: str, output_format: str, seed: int) -> None:
     """Validate a ruleset (built-in NAME or TOML PATH) and test every rule against its tier.
@@ -112,13 +107,7 @@ def check(spec: str, output_format: str, seed: int) -> None:
 
 @rules.command("list")
 @click.argument("spec", default="default", metavar="[NAME|PATH]")
-@click.option(
-    "--output-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A table (plain text off a terminal) or one JSON document.",
-)
+@output_format_option()
 def list_rules(spec: str, output_format: str) -> None:
     """Print every rule of a ruleset: name, tier, guard, lhs → rhs."""
     from symopt.rulesets.loader import load_ruleset
