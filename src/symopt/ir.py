@@ -13,6 +13,7 @@ Operators (``App.op``):
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -60,6 +61,9 @@ class Span:
     line: int
     column: int
     end_column: int | None = None
+
+
+_set = object.__setattr__
 
 
 class Term:
@@ -160,10 +164,11 @@ class App(Term):
     args: tuple[Term, ...]
 
     def __init__(self, op: str, args: tuple[Term, ...], span: Span | None = None) -> None:
-        object.__setattr__(self, "op", op)
-        object.__setattr__(self, "args", args)
-        object.__setattr__(self, "span", span)
-        object.__setattr__(self, "_hash", hash((op, *map(hash, args))))
+        _set(self, "op", op)
+        _set(self, "args", args)
+        _set(self, "span", span)
+        # hash(child) is child._hash: read it directly (no Python-level __hash__ call).
+        _set(self, "_hash", hash((op, *[a._hash for a in args])))
 
     __hash__ = Term.__hash__
 
@@ -172,6 +177,8 @@ class App(Term):
             return True
         if not isinstance(other, App) or self._hash != other._hash or self.op != other.op:
             return False
+        if len(self.args) == len(other.args) and all(map(operator.is_, self.args, other.args)):
+            return True  # the same children (as between hash-consed terms)
         return _structurally_equal(self, other)
 
     def __repr__(self) -> str:
@@ -222,37 +229,99 @@ def postorder(roots: Sequence[Term], seen: set[int] | None = None) -> Iterator[T
 
 class Interned(list[Term]):
     """A list returned by :func:`intern`. It remembers its roots as they were, so interning it
-    again while they are unchanged costs nothing (the terms are immutable)."""
+    again while they are unchanged costs nothing (the terms are immutable); and, when the walk
+    that made it counted them, its distinct ``size`` and the distinct ``ops`` (operator ->
+    number of distinct ``App`` nodes) and ``symbols`` (distinct symbols), valid while
+    :meth:`unchanged`."""
 
-    def __init__(self, roots: Iterable[Term] = ()) -> None:
+    def __init__(
+        self,
+        roots: Iterable[Term] = (),
+        size: int | None = None,
+        ops: dict[str, int] | None = None,
+        symbols: int | None = None,
+    ) -> None:
         super().__init__(roots)
         self.roots = tuple(self)
+        self.size = size
+        self.ops = ops
+        self.symbols = symbols
 
     def unchanged(self) -> bool:
         """Whether it still holds the roots :func:`intern` returned, in the same places."""
         return len(self) == len(self.roots) and all(map(operator.is_, self, self.roots))
 
+    def copy_unchanged(self) -> Interned:
+        """A new list of the same roots, with what is known about them."""
+        return Interned(self.roots, self.size, self.ops, self.symbols)
+
 
 def intern(roots: Sequence[Term]) -> list[Term]:
     """Hash-cons ``roots``: structurally equal subterms become the same object. An unchanged
     result of an earlier call is already hash-consed: returned as a new list without a walk."""
+    found = intern_until(roots, float("inf"))
+    assert found is not None
+    return found
+
+
+INTERN_CHECK_EVERY = 1 << 14
+"""Nodes :func:`intern_until` hash-conses between two reads of the clock."""
+
+
+def intern_until(roots: Sequence[Term], deadline: float) -> Interned | None:
+    """:func:`intern`, or ``None`` once the clock passes ``deadline`` (an absolute
+    ``time.perf_counter()`` value, read every :data:`INTERN_CHECK_EVERY` nodes).
+
+    One iterative walk, children before parents. A node is looked up by its operator and the
+    identities of its (already canonical) children, so no structural comparison runs; it is
+    rebuilt only when a child was replaced by an equal one seen earlier. The walk also counts
+    the distinct nodes and operators (:class:`Interned`)."""
     if isinstance(roots, Interned) and roots.unchanged():
-        return Interned(roots)
-    table: dict[Term, Term] = {}
-    rebuilt: dict[int, Term] = {}
-    get = table.get
-    for term in postorder(roots):
-        new = term
-        if isinstance(term, App):
-            old = term.args
-            args = tuple([rebuilt[id(a)] for a in old])
-            if any(map(operator.is_not, args, old)):
-                new = App(term.op, args, term.span)
-        found = get(new)
-        if found is None:
-            table[new] = found = new
-        rebuilt[id(term)] = found
-    return Interned([rebuilt[id(r)] for r in roots])
+        return roots.copy_unchanged()
+    table: dict[object, Term] = {}  # (op, id(child), ...) -> canonical App
+    leaves: dict[object, Term] = {}
+    ops: dict[str, int] = {}
+    done: dict[int, Term] = {}  # id(term as given) -> canonical
+    get, is_, clock = table.get, operator.is_, time.perf_counter
+    count = 0
+    for root in roots:
+        stack: list[Term | None] = [root]
+        pop, push = stack.pop, stack.append
+        while stack:
+            term = pop()
+            if term is None:  # the marker: the App below it has its children done
+                term = pop()
+                assert isinstance(term, App)
+                if id(term) in done:
+                    continue
+                old = term.args
+                args = tuple([done[id(a)] for a in old])
+                key: object = (term.op, *map(id, args))
+                found = get(key)
+                if found is None:
+                    same = all(map(is_, args, old))
+                    table[key] = found = term if same else App(term.op, args, term.span)
+                    ops[term.op] = ops.get(term.op, 0) + 1
+            elif id(term) in done:
+                continue
+            elif type(term) is App:
+                push(term)
+                push(None)
+                for a in reversed(term.args):
+                    if id(a) not in done:
+                        push(a)
+                continue
+            else:  # a leaf: symbols by name and index (hashed in C), other leaves by value
+                leaf = (term.name, term.index) if isinstance(term, Sym) else term
+                found = leaves.get(leaf)
+                if found is None:
+                    leaves[leaf] = found = term
+            done[id(term)] = found
+            count += 1
+            if not count % INTERN_CHECK_EVERY and clock() > deadline:
+                return None
+    syms = sum(type(k) is tuple for k in leaves)
+    return Interned([done[id(r)] for r in roots], len(table) + len(leaves), ops, syms)
 
 
 def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:
@@ -265,7 +334,7 @@ def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:
         and len(roots) == len(before)
         and all(map(operator.is_, roots, before))
     ):
-        return Interned(roots)
+        return before.copy_unchanged()
     return intern(roots)
 
 

@@ -8,13 +8,14 @@ out of memory, and records what happened either way."""
 from __future__ import annotations
 
 import gc
+import math
 import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from symopt.ir import App, Term, postorder
+from symopt.ir import App, Interned, Term, postorder
 from symopt.limits import Budget, PhaseReport, StopReason
 
 if TYPE_CHECKING:
@@ -30,14 +31,21 @@ may note details of its work in the dict it is given (the report's ``detail``)."
 
 def measure(terms: Sequence[Term], table: CostTable | None) -> tuple[int, float | None]:
     """Distinct nodes and DAG cost (``None`` without a table) of interned ``terms``, in one
-    pass."""
-    size = 0
-    cost = 0.0
-    for t in postorder(list(terms)):
-        size += 1
-        if table is not None and isinstance(t, App):
-            cost += table.op(t.op)
-    return size, cost if table is not None else None
+    pass (none when :func:`~symopt.ir.intern` counted them). The cost is summed per operator
+    in one order, so both ways give the same number."""
+    if isinstance(terms, Interned) and terms.ops is not None and terms.unchanged():
+        assert terms.size is not None
+        size, ops = terms.size, terms.ops
+    else:
+        size = 0
+        ops = {}
+        for t in postorder(list(terms)):
+            size += 1
+            if isinstance(t, App):
+                ops[t.op] = ops.get(t.op, 0) + 1
+    if table is None:
+        return size, None
+    return size, math.fsum(n * table.op(op) for op, n in sorted(ops.items()))
 
 
 @dataclass

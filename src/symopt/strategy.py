@@ -63,6 +63,11 @@ time constant folding took (a pass over the same nodes, measured on this run, so
 the machine's load; verification took 1.8 to 2.2 times as long on bcr, egfr_net, multisite 5
 and 6)."""
 
+SPLIT_PER_FOLD = 4.0
+"""The guard splits long sums into chains (polynomial path) only while the phases' deadline
+leaves it this many times the fold's time (it took 2.9 to 4.4 times as long on sum30k,
+sum100k, multisite 6 and 7); else it keeps the sums whole."""
+
 TREE_GROWTH = 4
 TREE_SLACK = 32
 """With ``tree_output``, an output written out as a tree has at most ``TREE_GROWTH * n +

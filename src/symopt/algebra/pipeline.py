@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 CHECK_EVERY = 64
 """Statements between two budget checks inside the ``polynomials`` and ``factor`` phases."""
 
+COLLECT_MIN_MONOMIALS = 1_000
+"""A statement whose polynomial has at least this many monomials (a huge sum) is also built
+at once as its flat sum with like terms collected (phase ``collect``): linear, and what the
+statement becomes if the deadline cuts the phases after it."""
+
 CHOICE_ROUNDS = 4
 """Refinement rounds of the sharing-aware choice (one past the budget)."""
 
@@ -82,11 +87,12 @@ def optimize_polynomials(
     report = PolyReport()
     terms = list(terms)
     polys, atoms = _polynomials(terms, budget, report)
+    collected = _collect(terms, polys, atoms, budget, report, costs)
     graph = Factorings(
         alternatives=alternatives, max_ways=max_ways, stop=lambda: budget.exceeded() is not None
     )
     roots = _factor(polys, graph, budget, report)
-    outputs = _choose(terms, polys, roots, graph, atoms, budget, report, costs)
+    outputs = _choose(terms, polys, roots, graph, atoms, budget, report, costs, collected)
     size, cost = log.measure(outputs)
     report.phases[-1].size_out, report.phases[-1].cost_out = size, cost
     shared = log.run("sums", outputs, _step(share_sums, budget))
@@ -110,6 +116,61 @@ def _polynomials(
         PhaseReport("polynomials", time.perf_counter() - t0, stop=stop, detail=_kept(polys, stop))
     )
     return polys, atoms
+
+
+def _collect(
+    terms: list[Term],
+    polys: list[Poly | None],
+    atoms: Atoms,
+    budget: Budget,
+    report: PolyReport,
+    costs: CostTable | None,
+) -> dict[int, Term]:
+    """Phase ``collect`` (only when some statement is a huge sum, :data:`COLLECT_MIN_MONOMIALS`):
+    each such statement built as the flat sum of its polynomial (like terms collected, equal
+    coefficients grouped: the factorings' flat ways), kept where cheaper than as written. What
+    a later phase cut by the budget falls back to. Past the budget it is skipped."""
+    huge = [i for i, p in enumerate(polys) if p and len(p) >= COLLECT_MIN_MONOMIALS]
+    if not huge:
+        return {}
+    t0 = time.perf_counter()
+    out: dict[int, Term] = {}
+    stop = budget.exceeded() or StopReason.DONE
+    if stop is StopReason.DONE:
+        flat = Factorings(alternatives=1, max_ways=0)
+        flat.flat = True  # flat sums only: linear in the polynomial's size
+        ops = OpCosts.of(costs)
+        for i in huge:
+            poly = polys[i]
+            assert poly is not None
+            before = _cost([terms[i]], costs)
+            if _flat_cost(poly, ops) < before:  # else nothing to collect: not built
+                sign, cid = flat.add(poly)
+                choice = dict.fromkeys(range(len(flat.classes)), 0)
+                term = intern(build(flat, choice, [(sign, cid)], atoms.terms))[0]
+                if _cost([term], costs) < before:
+                    out[i] = term
+            if (stop := budget.exceeded() or StopReason.DONE) is not StopReason.DONE:
+                break
+    detail: dict[str, Any] = {"statements": len(huge), "collected": len(out)}
+    if stop.cut:
+        detail["fallback"] = f"{len(huge) - len(out)} huge sums not collected"
+    report.phases.append(PhaseReport("collect", time.perf_counter() - t0, stop=stop, detail=detail))
+    return out
+
+
+def _flat_cost(poly: Poly, ops: OpCosts) -> float:
+    """Cost of ``poly`` written as a flat sum of monomials (an upper bound of what
+    :func:`_collect` builds: it also groups equal coefficients)."""
+    muls = sum(sum(e for _, e in mono) - 1 + (abs(c) != 1.0) for mono, c in poly.items())
+    return (len(poly) - 1) * ops.add + max(0, muls) * ops.mul
+
+
+def _cost(terms: list[Term], costs: CostTable | None) -> float:
+    from symopt.phases import measure
+
+    size, cost = measure(terms, costs)
+    return float(size) if cost is None else cost
 
 
 def _factor(
@@ -152,16 +213,20 @@ def _choose(
     budget: Budget,
     report: PolyReport,
     costs: CostTable | None,
+    collected: dict[int, Term],
 ) -> list[Term]:
     """One way per class (fewer refinement rounds once the budget runs out), built as terms;
     with the budget already spent, every statement is kept as written (nothing chosen yet is
-    worth building past the deadline)."""
+    worth building past the deadline), or as ``collected`` (its flat sum, already built)."""
     t0 = time.perf_counter()
     cut = budget.exceeded()
     if cut is not None and any(r is not None for r in roots):
         roots = [None] * len(roots)
         polys[:] = [None if p else p for p in polys]
-        detail: dict[str, Any] = {"fallback": "every statement kept as written"}
+        kept = "every statement kept as written"
+        if collected:
+            kept = f"{len(collected)} huge sums collected, the other statements kept as written"
+        detail: dict[str, Any] = {"fallback": kept}
     else:
         detail = {"fallback": "fewer refinement rounds"}
     chosen = [r for r in roots if r is not None]
@@ -183,6 +248,8 @@ def _choose(
     for i, (term, root) in enumerate(zip(terms, roots, strict=True)):
         if polys[i] == {}:
             outputs.append(Num(0.0))  # every monomial cancelled exactly (over the reals)
+        elif root is None and i in collected:  # not chosen (cut by the budget): collected
+            outputs.append(collected[i])
         elif root is None:
             report.kept.append(i)
             outputs.append(term)

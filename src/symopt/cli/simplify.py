@@ -167,7 +167,7 @@ def simplify(
             limits=limits,
             verify=verify,
             sample_ranges=ranges,
-            assumptions=facts(assumptions, symbols([term])),
+            assumptions=facts(assumptions, symbols([term]) if assumptions else []),
             tree_output=lang == "sym",  # one expression per line, no temporaries
         )
         for fb in result.fallbacks:
