@@ -199,6 +199,7 @@ def _verify_seconds(inputs: Interned, fold_seconds: float) -> float:
     if symbols < VERIFY_PROBE_FROM:
         return VERIFY_PER_FOLD * fold_seconds
     probe = [Sym(f"s{i}") for i in range(VERIFY_PROBE_SYMBOLS)]
+    sample_env(probe[:1], VERIFY_POINTS)  # the first call pays numpy's set-up: not timed
     t0 = time.perf_counter()
     sample_env(probe, VERIFY_POINTS)
     per_symbol = (time.perf_counter() - t0) / VERIFY_PROBE_SYMBOLS
@@ -229,14 +230,13 @@ def _guard(
     def step(found: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
         outputs = found
         spent = log.budget.exceeded()
-        if spent is None and path == POLYNOMIAL and log.budget.remaining() < split_seconds:
-            spent = StopReason.TIME_LIMIT  # not enough time left to split the sums
         stop = spent or StopReason.DONE
         after, before = log.measure(found)[1] or 0.0, log.measure(inputs)[1] or 0.0
         if after > before or (spent is not None and after == before):
             outputs = inputs
             detail["fallback" if spent else "kept"] = "the input (the result was not cheaper)"
-        elif path == POLYNOMIAL and spent is not None:
+        elif path == POLYNOMIAL and (spent or log.budget.remaining() < split_seconds):
+            stop = spent or StopReason.TIME_LIMIT  # past the budget, or too little left to split
             detail["fallback"] = "long sums not split into chains"
         elif path == POLYNOMIAL:
             from symopt.algebra.sums import absorb_negations, split_chains

@@ -24,7 +24,7 @@ from symopt.algebra.choose import OpCosts, build, choose
 from symopt.algebra.factorings import Factorings
 from symopt.algebra.polynomial import Atoms, Poly, to_polys
 from symopt.algebra.sums import share_products, share_sums
-from symopt.ir import Num, Term, intern
+from symopt.ir import App, Num, Term, intern, reintern
 from symopt.limits import Budget, PhaseReport, StopReason, worst
 from symopt.phases import PhaseLog, Step
 
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 CHECK_EVERY = 64
 """Statements between two budget checks inside the ``polynomials`` and ``factor`` phases."""
 
-COLLECT_MIN_MONOMIALS = 1_000
-"""A statement whose polynomial has at least this many monomials (a huge sum) is also built
-at once as its flat sum with like terms collected (phase ``collect``): linear, and what the
-statement becomes if the deadline cuts the phases after it."""
+COLLECT_MIN_TERMS = 1_000
+"""A statement written as a sum of at least this many terms (a huge sum) is also built at once
+as its flat sum with like terms collected (phase ``collect``): linear, and what the statement
+becomes if the deadline cuts the phases after it."""
 
 CHOICE_ROUNDS = 4
 """Refinement rounds of the sharing-aware choice (one past the budget)."""
@@ -85,7 +85,7 @@ def optimize_polynomials(
     budget = Budget(deadline, memory)
     log = PhaseLog(budget, costs)
     report = PolyReport()
-    terms = list(terms)
+    terms = terms if isinstance(terms, list) else list(terms)  # an Interned list stays one
     polys, atoms = _polynomials(terms, budget, report)
     collected = _collect(terms, polys, atoms, budget, report, costs)
     graph = Factorings(
@@ -110,8 +110,11 @@ def _polynomials(
     """Each statement as a polynomial (``None``: kept as written) over the atoms."""
     t0 = time.perf_counter()
     atoms = Atoms()
-    polys = to_polys(terms, atoms, stop=lambda: budget.exceeded() is not None)
-    stop = budget.exceeded() or StopReason.DONE
+    spent = budget.exceeded()  # the walk's set-up (a pass over every node) is not cut
+    polys: list[Poly | None] = [None] * len(terms)
+    if spent is None:
+        polys = to_polys(terms, atoms, stop=lambda: budget.exceeded() is not None)
+    stop = spent or budget.exceeded() or StopReason.DONE
     report.phases.append(
         PhaseReport("polynomials", time.perf_counter() - t0, stop=stop, detail=_kept(polys, stop))
     )
@@ -126,11 +129,11 @@ def _collect(
     report: PolyReport,
     costs: CostTable | None,
 ) -> dict[int, Term]:
-    """Phase ``collect`` (only when some statement is a huge sum, :data:`COLLECT_MIN_MONOMIALS`):
+    """Phase ``collect`` (only when some statement is a huge sum, :data:`COLLECT_MIN_TERMS`):
     each such statement built as the flat sum of its polynomial (like terms collected, equal
     coefficients grouped: the factorings' flat ways), kept where cheaper than as written. What
     a later phase cut by the budget falls back to. Past the budget it is skipped."""
-    huge = [i for i, p in enumerate(polys) if p and len(p) >= COLLECT_MIN_MONOMIALS]
+    huge = [i for i, p in enumerate(polys) if p and _is_huge_sum(terms[i])]
     if not huge:
         return {}
     t0 = time.perf_counter()
@@ -157,6 +160,22 @@ def _collect(
         detail["fallback"] = f"{len(huge) - len(out)} huge sums not collected"
     report.phases.append(PhaseReport("collect", time.perf_counter() - t0, stop=stop, detail=detail))
     return out
+
+
+def _is_huge_sum(term: Term) -> bool:
+    """``term`` is written as a sum (of additions, subtractions and negations at the top) of at
+    least :data:`COLLECT_MIN_TERMS` terms; looks at no more nodes than that."""
+    stack = [term]
+    summands = 0
+    sums = 0
+    while stack and summands < COLLECT_MIN_TERMS and sums < 2 * COLLECT_MIN_TERMS:
+        node = stack.pop()
+        if isinstance(node, App) and node.op in ("add", "sub", "neg"):
+            sums += 1
+            stack.extend(node.args)
+        else:
+            summands += 1
+    return summands + len(stack) >= COLLECT_MIN_TERMS
 
 
 def _flat_cost(poly: Poly, ops: OpCosts) -> float:
@@ -259,7 +278,7 @@ def _choose(
         detail = {}
     stop = cut or StopReason.DONE
     report.phases.append(PhaseReport("choose", time.perf_counter() - t0, stop=stop, detail=detail))
-    return intern(outputs)
+    return reintern(outputs, terms)  # every statement kept as written: no walk
 
 
 def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:

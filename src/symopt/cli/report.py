@@ -82,6 +82,13 @@ def print_stats(rows: list[StatRow]) -> None:
         )
 
 
+def print_times(seconds: dict[str, float]) -> None:
+    """The command's own steps (``simplify: time: parse 1.2 s, optimise 1.0 s, emit 0.3 s``),
+    on stderr: with the phases above, where the wall time went."""
+    steps = ", ".join(f"{step} {s:.3f} s" for step, s in seconds.items())
+    sys.stderr.write(f"simplify: time: {steps}\n")
+
+
 def _total(r: Optimized) -> float:
     return sum(p.seconds for p in r.phases)
 

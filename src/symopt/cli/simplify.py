@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,13 @@ import click
 from symopt.cli.explain import explain_options, render_explain
 from symopt.cli.io import check_output, read_source, write_output
 from symopt.cli.options import assume_option, lang_option, memory_option, optimizer_options
-from symopt.cli.report import StatRow, print_stats, warn_fallback, warn_source
+from symopt.cli.report import (
+    StatRow,
+    print_stats,
+    print_times,
+    warn_fallback,
+    warn_source,
+)
 from symopt.errors import ConfigError, SourceError, SourceWarning, raise_errors
 from symopt.gcpause import without_gc
 from symopt.ir import Sym, Term, symbols
@@ -149,7 +156,9 @@ def simplify(
     from symopt.explain import explain as explain_run
     from symopt.optimize import optimize, resolve_costs, resolve_ruleset
 
+    t0 = time.perf_counter()
     items = _read_all(sources or ("-",))
+    t_parse = time.perf_counter()
     names = function_names(items, name) if lang != "sym" else []  # clashes: before any work
     rules = resolve_ruleset(ruleset, tier)
     table = resolve_costs(costs)
@@ -176,6 +185,7 @@ def simplify(
         if explain:
             explained.append(explain_run(result, table, ruleset=rules, label=where))
         results.append(result.outputs[0])
+    t_optimise = time.perf_counter()
     if lang == "sym":
         rendered = "".join(
             (f"{item.expr.name} = " if item.expr.name else "") + to_sym(out) + "\n"
@@ -190,8 +200,12 @@ def simplify(
             rendered = render_module(lang, fns, costs=table)
         except ValueError as exc:  # a bad --name, or a parameter clashing with it
             raise ConfigError(str(exc)) from None
+    t_emit = time.perf_counter()
     write_output(rendered, output)
     if stats:
         print_stats(rows)
+        print_times(
+            {"parse": t_parse - t0, "optimise": t_optimise - t_parse, "emit": t_emit - t_optimise}
+        )
     if explain:
         render_explain(explained, output_format, command="simplify")
