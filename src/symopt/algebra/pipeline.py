@@ -242,10 +242,7 @@ def _choose(
     if cut is not None and any(r is not None for r in roots):
         roots = [None] * len(roots)
         polys[:] = [None if p else p for p in polys]
-        kept = "every statement kept as written"
-        if collected:
-            kept = f"{len(collected)} huge sums collected, the other statements kept as written"
-        detail: dict[str, Any] = {"fallback": kept}
+        detail: dict[str, Any] = {"fallback": "every statement kept as written"}
     else:
         detail = {"fallback": "fewer refinement rounds"}
     chosen = [r for r in roots if r is not None]
@@ -264,11 +261,13 @@ def _choose(
     )
     built = iter(build(graph, choice, chosen, atoms.terms))
     outputs: list[Term] = []
+    used = 0
     for i, (term, root) in enumerate(zip(terms, roots, strict=True)):
         if polys[i] == {}:
             outputs.append(Num(0.0))  # every monomial cancelled exactly (over the reals)
         elif root is None and i in collected:  # not chosen (cut by the budget): collected
             outputs.append(collected[i])
+            used += 1
         elif root is None:
             report.kept.append(i)
             outputs.append(term)
@@ -276,6 +275,8 @@ def _choose(
             outputs.append(next(built))
     if cut is None:
         detail = {}
+    elif used:
+        detail["fallback"] = f"{used} huge sums collected; {detail['fallback']}"
     stop = cut or StopReason.DONE
     report.phases.append(PhaseReport("choose", time.perf_counter() - t0, stop=stop, detail=detail))
     return reintern(outputs, terms)  # every statement kept as written: no walk
