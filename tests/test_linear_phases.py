@@ -13,6 +13,7 @@ from symopt.algebra.choose import signed_sum
 from symopt.algebra.pipeline import optimize_polynomials
 from symopt.algebra.polynomial import Atoms, to_polys
 from symopt.ir import App, Num, Sym, Term, intern, node_count
+from symopt.limits import Budget
 from symopt.regions import batches, region_roots
 from symopt.verify import check_equivalent
 
@@ -62,7 +63,7 @@ def test_statements_reading_each_other_are_converted_once(monkeypatch: pytest.Mo
 
 def test_to_polys_past_its_deadline_keeps_statements_as_written() -> None:
     terms = intern([_sum([Sym("x", i), Sym("y", i)]) for i in range(5000)])
-    polys = to_polys(terms, Atoms(), deadline=time.perf_counter() - 1.0)
+    polys = to_polys(terms, Atoms(), stop=Budget(time.perf_counter() - 1.0).cut())
     assert polys.count(None) > 3000  # the walk stopped at its first look at the clock
     out, report = optimize_polynomials(terms, deadline=time.perf_counter() - 1.0)
     assert report.timed_out and len(report.kept) > 3000
@@ -101,7 +102,7 @@ def test_pairing_within_the_budget_is_exact(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_pairing_stops_at_its_deadline() -> None:
     roots = _marginal_sums(256, 8)
-    late = sums.share_sums(roots, deadline=time.perf_counter() - 1.0)
+    late = sums.share_sums(roots, stop=Budget(time.perf_counter() - 1.0).cut())
     assert node_count(late) > node_count(sums.share_sums(roots))
 
 

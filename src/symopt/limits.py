@@ -95,11 +95,30 @@ class Budget:
             return StopReason.MEMORY_LIMIT
         return None
 
+    def cut(self) -> Cut:
+        """A ``stop`` callable for a long loop, asking this budget (see :class:`Cut`)."""
+        return Cut(self)
+
     def headroom(self) -> float:
         """Bytes the process may still grow by (``inf`` without a memory bound)."""
         if self.memory is None:
             return float("inf")
         return max(0.0, float(self.memory - rss_bytes()))
+
+
+@dataclass
+class Cut:
+    """The one way a long loop asks its budget (``stop()`` every so many steps): true once the
+    budget is spent, and ``reason`` remembers why (the first answer that was not ``None``), for
+    the phase's report."""
+
+    budget: Budget
+    reason: StopReason | None = None
+
+    def __call__(self) -> bool:
+        if self.reason is None:
+            self.reason = self.budget.exceeded()
+        return self.reason is not None
 
 
 @dataclass

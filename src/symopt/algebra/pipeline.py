@@ -88,9 +88,7 @@ def optimize_polynomials(
     terms = terms if isinstance(terms, list) else list(terms)  # an Interned list stays one
     polys, atoms = _polynomials(terms, budget, report)
     collected = _collect(terms, polys, atoms, budget, report, costs)
-    graph = Factorings(
-        alternatives=alternatives, max_ways=max_ways, stop=lambda: budget.exceeded() is not None
-    )
+    graph = Factorings(alternatives=alternatives, max_ways=max_ways, stop=budget.cut())
     roots = _factor(polys, graph, budget, report)
     outputs = _choose(terms, polys, roots, graph, atoms, budget, report, costs, collected)
     size, cost = log.measure(outputs)
@@ -113,7 +111,7 @@ def _polynomials(
     spent = budget.exceeded()  # the walk's set-up (a pass over every node) is not cut
     polys: list[Poly | None] = [None] * len(terms)
     if spent is None:
-        polys = to_polys(terms, atoms, stop=lambda: budget.exceeded() is not None)
+        polys = to_polys(terms, atoms, stop=budget.cut())
     stop = spent or budget.exceeded() or StopReason.DONE
     report.phases.append(
         PhaseReport("polynomials", time.perf_counter() - t0, stop=stop, detail=_kept(polys, stop))
@@ -288,17 +286,11 @@ def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:
     shared so far and says why."""
 
     def run(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-        cut: list[StopReason] = []
-
-        def stop() -> bool:  # asked every 1024th pairing step
-            if (spent := budget.exceeded()) is not None:
-                cut.append(spent)
-            return bool(cut)
-
-        out = intern(share(terms, stop=stop))
-        if cut:
+        cut = budget.cut()  # asked every 1024th pairing step
+        out = intern(share(terms, stop=cut))
+        if cut.reason is not None:
             detail["fallback"] = "pairing stopped; what was paired is kept"
-            return out, cut[0]
+            return out, cut.reason
         return out, budget.exceeded() or StopReason.DONE
 
     return run

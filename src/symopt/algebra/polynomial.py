@@ -18,7 +18,6 @@ is exactly ``0``), and a final coefficient that overflows or underflows to 0 ref
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -196,16 +195,13 @@ def to_polys(
     atoms: Atoms,
     *,
     max_expansion: int = MAX_EXPANSION,
-    deadline: float = float("inf"),
     stop: Callable[[], bool] | None = None,
 ) -> list[Poly | None]:
     """:func:`to_poly` of each term, in one walk of their shared DAG: a subterm shared by
     several terms is converted once, and a polynomial is dropped after its last reader (so a
-    model whose statements read each other stays linear in time and memory). Past
-    ``deadline`` (a ``perf_counter`` time) the walk stops: terms not converted by then are
-    None (kept as written). ``stop``, if given, is asked instead of the clock."""
-    if stop is None:
-        stop = lambda: time.perf_counter() > deadline  # noqa: E731
+    model whose statements read each other stays linear in time and memory). Once ``stop()``
+    (asked every 4096 nodes; e.g. a :meth:`~symopt.limits.Budget.cut`) says so, the walk stops:
+    terms not converted by then are None (kept as written)."""
     walk = _Walk(atoms, max_expansion)
     nodes = list(postorder(list(terms)))
     unread = walk.unread
@@ -215,7 +211,7 @@ def to_polys(
     for term in terms:
         unread[id(term)] = unread.get(id(term), 0) + 1
     for k, node in enumerate(nodes):
-        if k % 4096 == 4095 and stop():
+        if k % 4096 == 4095 and stop is not None and stop():
             return [_finished(walk, t) for t in terms]
         key = id(node)
         walk.trees[key] = min(_TREE_CAP, 1 + sum(walk.trees[id(a)] for a in node.children()))

@@ -15,13 +15,11 @@ signature buckets (:meth:`_Pairing.bucket`)."""
 from __future__ import annotations
 
 import heapq
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from symopt.algebra.choose import CHAIN_SPLIT, product, signed_sum
 from symopt.ir import App, Term, intern, postorder, reintern
-from symopt.memory import rss_bytes
 
 PairKey = tuple[int, int, int]
 Items = dict[int, int]  # stable key of an item -> sign (+1 / -1)
@@ -157,30 +155,25 @@ def share_sums(
     roots: Sequence[Term],
     *,
     min_uses: int = 2,
-    deadline: float = float("inf"),
-    memory: int | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> list[Term]:
     """Rewrite ``roots`` so that frequent common sub-sums are computed once (what was shared
-    by ``deadline``, a ``perf_counter`` time, or while the resident set stays below ``memory``
-    bytes; ``stop``, if given, is asked instead)."""
-    check = stop or _Stop(deadline, memory)
-    return _share(roots, min_uses=min_uses, products=False, stop=check)
+    until ``stop()``, asked every :data:`DEADLINE_EVERY` steps, said so: e.g. a
+    :meth:`~symopt.limits.Budget.cut`)."""
+    return _share(roots, min_uses=min_uses, products=False, stop=stop)
 
 
 def share_products(
     roots: Sequence[Term],
     *,
     min_uses: int = PRODUCT_MIN_USES,
-    deadline: float = float("inf"),
-    memory: int | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> list[Term]:
     """Rewrite ``roots`` so that a pair of factors occurring together in at least ``min_uses``
     products of three or more factors is computed once (``p*u*v``, ``p*u*w``, ``p*u*x`` →
-    ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats."""
-    check = stop or _Stop(deadline, memory)
-    return _share(roots, min_uses=min_uses, products=True, stop=check)
+    ``t = p*u``); pairs grow into larger shared sub-products as the pairing repeats (until
+    ``stop()`` says so, as for :func:`share_sums`)."""
+    return _share(roots, min_uses=min_uses, products=True, stop=stop)
 
 
 def _share(
@@ -226,20 +219,6 @@ def absorb_negations(roots: Sequence[Term]) -> list[Term]:
             if items is not None and any(sign < 0 for sign in items.values()):
                 replacement[id(node)] = {k: -sign for k, sign in items.items()}
     return dag.rebuild(replacement) if replacement else dag.roots
-
-
-class _Stop:
-    """Past ``deadline`` (a ``perf_counter`` time) or above ``memory`` resident bytes (callers
-    ask every :data:`DEADLINE_EVERY` steps)."""
-
-    def __init__(self, deadline: float = float("inf"), memory: int | None = None) -> None:
-        self.deadline = deadline
-        self.memory = memory
-
-    def __call__(self) -> bool:
-        if time.perf_counter() > self.deadline:
-            return True
-        return self.memory is not None and rss_bytes() > self.memory
 
 
 LONG_SUM = 64
