@@ -4,12 +4,18 @@ falls back to. Structure, not wall time: deadlines are already past or passed by
 
 from __future__ import annotations
 
+import json
+import math
+import re
+
 import pytest
+from click.testing import CliRunner
 
 import symopt.ir
 import symopt.limits
 from symopt.algebra import pipeline
 from symopt.algebra.pipeline import optimize_polynomials
+from symopt.cli.main import cli
 from symopt.costs import load_cost_table
 from symopt.grammar import parse_expr
 from symopt.ir import Interned, Term, intern, intern_until, node_count, postorder
@@ -37,7 +43,30 @@ def test_interning_past_the_deadline_returns_the_input_as_given(
     assert [p.name for p in result.phases] == ["intern"]
     assert result.stop is StopReason.TIME_LIMIT and result.stop_text == "time limit (intern)"
     assert result.phases[0].detail["fallback"]
-    assert result.cost_before == result.cost_after == 99  # 50 products, 49 additions
+    assert math.isnan(result.cost_before) and math.isnan(result.cost_after)  # not counted
+
+
+def test_simplify_stats_show_the_cut_intern_and_the_commands_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(symopt.ir, "INTERN_CHECK_EVERY", 1)
+    source = " + ".join(f"x{i}*y{i}" for i in range(50)) + "\n"
+    result = CliRunner().invoke(
+        cli, ["simplify", "--stats", "--time-limit", "0", "-"], input=source
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == source  # the input as given
+    assert "cost nan -> nan cycles (?), stop: time limit (intern)" in result.stderr
+    assert re.search(
+        r"simplify: time: parse [\d.]+ s, optimise [\d.]+ s, emit [\d.]+ s", result.stderr
+    )
+    explained = CliRunner().invoke(
+        cli,
+        ["simplify", "--explain", "--output-format", "json", "--time-limit", "0", "-"],
+        input=source,
+    )
+    entry = json.loads(explained.stderr)["results"][0]
+    assert entry["cost"]["before"] is None and entry["stopped_in"] == "intern"
 
 
 def test_intern_until_hash_conses_and_counts() -> None:

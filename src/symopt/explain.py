@@ -9,6 +9,7 @@ report per phase (``phase_reports``: time, distinct nodes and cost in → out, s
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from symopt.costs.table import CostTable
@@ -87,7 +88,11 @@ def explain(
     return {
         "label": label,
         "expressions": [{"input": to_sym(a), "output": to_sym(b)} for a, b in pairs],
-        "cost": {"before": result.cost_before, "after": result.cost_after, "table": costs.name},
+        "cost": {
+            "before": _counted(result.cost_before),
+            "after": _counted(result.cost_after),
+            "table": costs.name,
+        },
         "stop": result.stop_text,
         "stopped_in": result.stopped_in,
         "strategy": result.strategy,
@@ -103,3 +108,8 @@ def explain(
         "fallbacks": [fb.index for fb in result.fallbacks],
         "blocked_guards": blocked_guards(result.outputs, ruleset, costs) if ruleset else [],
     }
+
+
+def _counted(cost: float) -> float | None:
+    """A cost for JSON: ``None`` when it was not counted (``nan``)."""
+    return None if math.isnan(cost) else cost

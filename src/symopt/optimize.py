@@ -6,6 +6,7 @@ numerically. Every phase reports itself (:class:`~symopt.limits.PhaseReport`).""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
@@ -18,7 +19,7 @@ from symopt.egraph.runner import RunReport
 from symopt.gcpause import PAUSE_GC_NODES, paused_gc
 from symopt.ir import Interned, Term, intern, intern_until, reintern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, overall_stop
-from symopt.phases import PhaseLog, Step, measure
+from symopt.phases import PhaseLog, Step
 from symopt.rulesets.loader import load_ruleset
 from symopt.rulesets.rule import Ruleset
 from symopt.strategy import (
@@ -53,10 +54,12 @@ class Fallback:
 class Optimized:
     """What :func:`optimize` found: outputs (same order as inputs) and how it got there.
 
-    ``phases``: one report per phase, in order; ``stop`` is the most limiting of their stop
-    reasons and ``stopped_in`` the phase it cut (``""`` when nothing was cut); ``report`` is
-    the rule e-graph's (every run merged; ``DONE`` and 0 e-nodes when none ran); ``seconds``
-    the time per phase (an e-graph phase as ``saturate`` and ``extract``)."""
+    ``cost_before``/``cost_after`` are ``nan`` when the input was not even hash-consed by the
+    deadline (stop ``time limit (intern)``). ``phases``: one report per phase, in order;
+    ``stop`` is the most limiting of their stop reasons and ``stopped_in`` the phase it cut
+    (``""`` when nothing was cut); ``report`` is the rule e-graph's (every run merged; ``DONE``
+    and 0 e-nodes when none ran); ``seconds`` the time per phase (an e-graph phase as
+    ``saturate`` and ``extract``)."""
 
     inputs: list[Term]
     outputs: list[Term]
@@ -121,7 +124,7 @@ def optimize(
     started = time.perf_counter()
     interned = intern_until(terms, budget.deadline)
     if interned is None:
-        return _not_interned(list(terms), table, started, verify)
+        return _not_interned(list(terms), started, verify)
     inputs: list[Term] = interned
     log = PhaseLog(budget, table)
     size, before = log.measure(inputs)
@@ -160,23 +163,22 @@ def optimize(
     )
 
 
-def _not_interned(terms: list[Term], table: CostTable, started: float, verify: bool) -> Optimized:
+def _not_interned(terms: list[Term], started: float, verify: bool) -> Optimized:
     """The fallback when hash-consing the input did not finish by the deadline: the input as
     given, every phase skipped (nothing changed, so nothing to verify); stop ``time limit
-    (intern)``. Its size and cost are counted by object (a subterm repeated as separate objects
-    counts at each)."""
-    size, cost = measure(terms, table)
+    (intern)``. Its size and cost are not counted (``nan``: counting is another walk of the
+    whole input, past the deadline)."""
+    detail = {"fallback": "the input as given (every phase skipped; size and cost not counted)"}
     seconds = time.perf_counter() - started
-    detail = {"fallback": "the input as given (every phase skipped)"}
-    cut = PhaseReport("intern", seconds, size, size, cost, cost, StopReason.TIME_LIMIT, detail)
+    cut = PhaseReport("intern", seconds, stop=StopReason.TIME_LIMIT, detail=detail)
     return Optimized(
         inputs=terms,
         outputs=list(terms),
-        cost_before=cost or 0.0,
-        cost_after=cost or 0.0,
+        cost_before=math.nan,
+        cost_after=math.nan,
         report=RunReport(stop=StopReason.DONE),
         verified=verify,
-        seconds={"intern": cut.seconds},
+        seconds={"intern": seconds},
         phases=[cut],
         strategy=EGRAPH,
         stop=StopReason.TIME_LIMIT,

@@ -224,9 +224,10 @@ def _print_stats(path: str, outputs: int, r: Optimized, seconds: dict[str, float
     """Costs, stop reason (and the phase it cut), rule e-graph size, time per step and the
     optimiser's phases, on stderr."""
     from symopt.cli.report import phase_lines, render_phases
+    from symopt.cli.table import speedup
 
     rep = r.report
-    ratio = f"{r.cost_before / r.cost_after:.2f}x" if r.cost_after else "inf"
+    ratio = speedup(r.cost_before, r.cost_after)
     phases = ", ".join(f"{phase} {s:.3f} s" for phase, s in seconds.items())
     fallbacks = f", {len(r.fallbacks)} kept unoptimised" if r.verified else ", not verified"
     sys.stderr.write(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 
 def speedup(before: float, after: float) -> str:
-    """``before / after`` as ``3.25x``; ``inf`` when a nonzero cost fell to zero."""
+    """``before / after`` as ``3.25x``; ``inf`` when a nonzero cost fell to zero; ``?`` when
+    either was not counted (``nan``)."""
+    if math.isnan(before) or math.isnan(after):
+        return "?"
     if after == 0:
         return "inf" if before else "1.00x"
     return f"{before / after:.2f}x"
