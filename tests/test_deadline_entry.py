@@ -143,3 +143,15 @@ def test_no_collect_phase_without_a_huge_sum() -> None:
     terms = intern([_sum(50, "v{i}", 7)])
     _, report = optimize_polynomials(terms, costs=THROUGHPUT)
     assert "collect" not in [p.name for p in report.phases]
+
+
+def test_the_fold_walks_only_when_hash_consing_saw_an_operation_on_literals() -> None:
+    plain = intern([parse_expr("x*y + x*z")])
+    assert isinstance(plain, Interned) and plain.constant_apps == 0
+    folded = intern([parse_expr("x*(2*3) + x*z")])
+    assert isinstance(folded, Interned) and folded.constant_apps == 1
+    skipped = optimize(plain, limits=Limits(time=60.0)).phases[0]
+    ran = optimize(folded, limits=Limits(time=60.0)).phases[0]
+    assert skipped.name == ran.name == "fold"
+    assert "skipped" in skipped.detail and "skipped" not in ran.detail
+    assert ran.cost_out is not None and ran.cost_in is not None and ran.cost_out < ran.cost_in

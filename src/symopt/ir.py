@@ -246,6 +246,8 @@ class Interned(list[Term]):
         self.size = size
         self.ops = ops
         self.symbols = symbols
+        self.constant_apps: int | None = None
+        """Operations whose arguments are all literals (``None``: not counted)."""
 
     def unchanged(self) -> bool:
         """Whether it still holds the roots :func:`intern` returned, in the same places."""
@@ -253,7 +255,9 @@ class Interned(list[Term]):
 
     def copy_unchanged(self) -> Interned:
         """A new list of the same roots, with what is known about them."""
-        return Interned(self.roots, self.size, self.ops, self.symbols)
+        out = Interned(self.roots, self.size, self.ops, self.symbols)
+        out.constant_apps = self.constant_apps
+        return out
 
 
 def intern(roots: Sequence[Term]) -> list[Term]:
@@ -281,6 +285,7 @@ def intern_until(roots: Sequence[Term], deadline: float) -> Interned | None:
     table: dict[object, Term] = {}  # (op, id(child), ...) -> canonical App
     leaves: dict[object, Term] = {}
     ops: dict[str, int] = {}
+    constant = 0  # operations on literals only (what constant folding may fold)
     done: dict[int, Term] = {}  # id(term as given) -> canonical
     get, is_, clock = table.get, operator.is_, time.perf_counter
     count = 0
@@ -302,6 +307,8 @@ def intern_until(roots: Sequence[Term], deadline: float) -> Interned | None:
                     same = all(map(is_, args, old))
                     table[key] = found = term if same else App(term.op, args, term.span)
                     ops[term.op] = ops.get(term.op, 0) + 1
+                    if all(type(a) is Num for a in args):
+                        constant += 1
             elif id(term) in done:
                 continue
             elif type(term) is App:
@@ -321,7 +328,9 @@ def intern_until(roots: Sequence[Term], deadline: float) -> Interned | None:
             if not count % INTERN_CHECK_EVERY and clock() > deadline:
                 return None
     syms = sum(type(k) is tuple for k in leaves)
-    return Interned([done[id(r)] for r in roots], len(table) + len(leaves), ops, syms)
+    out = Interned([done[id(r)] for r in roots], len(table) + len(leaves), ops, syms)
+    out.constant_apps = constant
+    return out
 
 
 def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:
