@@ -97,7 +97,7 @@ def run_one(symopt: str, case: Case, limit: str, work: Path) -> dict[str, object
     steps = _steps(proc.stderr)
     parse = steps.get("parse", 0.0)
     emit = steps.get("emit", steps.get("codegen", 0.0))
-    costs = _COST.findall(proc.stderr)
+    costs = _COST.findall(proc.stderr)  # none when not counted (cut in intern: "nan")
     before, after = (float(costs[-1][0]), float(costs[-1][1])) if costs else (0.0, 0.0)
     return {
         "case": case.name,
@@ -111,7 +111,7 @@ def run_one(symopt: str, case: Case, limit: str, work: Path) -> dict[str, object
         "emit": emit,
         "bound": 1.1 * (parse + seconds + emit),
         "stop": sorted(set(_STOP.findall(proc.stderr))),
-        "ratio": before / after if after else float("inf"),
+        "ratio": before / after if after else None,
         "load": round(load, 1),
     }
 
@@ -124,6 +124,10 @@ def startup(symopt: str, work: Path) -> float:
         command = [symopt, "simplify", str(one), "--time-limit", "0", "-o", os.devnull]
         subprocess.run(["/usr/bin/time", "-f", "%e", "-o", timing.name, *command], check=True)
         return float(timing.read().split()[-1])
+
+
+def _ratio(value: object) -> str:
+    return f"{value:.2f}x" if isinstance(value, float) else "?"
 
 
 def table(results: list[dict[str, object]], start: float) -> list[str]:
@@ -139,7 +143,7 @@ def table(results: list[dict[str, object]], start: float) -> list[str]:
         lines.append(
             f"| {r['case']} | {r['command']} | {r['limit']} | {r['wall']:.2f} s ({r['user']:.2f}) "
             f"| {r['parse']:.2f} | {r['emit']:.2f} | {r['bound']:.2f} | {slack:+.2f} | "
-            f"{slack + start:+.2f} | {'; '.join(r['stop'])} | {r['ratio']:.2f}x | "  # type: ignore[arg-type]
+            f"{slack + start:+.2f} | {'; '.join(r['stop'])} | {_ratio(r['ratio'])} | "  # type: ignore[arg-type]
             f"{r['rss_mb']:.0f} MB | {r['load']} |"
         )
     return lines
