@@ -268,7 +268,7 @@ def intern(roots: Sequence[Term]) -> list[Term]:
     return found
 
 
-INTERN_CHECK_EVERY = 1 << 14
+INTERN_CHECK_EVERY = 1 << 12
 """Nodes :func:`intern_until` hash-conses between two reads of the clock."""
 
 
