@@ -219,7 +219,11 @@ LOCAL_WORK = 400_000
 
 
 def local_search(
-    graph: Graph, choice: dict[int, int], *, max_work: int = LOCAL_WORK, deadline: float = float("inf")
+    graph: Graph,
+    choice: dict[int, int],
+    *,
+    max_work: int = LOCAL_WORK,
+    deadline: float = float("inf"),
 ) -> dict[int, int]:
     """Single-node moves on a choice: in each chosen class try each other node, keep it when the
     roots' shared cost drops. The greedy DAG step fixes each class's sub-DAG by its own cost, so
@@ -302,11 +306,22 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
                 # in the IR and in emitted code, as in a term built with Num(-c).
                 built[cls] = Num(-args[0].value)
             else:
-                built[cls] = App(node.op, args)
+                built[cls] = _tidy(App(node.op, args))
         else:
             stack.append((cls, True))
             stack.extend((c, False) for c in node.children if c not in built)
     return [built[r] for r in graph.roots]
+
+
+def _tidy(term: App) -> Term:
+    """``a + (-c)`` and ``(-c) + a`` as ``a - c`` for a literal ``c``: the same IEEE result (a
+    negated literal is free, so the extractor has no preference between the two)."""
+    if term.op == "add":
+        a, b = term.args
+        for x, lit in ((a, b), (b, a)):
+            if isinstance(lit, Num) and copysign(1.0, lit.value) < 0 and not isinstance(x, Num):
+                return App("sub", (x, Num(-lit.value)))
+    return term
 
 
 def tree_sizes_of(graph: Graph, choice: dict[int, int]) -> list[int]:
