@@ -70,7 +70,7 @@ def coefficient(value: Fraction, literals: Sequence[float]) -> Term | None:
     """``value`` as one operation on two literals of the input (``8.314462618/96485.33212``):
     a constant subterm the e-graph folds to a rounded constant, exact over the reals (a
     literal rounded here would be a different real number, see docs/soundness.md)."""
-    pool = sorted({abs(v) for v in literals if v != 0.0} | {1.0})
+    pool = sorted({abs(v) for v in literals if v != 0.0} | {1.0, 2.0})
     for p in pool:
         for q in pool:
             if Fraction(p) / Fraction(q) == value:
