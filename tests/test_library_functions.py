@@ -117,3 +117,11 @@ def test_exp10_error_grows_with_the_exponent_only() -> None:
         exact = real_value(term, point, 300)
         assert exact is not None
         assert _ulps(_double(out, point), exact) <= abs(y) * math.log(10) + 2, y
+
+
+def test_exp_neg_only_where_exp_is_shared() -> None:
+    """``exp(-x) → 1/exp(x)`` is guarded by ``exp-shared``: alone it would only grow the
+    e-graph (a sample's ``exp(-k*t)*exp(k*t0)/(…)`` hit the node limit without the guard)."""
+    assert to_sym(_simplify("exp(-x)*y")) == "exp(-x)*y"
+    assert to_sym(_simplify("exp(x) - exp(-x)")) == "exp(x) - 1/exp(x)"
+
