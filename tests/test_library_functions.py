@@ -124,4 +124,3 @@ def test_exp_neg_only_where_exp_is_shared() -> None:
     e-graph (a sample's ``exp(-k*t)*exp(k*t0)/(…)`` hit the node limit without the guard)."""
     assert to_sym(_simplify("exp(-x)*y")) == "exp(-x)*y"
     assert to_sym(_simplify("exp(x) - exp(-x)")) == "exp(x) - 1/exp(x)"
-
