@@ -232,28 +232,30 @@ def local_search(
     by ``max_work`` classes visited (and by ``deadline`` as the hard stop)."""
     choice = dict(choice)
     best = dag_cost_of(graph, choice)
-    size = _reachable(graph, choice)
+    free = {n.cls for n in graph.nodes if not n.children and n.cost == 0}
     work = 0
     improved = True
     while improved and best < float("inf"):
         improved = False
-        for cls in sorted(_reachable_set(graph, choice)):
+        used = _reachable_set(graph, choice)
+        for cls in sorted(used):
             current = choice[cls]
             for i in graph.classes[cls]:
-                if i == current or any(c not in choice for c in graph.nodes[i].children):
-                    continue
-                if graph.nodes[i].cost >= best:
+                children = graph.nodes[i].children
+                # Only moves onto classes already computed (or free leaves) can share.
+                if i == current or not all(c in used or c in free for c in children):
                     continue
                 choice[cls] = i
-                work += size
+                work += len(used)
                 total = dag_cost_of(graph, choice)
                 if total < best - 1e-9:
                     best, current, improved = total, i, True
-                    size = _reachable(graph, choice)
                 else:
                     choice[cls] = current
                 if work > max_work or time.perf_counter() > deadline:
                     return choice
+            if improved:
+                break  # the set of computed classes changed: start over with the new one
     return choice
 
 
@@ -267,10 +269,6 @@ def _reachable_set(graph: Graph, choice: dict[int, int]) -> set[int]:
         seen.add(cls)
         stack.extend(c for c in graph.nodes[choice[cls]].children if c not in seen)
     return seen
-
-
-def _reachable(graph: Graph, choice: dict[int, int]) -> int:
-    return len(_reachable_set(graph, choice))
 
 
 def _union(parts: list[dict[int, float]]) -> dict[int, float]:
