@@ -132,3 +132,45 @@ def test_only_exact_identities_are_unioned() -> None:
     # folds it to a rounded constant, never to a literal.
     assert _offered("x/3 + y/3") == ["(x + y)*(1/3)"]
     assert same_function(parse_expr("x/3 + y/3"), parse_expr("(x + y)*(1/3)"))
+
+
+def test_fraction_over_a_monomial_is_split() -> None:
+    """``(2*x^3 + a)/(3*x^2)`` → ``x*(2/3) + a*(1/3)/(x*x)``: the polynomial part leaves the
+    fraction, what stays keeps every denominator atom (``x != 0``)."""
+    assert _offered("(b*p - (1 - p))/b") == ["p - (1 - p)/b"]
+    (newton,) = _offered("x - (x*x*x - a)/(3*x*x)")
+    assert newton.count("/") == 3 and "(x*x)" in newton  # x*(2/3) + a*(1/3)/(x*x), constants kept
+    assert same_function(parse_expr("x - (x*x*x - a)/(3*x*x)"), parse_expr(newton))
+    # Nothing would stay a fraction: splitting would drop x != 0 from the domain.
+    assert _offered("x*x*x/(3*x*x)") == []
+    assert _offered("(x*y + y)/x") == ["y + y/x"]
+
+
+@pytest.mark.parametrize(
+    ("text", "points"),
+    [
+        # Kelly's fraction near 0 (b*p close to 1 - p) and Newton's cube-root step near
+        # convergence (x^3 close to a): the split forms are as accurate as the inputs, up to
+        # the rounding of the cancelling terms.
+        (
+            "(b*p - (1 - p))/b",
+            [{"b": 2.0 + k / 7, "p": 1 / (3.0 + k / 7) + 1e-12} for k in range(5)],
+        ),
+        (
+            "x - (x*x*x - a)/(3*x*x)",
+            [{"x": 1.2599210498948732 + k * 1e-9, "a": 2.0} for k in range(5)],
+        ),
+    ],
+    ids=["kelly", "newton"],
+)
+def test_split_forms_are_accurate(text: str, points: list[dict[str, float]]) -> None:
+    term = parse_expr(text)
+    (out,) = optimize([term]).outputs
+    assert "/" in to_sym(out) and to_sym(out) != text
+    for point in points:
+        exact = Fraction(_eval(term, {k: Fraction(v) for k, v in point.items()}))
+        err_in = abs(Fraction(_eval(term, point)) - exact)
+        err_out = abs(Fraction(_eval(out, point)) - exact)
+        # Both cancel terms of size about 1: within two of their ulps (the input's own bound;
+        # the input may be luckier at a given point).
+        assert err_out <= err_in + 2 * Fraction(math.ulp(1.0)), (to_sym(out), point)

@@ -8,13 +8,19 @@ unfolded, would reach the rules as a different real number than the one the inpu
 with (``x*(1e16 + 1) - x*1e16`` is ``x`` over the reals, ``0`` as the input computes it).
 
 Only operations whose IEEE result is the same in every target are folded: ``+ - * /``, negation
-and ``sqrt`` (correctly rounded by IEEE 754), and only when the result is finite.
+and ``sqrt`` (correctly rounded by IEEE 754), and only when the result is finite. A library
+function of a literal (``log(2)``, ``exp(1)``, ``cos(0.5)``) is folded when this platform's libm
+returns the correctly rounded value (checked with mpmath at 120 bits): the value a correctly
+rounded libm computes, and the one GCC folds such a call to at compile time (with MPFR).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
+
+import mpmath
 
 from symopt.ir import App, Num, Term, postorder
 
@@ -28,9 +34,38 @@ _FOLD: dict[str, Callable[..., float]] = {
 }
 
 
+_LIBM: dict[str, tuple[Callable[[float], float], Callable[[object], object]]] = {
+    "exp": (math.exp, mpmath.exp),
+    "log": (math.log, mpmath.log),
+    "log10": (math.log10, mpmath.log10),
+    "log2": (math.log2, lambda v: mpmath.log(v, 2)),
+    "sin": (math.sin, mpmath.sin),
+    "cos": (math.cos, mpmath.cos),
+    "tan": (math.tan, mpmath.tan),
+    "atan": (math.atan, mpmath.atan),
+}
+
+
+def _libm_value(op: str, value: float) -> float | None:
+    """``op(value)`` when the platform's result is the correctly rounded one (else None)."""
+    fn, exact = _LIBM[op]
+    try:
+        result = fn(value)
+    except (ValueError, OverflowError):
+        return None
+    underflow = abs(result) < sys.float_info.min and (result != 0.0 or op not in ("log", "sin"))
+    if not math.isfinite(result) or (underflow and value != 0.0):
+        return None  # an underflow (subnormal or 0) is not folded (docs/soundness.md)
+    with mpmath.workprec(120):
+        correct = float(exact(mpmath.mpf(value)))  # type: ignore[arg-type]
+    return result if correct == result else None
+
+
 def fold_value(op: str, values: Sequence[float]) -> float | None:
     """The IEEE result of ``op`` on literal ``values``, or None if not folded (another operator,
     a non-finite result, a division by zero, the square root of a negative number)."""
+    if op in _LIBM:
+        return _libm_value(op, values[0])
     fn = _FOLD.get(op)
     if fn is None:
         return None

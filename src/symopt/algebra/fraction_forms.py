@@ -5,6 +5,8 @@ missing factors), or combined per denominator. Each is a candidate only: the cal
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from symopt.algebra.choose import product, signed_sum
 from symopt.algebra.normal_terms import factored, from_poly
 from symopt.algebra.rational import Exact, FactorKey, RationalForm, RationalWalk, add_exact
@@ -152,3 +154,54 @@ def numerator_as_written(addend: Term, num: Exact, walk: RationalWalk) -> tuple[
         ):
             return sign, addend.args[0]
     return None
+
+
+def split_candidate(
+    root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
+) -> tuple[Term, list[Term]] | None:
+    """A fraction over a monomial split into its polynomial part plus what stays a fraction:
+    ``x - (x*x*x - a)/(3*x*x)`` (one fraction ``(2*x^3 + a)/(3*x^2)``) → ``x*(2/3) +
+    a*(1/3)/(x*x)``. Only when some term keeps every atom of the denominator in a denominator
+    (the domain, ``x != 0``, is kept: ``2*x^3/(3*x^2)`` alone would lose it)."""
+    walk = RationalWalk(nonzero=nonzero, positive=positive)
+    form = walk.convert(root)
+    if form is None or not form.num or not form.dens:
+        return None
+    den = walk.denominator(form)
+    if len(den) != 1:
+        return None
+    ((den_mono, den_coeff),) = den.items()
+    den_powers = dict(den_mono)
+    whole: Exact = {}
+    parts: dict[tuple[tuple[int, int], ...], Exact] = {}
+    for mono, coeff in form.num.items():
+        powers = dict(mono)
+        rest = {a: e - min(e, powers.get(a, 0)) for a, e in den_powers.items()}
+        left = tuple(sorted((a, e - min(e, den_powers.get(a, 0))) for a, e in mono))
+        left = tuple((a, e) for a, e in left if e)
+        key = tuple(sorted((a, e) for a, e in rest.items() if e))
+        target = whole if not key else parts.setdefault(key, {})
+        target[left] = target.get(left, 0) + Fraction(coeff) / Fraction(den_coeff)
+    kept = {a for key in parts for a, _ in key}
+    if not whole or not parts or kept != set(den_powers):
+        return None
+    literals = [n.value for n in postorder([root]) if isinstance(n, Num)]
+    terms: list[tuple[float, Term]] = []
+    for key, num in [((), whole), *sorted(parts.items())]:
+        top = from_poly(num, walk.atoms.terms, literals)
+        if top is None:
+            return None
+        sign, top = 1.0, factored(top)
+        if isinstance(top, App) and top.op == "neg":
+            sign, top = -1.0, top.args[0]
+        if key:
+            bottom = from_poly({key: 1}, walk.atoms.terms, literals)
+            if bottom is None:
+                return None
+            top = App("div", (top, bottom))
+        terms.append((sign, top))
+    terms.sort(key=lambda p: p[0] < 0)  # a positive term first: no negation up front
+    sign, out = terms[0]
+    for s, t in terms[1:]:
+        out = App("add" if s == sign else "sub", (out, t))
+    return (out if sign > 0 else App("neg", (out,))), walk.atoms.terms

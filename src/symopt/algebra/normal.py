@@ -28,6 +28,7 @@ from symopt.algebra.choose import product
 from symopt.algebra.fraction_forms import (
     grouped_candidate,
     rational_candidate,
+    split_candidate,
     structured_candidate,
 )
 from symopt.algebra.normal_terms import as_double, constant_nodes, factored, folded_cost, from_poly
@@ -237,6 +238,7 @@ def candidates(
         makers.insert(1, lambda t: rational_candidate(t, nonzero, positive))
         makers.insert(2, lambda t: grouped_candidate(t, nonzero, positive))
         makers.insert(3, lambda t: structured_candidate(t, nonzero, positive))
+        makers.append(lambda t: split_candidate(t, nonzero, positive))
     best, best_cost = None, folded_cost([root], table)
     for make in makers:
         found = make(root)

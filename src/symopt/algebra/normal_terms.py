@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from functools import lru_cache
 
 from symopt.algebra.choose import product, signed_sum
 from symopt.algebra.polynomial import Coeff, Mono
@@ -70,7 +71,7 @@ def coefficient(value: Fraction, literals: Sequence[float]) -> Term | None:
     """``value`` as one operation on two literals of the input (``8.314462618/96485.33212``):
     a constant subterm the e-graph folds to a rounded constant, exact over the reals (a
     literal rounded here would be a different real number, see docs/soundness.md)."""
-    pool = sorted({abs(v) for v in literals if v != 0.0} | {1.0})
+    pool = sorted({abs(v) for v in literals if v != 0.0} | {1.0, 2.0})
     for p in pool:
         for q in pool:
             if Fraction(p) / Fraction(q) == value:
@@ -99,8 +100,11 @@ def folded_cost(terms: Sequence[Term], table: CostTable) -> float:
     return sum(table.op(n.op) for n in nodes if isinstance(n, App) and id(n) not in constant)
 
 
+@lru_cache(maxsize=2048)
 def factored(term: Term) -> Term:
-    """``term`` through the polynomial path (Horner forms, common factors, shared sub-sums)."""
+    """``term`` through the polynomial path (Horner forms, common factors, shared sub-sums).
+    Memoised: the candidates of a region factor the same numerators and denominators (terms are
+    immutable and compare by structure)."""
     from symopt.algebra.pipeline import optimize_polynomials
 
     (out,), _ = optimize_polynomials([term], alternatives=2, max_ways=5_000)

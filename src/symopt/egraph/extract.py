@@ -75,10 +75,24 @@ def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> G
                     children = tuple(cid(v) for v in row.inputs)
                     nodes.append(ENode(cid(row.output), op, children, None, op_cost))
     roots = [cid(functions[n].rows[0].output) for n in root_names]
+    nodes = _free_negated_literals(nodes)
     classes: dict[int, list[int]] = {}
     for i, node in enumerate(nodes):
         classes.setdefault(node.cls, []).append(i)
     return Graph(nodes, classes, roots)
+
+
+def _free_negated_literals(nodes: list[ENode]) -> list[ENode]:
+    """``nodes`` with a negation of a literal's class costing nothing: the e-graph keeps signs out
+    of literals, but ``(Neg (Num c))`` is extracted as the literal ``-c`` (see :func:`build_terms`),
+    free in the IR's :meth:`CostTable.dag_cost` and in emitted code."""
+    literal = {n.cls for n in nodes if n.op == "num"}
+    return [
+        ENode(n.cls, n.op, n.children, n.payload, 0.0)
+        if n.op == "neg" and n.children[0] in literal
+        else n
+        for n in nodes
+    ]
 
 
 def tree_choice(graph: Graph) -> dict[int, int]:
@@ -194,9 +208,67 @@ def dag_choice(
                 break
         if not changed:
             break
+    choice = local_search(graph, choice, deadline=deadline)
     if dag_cost_of(graph, choice) < dag_cost_of(graph, start):
         return choice
     return start
+
+
+LOCAL_WORK = 400_000
+"""Work budget of :func:`local_search`, in classes visited by its cost evaluations."""
+
+
+def local_search(
+    graph: Graph,
+    choice: dict[int, int],
+    *,
+    max_work: int = LOCAL_WORK,
+    deadline: float = float("inf"),
+) -> dict[int, int]:
+    """Single-node moves on a choice: in each chosen class try each other node, keep it when the
+    roots' shared cost drops. The greedy DAG step fixes each class's sub-DAG by its own cost, so
+    it never computes ``exp(-x)`` as ``1/exp(x)`` (18 cycles, not 15) to share ``exp(x)`` with the
+    rest of ``(exp(x) - exp(-x))/(exp(x) + exp(-x))``; one move finds it. Deterministic: bounded
+    by ``max_work`` classes visited (and by ``deadline`` as the hard stop)."""
+    choice = dict(choice)
+    best = dag_cost_of(graph, choice)
+    free = {n.cls for n in graph.nodes if not n.children and n.cost == 0}
+    work = 0
+    improved = True
+    while improved and best < float("inf"):
+        improved = False
+        used = _reachable_set(graph, choice)
+        for cls in sorted(used):
+            current = choice[cls]
+            for i in graph.classes[cls]:
+                children = graph.nodes[i].children
+                # Only moves onto classes already computed (or free leaves) can share.
+                if i == current or not all(c in used or c in free for c in children):
+                    continue
+                choice[cls] = i
+                work += len(used)
+                total = dag_cost_of(graph, choice)
+                if total < best - 1e-9:
+                    best, current, improved = total, i, True
+                else:
+                    choice[cls] = current
+                if work > max_work or time.perf_counter() > deadline:
+                    return choice
+            if improved:
+                break  # the set of computed classes changed: start over with the new one
+    return choice
+
+
+def _reachable_set(graph: Graph, choice: dict[int, int]) -> set[int]:
+    seen: set[int] = set()
+    stack = list(graph.roots)
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(c for c in graph.nodes[choice[cls]].children if c not in seen)
+    return seen
 
 
 def _union(parts: list[dict[int, float]]) -> dict[int, float]:
@@ -232,11 +304,22 @@ def build_terms(graph: Graph, choice: dict[int, int]) -> list[Term]:
                 # in the IR and in emitted code, as in a term built with Num(-c).
                 built[cls] = Num(-args[0].value)
             else:
-                built[cls] = App(node.op, args)
+                built[cls] = _tidy(App(node.op, args))
         else:
             stack.append((cls, True))
             stack.extend((c, False) for c in node.children if c not in built)
     return [built[r] for r in graph.roots]
+
+
+def _tidy(term: App) -> Term:
+    """``a + (-c)`` and ``(-c) + a`` as ``a - c`` for a literal ``c``: the same IEEE result (a
+    negated literal is free, so the extractor has no preference between the two)."""
+    if term.op == "add":
+        a, b = term.args
+        for x, lit in ((a, b), (b, a)):
+            if isinstance(lit, Num) and copysign(1.0, lit.value) < 0 and not isinstance(x, Num):
+                return App("sub", (x, Num(-lit.value)))
+    return term
 
 
 def tree_sizes_of(graph: Graph, choice: dict[int, int]) -> list[int]:

@@ -19,6 +19,7 @@ GUARD_RELATION = {
     "finite": "Finite",
     "integer": "Integer",
     "literal": "Literal",
+    "exp-shared": "ExpShared",
 }
 """The fact relation (:data:`~symopt.egraph.schema.FACT_RELATIONS`) each guard kind reads."""
 

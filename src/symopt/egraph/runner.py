@@ -27,7 +27,7 @@ from typing import Any
 
 from symopt.egraph.encode import assert_facts, insert_terms, union_terms
 from symopt.egraph.engine import EGraph, bindings
-from symopt.egraph.probe import probe_program
+from symopt.egraph.probe import Probe, probe_program
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import Term
@@ -94,8 +94,7 @@ class Runner:
     def __init__(self, ruleset: Ruleset, limits: Limits | None = None) -> None:
         self.ruleset = ruleset
         self.limits = limits or Limits()
-        self.program: Program = build_program(ruleset)
-        probes, self.probes = probe_program(ruleset)
+        self.program, probes, self.probes = _compiled(ruleset)
         self.shrinking = [name for name, probe in self.probes.items() if probe.growth <= 1]
         """Rewrite directions whose rhs is a pattern variable or a literal (``x - x → 0``)."""
         self.text = f"{self.program.text}\n{probes}"
@@ -235,3 +234,11 @@ class Runner:
 
         out = egraph.run_program(b.PrintSize(b.RustSpan("symopt", 0, 0), None))[0]
         return sum(n for name, n in out.sizes if name in _NODE_FUNCTIONS)
+
+
+@lru_cache(maxsize=8)
+def _compiled(ruleset: Ruleset) -> tuple[Program, str, dict[str, Probe]]:
+    """The program and the probes of ``ruleset``, built once per ruleset (equal rulesets share
+    them: a ruleset is immutable; the probes are only read)."""
+    probes, by_name = probe_program(ruleset)
+    return build_program(ruleset), probes, by_name

@@ -19,7 +19,15 @@ LEAVES = {"Num": "f64", "Var": "String", "Idx": "String i64", "Rounded": "f64 i6
 """Leaf constructors and their argument sorts. ``(Rounded value op x y)`` is the IEEE value of
 an operation on two literals that rounds (``fold.egg``): extracted as a literal, opaque to rules."""
 
-FACT_RELATIONS = ("Positive", "Nonnegative", "Nonzero", "Finite", "Integer", "Literal")
+FACT_RELATIONS = (
+    "Positive",
+    "Nonnegative",
+    "Nonzero",
+    "Finite",
+    "Integer",
+    "Literal",
+    "ExpShared",
+)
 """Relations on ``Math`` e-classes: facts the analysis derives, users assume and guards read."""
 
 

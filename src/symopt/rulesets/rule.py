@@ -10,11 +10,13 @@ TIERS = ("exact", "algebra", "fast")
 """Soundness tiers, weakest promise last: exact (IEEE-exact), algebra (true over the reals on the
 guarded domain), fast (fast-math: may change results or the domain)."""
 
-GUARDS = ("positive", "nonnegative", "nonzero", "finite", "integer", "literal")
+GUARDS = ("positive", "nonnegative", "nonzero", "finite", "integer", "literal", "exp-shared")
 """Facts a guard may require of a pattern variable's value: ``> 0``, ``>= 0``, ``!= 0``, not
 ±inf/nan, integer-valued (over the reals: a guarded value is never nan), or a literal number
 written in the term (``literal``: a ``Num``, never a rounded constant; literals are sign-free, so
-a negative constant ``-c`` is a negation of one)."""
+a negative constant ``-c`` is a negation of one). ``exp-shared`` is structural: ``exp`` of the
+variable's class is in the e-graph too (any value; ``exp(-x) -> 1/exp(x)`` only where that shares
+``exp(x)``)."""
 
 
 @dataclass(frozen=True)
