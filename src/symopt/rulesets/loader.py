@@ -9,6 +9,7 @@ does not bind and guards on variables the lhs does not bind.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import tomllib
 from importlib import resources
@@ -243,11 +244,17 @@ def parse_ruleset(text: str, *, path: str = "<ruleset>") -> Ruleset:
     return _Parser(text, path).ruleset(data)
 
 
+@functools.cache
+def _builtin_ruleset(name: str) -> Ruleset:
+    """A built-in ruleset, parsed once per process (rulesets are immutable)."""
+    text = resources.files("symopt.rulesets").joinpath(f"{name}.toml").read_text()
+    return parse_ruleset(text, path=f"<builtin {name}>")
+
+
 def load_ruleset(spec: str) -> Ruleset:
     """A built-in ruleset by name (``default``, ``fast``) or a TOML file by path."""
     if spec in BUILTIN_RULESETS:
-        text = resources.files("symopt.rulesets").joinpath(f"{spec}.toml").read_text()
-        return parse_ruleset(text, path=f"<builtin {spec}>")
+        return _builtin_ruleset(spec)
     path = Path(spec)
     if not path.is_file():
         raise ConfigError(
