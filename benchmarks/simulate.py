@@ -11,6 +11,9 @@ same), the Jacobian's sparsity the same structure for the finite-difference (FD)
 Extra variants (not the issue's four):
   symopt+J+lu     variant 4 with ``method=symopt.integrate.SparseBDF`` (BDF only): the same
                   integrator, its sparse LU ordered once from the Jacobian's structure
+  symopt+J+lu+reuse  the same with ``lu_reuse=LU_REUSE``: a factorisation of ``I - c0 J`` also
+                  serves steps with ``|c / c0 - 1| <= LU_REUSE`` (solutions scaled as CVODE
+                  does); changes the Newton iterations, so not bit-comparable with variant 4
   cvode-naive     SUNDIALS CVODE (scikit-sundae, ``pip install 'symopt[bench]'``; BDF rows
                   only) with its sparse direct solver (SuperLU_MT): naive RHS + its sparse FD
   cvode-symopt+J  the same with symopt's RHS and compiled Jacobian (values filled in place)
@@ -68,13 +71,21 @@ SPANS = {"bcr": 100_000.0, "egfr_net": 10.0, "multisite2": 2.0}
 """t_end of the SciMLBenchmarks runs (BCR.jmd, egfr_net.jmd ``tf = 10.0``, multisite2.jmd
 ``tf = 2.0``); a generated multisiteN network (no published span) runs to ``MULTISITE_SPAN``."""
 MULTISITE_SPAN = 10.0
-VARIANTS = ("naive", "sympy", "symopt", "symopt+J", "symopt+J+lu")
-"""The default variants: the issue's four and variant 4 with ``SparseBDF``."""
+VARIANTS = ("naive", "sympy", "symopt", "symopt+J", "symopt+J+lu", "symopt+J+lu+reuse")
+"""The default variants: the issue's four and variant 4 with ``SparseBDF`` (without and with
+reuse of factorisations)."""
+LU_REUSE = 0.3
+"""``SparseBDF(lu_reuse=...)`` of variant ``symopt+J+lu+reuse``."""
 CVODE_VARIANTS = ("cvode-naive", "cvode-symopt+J")
 """Optional: SUNDIALS CVODE through scikit-sundae (the ``bench`` extra)."""
-RHS_OF = {"symopt+J+lu": "symopt", "cvode-naive": "naive", "cvode-symopt+J": "symopt"}
+RHS_OF = {
+    "symopt+J+lu": "symopt",
+    "symopt+J+lu+reuse": "symopt",
+    "cvode-naive": "naive",
+    "cvode-symopt+J": "symopt",
+}
 """The RHS build each extra variant uses."""
-BDF_ONLY = ("symopt+J+lu", *CVODE_VARIANTS)
+BDF_ONLY = ("symopt+J+lu", "symopt+J+lu+reuse", *CVODE_VARIANTS)
 LSODA_MAX_STATES = 400
 """LSODA takes only a dense Jacobian: run it on models up to this size."""
 
@@ -279,7 +290,9 @@ def solve(case: Case, variant: str, method: str, tol: float) -> Row:
 
         from symopt.integrate import SparseBDF
 
-        solver = counted(SparseBDF if variant == "symopt+J+lu" else BDF, stats)
+        solver = counted(SparseBDF if variant.startswith("symopt+J+lu") else BDF, stats)
+        if variant == "symopt+J+lu+reuse":
+            options["lu_reuse"] = LU_REUSE
     t0, c0 = time.perf_counter(), time.process_time()
     span = (0.0, case.t_end)
     sol = solve_ivp(rhs, span, case.u0, method=solver, rtol=tol, atol=tol, **options)

@@ -138,3 +138,41 @@ def test_sparse_bdf_with_a_loaded_model_agrees_with_bdf() -> None:
     ref, ours = solve("BDF"), solve(SparseBDF)
     assert ref.success and ours.success and ours.nlu == ref.nlu
     np.testing.assert_allclose(ours.y[:, -1], ref.y[:, -1], rtol=1e-8, atol=1e-12)
+
+
+def test_lu_reuse_factorises_less_and_stays_within_the_tolerance() -> None:
+    rhs, jac, u0 = diffusion(40)
+    tol = {"rtol": 1e-6, "atol": 1e-9}
+    ref = integrate.solve_ivp(rhs, (0, 5.0), u0, method="BDF", jac=jac, rtol=1e-10, atol=1e-13)
+    plain = integrate.solve_ivp(rhs, (0, 5.0), u0, method=SparseBDF, jac=jac, **tol)
+    solvers: list[SparseBDF] = []
+
+    class Spy(SparseBDF):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, lu_reuse=0.5, **kwargs)
+            solvers.append(self)
+
+    lagged = integrate.solve_ivp(rhs, (0, 5.0), u0, method=Spy, jac=jac, **tol)
+    assert lagged.success and solvers[0].lu_reused > 0
+    assert lagged.nlu < plain.nlu
+    # both are as close to a much finer solve as the tolerance allows
+    scale = tol["atol"] + tol["rtol"] * np.abs(ref.y[:, -1])
+    for sol in (plain, lagged):
+        assert np.max(np.abs(sol.y[:, -1] - ref.y[:, -1]) / scale) < 10
+
+
+def test_lu_reuse_scales_a_lagged_solution() -> None:
+    rhs, jac, u0 = diffusion(20)
+    solver = SparseBDF(rhs, 0.0, u0, 1.0, jac=jac, lu_reuse=0.5)
+    j = solver.J
+    a0 = sparse.csc_matrix(sparse.eye(20) - 0.010 * j)
+    a1 = sparse.csc_matrix(sparse.eye(20) - 0.012 * j)
+    first, second = solver.lu(a0), solver.lu(a1)
+    assert solver.nlu == 1 and solver.lu_reused == 1
+    b = np.ones(20)
+    x0 = solver.solve_lu(first, b)
+    np.testing.assert_allclose(solver.solve_lu(second, b), x0 * 2 / (1 + 1.2), rtol=1e-12)
+    # a second request in the same step attempt (a Newton failure) factorises afresh
+    third = solver.lu(a1)
+    assert solver.nlu == 2
+    np.testing.assert_allclose(a1 @ solver.solve_lu(third, b), b, atol=1e-10)

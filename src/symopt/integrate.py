@@ -93,12 +93,60 @@ class _Permuter:
         self.indptr, self.indices = a.indptr.copy(), a.indices.copy()
 
 
+class _Lagged:
+    """A factorisation of ``I - c₀ J`` standing in for ``I - c J``: solutions are scaled by
+    ``2 / (1 + c / c₀)`` (exact where J's eigenvalues are 0 and in the stiff limit on average;
+    the correction CVODE applies to a lagged Newton matrix)."""
+
+    def __init__(self, factor: Any, scale: float) -> None:
+        self.factor, self.scale = factor, scale
+
+
+class _Reuse:
+    """Decides when a factorisation of ``I - c₀ J`` may serve for ``I - c J``: the same
+    Jacobian object, ``|c / c₀ - 1| <= window``, and not twice in one step attempt (a Newton
+    failure after a reuse then gets a fresh factorisation)."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.jac: Any = None
+        self.c = 0.0
+        self.factor: Any = None
+        self.reused_at: float | None = None
+
+    def lookup(self, a: Any, jac: Any, t: float) -> _Lagged | None:
+        if self.factor is None or jac is not self.jac or t == self.reused_at:
+            return None
+        c = _step_coefficient(a, jac)
+        if c is None or self.c == 0.0 or abs(c / self.c - 1.0) > self.window:
+            return None
+        self.reused_at = t
+        return _Lagged(self.factor, 2.0 / (1.0 + c / self.c))
+
+    def store(self, a: Any, jac: Any, factor: Any) -> None:
+        c = _step_coefficient(a, jac)
+        self.jac, self.c, self.factor = jac, (0.0 if c is None else c), factor
+        self.reused_at = None
+
+
+def _step_coefficient(a: Any, jac: Any) -> float | None:
+    """``c`` of ``a = I - c J``, read at J's largest diagonal entry (``None``: J's diagonal is
+    zero)."""
+    diagonal = jac.diagonal()
+    k = int(np.argmax(np.abs(diagonal)))
+    if diagonal[k] == 0:
+        return None
+    return float((1.0 - a[k, k]) / diagonal[k])
+
+
 class SparseBDF(BDF):
     """scipy's ``BDF`` whose sparse LU uses a fill-reducing ordering computed once from the
     Jacobian's structure (see the module's docstring). Extra option (through
     ``solve_ivp(..., pivot_threshold=...)``): SuperLU's diagonal pivot threshold, default
     ``DEFAULT_PIVOT_THRESHOLD``. ``self.order_q`` is the ordering (``None`` for a dense
     Jacobian)."""
+
+    jac: Any
 
     def __init__(
         self,
@@ -108,6 +156,7 @@ class SparseBDF(BDF):
         t_bound: float,
         *,
         pivot_threshold: float = DEFAULT_PIVOT_THRESHOLD,
+        lu_reuse: float = 0.0,
         **options: Any,
     ) -> None:
         super().__init__(fun, t0, y0, t_bound, **options)
@@ -123,19 +172,48 @@ class SparseBDF(BDF):
         permute = _Permuter(order)
         threshold = float(pivot_threshold)
 
+        reuse = _Reuse(float(lu_reuse)) if lu_reuse > 0 else None
+        self.lu_reused = 0
+        if reuse is not None:
+            self.jac = self._remember_jacobian(self.jac)
+        self._last_jac = self.J
+
         def lu(a: Any) -> Any:
+            if reuse is not None:
+                lagged = reuse.lookup(a, self._last_jac, self.t)
+                if lagged is not None:
+                    self.lu_reused += 1
+                    return lagged
             self.nlu += 1
-            return splu(
+            factor = splu(
                 permute(a),
                 permc_spec="NATURAL",
                 diag_pivot_thresh=threshold,
                 options={"SymmetricMode": True},
             )
+            if reuse is not None:
+                reuse.store(a, self._last_jac, factor)
+            return factor
 
         def solve_lu(factor: Any, b: np.ndarray) -> np.ndarray:
             x = np.empty_like(b)
-            x[order] = factor.solve(b[order])
+            if isinstance(factor, _Lagged):
+                x[order] = factor.factor.solve(b[order]) * factor.scale
+            else:
+                x[order] = factor.solve(b[order])
             return x
 
         self.lu = lu
         self.solve_lu = solve_lu
+
+    def _remember_jacobian(self, jac: Any) -> Any:
+        """``jac`` that also records the matrix it returns (the one ``I - c J`` is formed
+        from, which scipy's step keeps in a local variable)."""
+        if jac is None:
+            return None
+
+        def remembered(t: float, y: np.ndarray) -> Any:
+            self._last_jac = jac(t, y)
+            return self._last_jac
+
+        return remembered
