@@ -85,6 +85,9 @@ RHS_OF = {
     "cvode-symopt+J": "symopt",
 }
 """The RHS build each extra variant uses."""
+REFERENCES = ("symopt+J", "symopt+J+lu")
+"""The variant others are compared with: variant 4, else variant 4 with ``SparseBDF`` (the same
+steps; final states equal to about 1e-7 tolerance units)."""
 BDF_ONLY = ("symopt+J+lu", "symopt+J+lu+reuse", *CVODE_VARIANTS)
 LSODA_MAX_STATES = 400
 """LSODA takes only a dense Jacobian: run it on models up to this size."""
@@ -101,6 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--bench-dir", type=Path, default=BENCH)
     ap.add_argument("--work-dir", type=Path, default=None, help="build cache for variants 1-2")
     ap.add_argument("--markdown", type=Path, help="also write the table here")
+    ap.add_argument("--save-states", type=Path, help="write every final state to this .npz")
     args = ap.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.tols = [float(t) for t in args.tols.split(",")]
@@ -397,7 +401,7 @@ def best_of(case: Case, variant: str, method: str, tol: float, repeats: int) -> 
 
 def agreement(rows: list[Row], tol: float) -> None:
     """Each row's final-state difference from the reference variant, in tolerance units."""
-    ref = next((r for r in rows if r.variant == "symopt+J"), rows[0])
+    ref = next((r for v in REFERENCES for r in rows if r.variant == v), rows[0])
     assert ref.y_end is not None
     scale = tol + tol * np.abs(ref.y_end)
     for r in rows:
@@ -409,7 +413,8 @@ def errors(rows: list[Row]) -> None:
     """Each row's difference from the finest variant-4 solve of its model and method."""
     for r in rows:
         same = [b for b in rows if (b.model, b.method) == (r.model, r.method)]
-        refs = [b for b in same if b.variant == "symopt+J" and b.tol < r.tol]
+        present = [v for v in REFERENCES if any(b.variant == v for b in same)]
+        refs = [b for b in same if present and b.variant == present[0] and b.tol < r.tol]
         if not refs or r.y_end is None:
             continue
         ref = min(refs, key=lambda b: b.tol).y_end
@@ -499,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.markdown:
         args.markdown.write_text(text)
+    if args.save_states:
+        states: dict[str, Any] = {
+            f"{r.model}|{r.method}|{r.tol:g}|{r.variant}": r.y_end
+            for r in rows
+            if r.y_end is not None
+        }
+        np.savez(args.save_states, **states)
     return 0
 
 
