@@ -75,7 +75,7 @@ VARIANTS = ("naive", "sympy", "symopt", "symopt+J", "symopt+J+lu", "symopt+J+lu+
 """The default variants: the issue's four and variant 4 with ``SparseBDF`` (without and with
 reuse of factorisations)."""
 LU_REUSE = 0.3
-"""``SparseBDF(lu_reuse=...)`` of variant ``symopt+J+lu+reuse``."""
+"""``SparseBDF(lu_reuse=...)`` of variant ``symopt+J+lu+reuse`` (``--lu-reuse``)."""
 CVODE_VARIANTS = ("cvode-naive", "cvode-symopt+J")
 """Optional: SUNDIALS CVODE through scikit-sundae (the ``bench`` extra)."""
 RHS_OF = {
@@ -104,6 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--bench-dir", type=Path, default=BENCH)
     ap.add_argument("--work-dir", type=Path, default=None, help="build cache for variants 1-2")
     ap.add_argument("--markdown", type=Path, help="also write the table here")
+    ap.add_argument("--lu-reuse", type=float, default=LU_REUSE, help="symopt+J+lu+reuse's window")
     ap.add_argument("--save-states", type=Path, help="write every final state to this .npz")
     args = ap.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -128,6 +129,7 @@ class Case:
     """Variant name -> compiled RHS ``f(p, u)``."""
     notes: list[str] = field(default_factory=list)
     symopt_fn: Function | None = None
+    lu_reuse: float = LU_REUSE
 
 
 @dataclass
@@ -216,7 +218,7 @@ def prepare(name: str, args: argparse.Namespace, tmp: Path) -> Case:
     model = load_model(folder)
     side = json.loads((folder / f"{folder.name}.json").read_text())
     u0 = np.asarray(side["u0"], dtype=np.float64)
-    case = Case(model, folder, u0, SPANS.get(name, MULTISITE_SPAN))
+    case = Case(model, folder, u0, SPANS.get(name, MULTISITE_SPAN), lu_reuse=args.lu_reuse)
     sig, root = signature(model), work_dir(args)
     wanted = {RHS_OF.get(v, v) for v in args.variants}
     if "naive" in wanted:
@@ -296,7 +298,7 @@ def solve(case: Case, variant: str, method: str, tol: float) -> Row:
 
         solver = counted(SparseBDF if variant.startswith("symopt+J+lu") else BDF, stats)
         if variant == "symopt+J+lu+reuse":
-            options["lu_reuse"] = LU_REUSE
+            options["lu_reuse"] = case.lu_reuse
     t0, c0 = time.perf_counter(), time.process_time()
     span = (0.0, case.t_end)
     sol = solve_ivp(rhs, span, case.u0, method=solver, rtol=tol, atol=tol, **options)
