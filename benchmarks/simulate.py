@@ -14,6 +14,8 @@ Extra variants (not the issue's four):
   symopt+J+lu+reuse  the same with ``lu_reuse=LU_REUSE``: a factorisation of ``I - c0 J`` also
                   serves steps with ``|c / c0 - 1| <= LU_REUSE`` (solutions scaled as CVODE
                   does); changes the Newton iterations, so not bit-comparable with variant 4
+  naive+lu+reuse  variant 1 with ``SparseBDF(lu_reuse=LU_REUSE)``: how much of the gain the
+                  linear solve alone gives variant 1 too
   cvode-naive     SUNDIALS CVODE (scikit-sundae, ``pip install 'symopt[bench]'``; BDF rows
                   only) with its sparse direct solver (SuperLU_MT): naive RHS + its sparse FD
   cvode-symopt+J  the same with symopt's RHS and compiled Jacobian (values filled in place)
@@ -76,11 +78,14 @@ VARIANTS = ("naive", "sympy", "symopt", "symopt+J", "symopt+J+lu", "symopt+J+lu+
 reuse of factorisations)."""
 LU_REUSE = 0.3
 """``SparseBDF(lu_reuse=...)`` of variant ``symopt+J+lu+reuse`` (``--lu-reuse``)."""
+EXTRA_VARIANTS = ("naive+lu+reuse",)
+"""Optional: the naive variant with ``SparseBDF``."""
 CVODE_VARIANTS = ("cvode-naive", "cvode-symopt+J")
 """Optional: SUNDIALS CVODE through scikit-sundae (the ``bench`` extra)."""
 RHS_OF = {
     "symopt+J+lu": "symopt",
     "symopt+J+lu+reuse": "symopt",
+    "naive+lu+reuse": "naive",
     "cvode-naive": "naive",
     "cvode-symopt+J": "symopt",
 }
@@ -88,7 +93,7 @@ RHS_OF = {
 REFERENCES = ("symopt+J", "symopt+J+lu")
 """The variant others are compared with: variant 4, else variant 4 with ``SparseBDF`` (the same
 steps; final states equal to about 1e-7 tolerance units)."""
-BDF_ONLY = ("symopt+J+lu", "symopt+J+lu+reuse", *CVODE_VARIANTS)
+BDF_ONLY = ("symopt+J+lu", "symopt+J+lu+reuse", *EXTRA_VARIANTS, *CVODE_VARIANTS)
 LSODA_MAX_STATES = 400
 """LSODA takes only a dense Jacobian: run it on models up to this size."""
 
@@ -111,9 +116,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.tols = [float(t) for t in args.tols.split(",")]
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = set(args.variants) - set(VARIANTS) - set(CVODE_VARIANTS)
+    known = VARIANTS + EXTRA_VARIANTS + CVODE_VARIANTS
+    unknown = set(args.variants) - set(known)
     if unknown:
-        ap.error(f"--variants: unknown {sorted(unknown)}; choose from {VARIANTS + CVODE_VARIANTS}")
+        ap.error(f"--variants: unknown {sorted(unknown)}; choose from {known}")
     return args
 
 
@@ -296,8 +302,8 @@ def solve(case: Case, variant: str, method: str, tol: float) -> Row:
 
         from symopt.integrate import SparseBDF
 
-        solver = counted(SparseBDF if variant.startswith("symopt+J+lu") else BDF, stats)
-        if variant == "symopt+J+lu+reuse":
+        solver = counted(SparseBDF if "+lu" in variant else BDF, stats)
+        if variant.endswith("+lu+reuse"):
             options["lu_reuse"] = case.lu_reuse
     t0, c0 = time.perf_counter(), time.process_time()
     span = (0.0, case.t_end)
