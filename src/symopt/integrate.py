@@ -13,7 +13,9 @@ scipy's, unchanged: same steps, same error control, same results up to rounding.
     from symopt.integrate import SparseBDF
     solve_ivp(rhs, span, y0, method=SparseBDF, jac=jac)            # or jac_sparsity=S
 
-Dense Jacobians (no ``jac_sparsity``, a dense ``jac``) fall back to scipy's dense LU.
+Opt-in ``lu_reuse=w`` also keeps a factorisation across small step-size changes, as CVODE
+does (see :class:`SparseBDF`). Dense Jacobians (no ``jac_sparsity``, a dense ``jac``) fall back
+to scipy's dense LU.
 Needs scipy (``pip install 'symopt[scipy]'``).
 """
 
@@ -136,15 +138,18 @@ def _step_coefficient(a: Any, jac: Any) -> float | None:
     k = int(np.argmax(np.abs(diagonal)))
     if diagonal[k] == 0:
         return None
-    return float((1.0 - a[k, k]) / diagonal[k])
+    return float(np.real((1.0 - a[k, k]) / diagonal[k]))  # c is real (h / alpha)
 
 
 class SparseBDF(BDF):
     """scipy's ``BDF`` whose sparse LU uses a fill-reducing ordering computed once from the
-    Jacobian's structure (see the module's docstring). Extra option (through
-    ``solve_ivp(..., pivot_threshold=...)``): SuperLU's diagonal pivot threshold, default
-    ``DEFAULT_PIVOT_THRESHOLD``. ``self.order_q`` is the ordering (``None`` for a dense
-    Jacobian)."""
+    Jacobian's structure (see the module's docstring). Extra options (through
+    ``solve_ivp(..., pivot_threshold=..., lu_reuse=...)``): SuperLU's diagonal pivot threshold
+    (default ``DEFAULT_PIVOT_THRESHOLD``); ``lu_reuse=w > 0`` lets a factorisation of
+    ``I - c0 J`` serve ``I - c J`` while J is unchanged and ``|c / c0 - 1| <= w`` (the Newton
+    update scaled by ``2 / (1 + c / c0)``; fewer factorisations, different Newton iterates, the
+    same error control). ``self.order_q`` is the ordering (``None`` for a dense Jacobian),
+    ``self.lu_reused`` counts reused factorisations (``nlu`` counts the fresh ones)."""
 
     jac: Any
 
