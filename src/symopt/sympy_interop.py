@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import reduce
 from typing import Any
 
@@ -229,15 +230,8 @@ def function(
         text = "".join(f"{target}[{i}] = {to_sym(t)}\n" for i, t in enumerate(terms))
     else:
         text = f"{target} = {to_sym(terms[0])}\n"
-    if "cflags" in options and options["cflags"] is not None:
-        from symopt.native.compiler import split_flags
-
-        options["cflags"] = tuple(split_flags(options["cflags"]))
-    for key in ("assume", "samples"):
-        if key in options:
-            options[key] = tuple(options[key])
     try:
-        opts = Options(lang=lang, name=name, args=tuple(params), **options)
+        opts = replace(Options.of(lang=lang, name=name, **options), args=tuple(params))
     except TypeError as exc:
         raise TypeError(f"symopt.function(): {exc}") from None
     return load_text(text, "<sympy>", opts, cache_dir=cache_dir)

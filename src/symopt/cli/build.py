@@ -82,11 +82,11 @@ def build(
 
     A missing compiler or a failed build exits with status 2 and the compiler's message.
     """
-    from symopt.native.load import SOURCE_FILE, make_options
+    from symopt.native.load import SOURCE_FILE, Options
     from symopt.native.load import build as build_entry
 
     path, text = read_source(model)
-    options = make_options(
+    options = Options.of(
         lang=lang,
         name=name,
         ruleset=ruleset,

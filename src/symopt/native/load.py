@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 from symopt.errors import ConfigError
@@ -54,6 +55,38 @@ class Options:
     jacobian: str | None = None
     """Also build the sparse Jacobian by this input array (``""``: the state, as
     ``compile --jacobian``); ``None``: no Jacobian."""
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        args: Sequence[str] | None = None,
+        cflags: str | Sequence[str] | None = None,
+        jacobian: bool | str | None = None,
+        assume: Sequence[str] = (),
+        samples: Sequence[str] = (),
+        **fields: Any,
+    ) -> Options:
+        """Options from the settings of :func:`load` (and ``symopt build``): ``args`` (the
+        inputs' order) becomes ``order``, sequences become tuples, ``cflags`` a tuple of flags
+        (a string is split as a shell would), ``jacobian`` ``True``/``""`` the default array, an
+        array name, ``False``/``None`` none. The other settings are fields of the same name."""
+        from symopt.native.compiler import split_flags
+
+        if jacobian is True:
+            jacobian = ""
+        elif jacobian is False:
+            jacobian = None
+        elif jacobian is not None and not isinstance(jacobian, str):
+            raise ConfigError(f"jacobian must be True, False or an array name, got {jacobian!r}")
+        return cls(
+            order=None if args is None else tuple(args),
+            cflags=None if cflags is None else tuple(split_flags(cflags)),
+            jacobian=jacobian,
+            assume=tuple(assume),
+            samples=tuple(samples),
+            **fields,
+        )
 
 
 @dataclass(frozen=True)
@@ -102,7 +135,7 @@ def load(
     :class:`~symopt.errors.SymoptError` (``SourceError`` for a bad model, ``BuildError`` for a
     missing compiler or a failed build).
     """
-    options = make_options(
+    options = Options.of(
         lang=lang,
         name=name,
         ruleset=ruleset,
@@ -122,56 +155,6 @@ def load(
     )
     path, text = read_model(model)
     return load_text(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
-
-
-def make_options(
-    *,
-    lang: str,
-    name: str,
-    ruleset: str,
-    costs: str,
-    tier: str | None,
-    time_limit: float,
-    node_limit: int,
-    iter_limit: int,
-    verify: bool,
-    assume: Sequence[str],
-    samples: Sequence[str],
-    max_statements: int,
-    args: Sequence[str] | None,
-    cc: str | None,
-    cflags: str | Sequence[str] | None,
-    jacobian: bool | str | None = None,
-) -> Options:
-    """:class:`Options` from :func:`load`'s (and ``symopt build``'s) settings; ``jacobian``:
-    ``True`` or ``""`` for the default array, an array name, ``False``/``None`` for none."""
-    from symopt.native.compiler import split_flags
-
-    if jacobian is True:
-        jacobian = ""
-    elif jacobian is False:
-        jacobian = None
-    elif jacobian is not None and not isinstance(jacobian, str):
-        raise ConfigError(f"jacobian must be True, False or an array name, got {jacobian!r}")
-
-    return Options(
-        lang=lang,
-        name=name,
-        ruleset=ruleset,
-        costs=costs,
-        tier=tier,
-        time_limit=time_limit,
-        node_limit=node_limit,
-        iter_limit=iter_limit,
-        verify=verify,
-        assume=tuple(assume),
-        samples=tuple(samples),
-        max_statements=max_statements,
-        order=None if args is None else tuple(args),
-        cc=cc,
-        cflags=None if cflags is None else tuple(split_flags(cflags)),
-        jacobian=jacobian,
-    )
 
 
 def load_text(
