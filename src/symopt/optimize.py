@@ -202,17 +202,22 @@ def _verify_seconds(inputs: Interned, fold_seconds: float) -> float:
     """What verification will take: :data:`VERIFY_PER_FOLD` times the fold's time, plus
     drawing the sample points of every symbol (timed here on a few: a per-symbol cost that
     the fold does not see, large for a sum of 30,000 distinct symbols)."""
-    from symopt.ir import Sym
-    from symopt.verify.sampling import sample_env
-
     symbols = inputs.symbols or 0
     if symbols < VERIFY_PROBE_FROM:
         return VERIFY_PER_FOLD * fold_seconds
-    probe = [Sym(f"s{i}") for i in range(VERIFY_PROBE_SYMBOLS)]
-    sample_env(probe[:1], VERIFY_POINTS)  # the first call pays numpy's set-up: not timed
-    t0 = time.perf_counter()
-    sample_env(probe, VERIFY_POINTS)
-    per_symbol = (time.perf_counter() - t0) / VERIFY_PROBE_SYMBOLS
+    # Imported only here, and out of memory is no error here: under a tight memory limit
+    # (batch workers) the verification phase, where it is caught, finds out again.
+    try:
+        from symopt.ir import Sym
+        from symopt.verify.sampling import sample_env
+
+        probe = [Sym(f"s{i}") for i in range(VERIFY_PROBE_SYMBOLS)]
+        sample_env(probe[:1], VERIFY_POINTS)  # the first call pays numpy's set-up: not timed
+        t0 = time.perf_counter()
+        sample_env(probe, VERIFY_POINTS)
+        per_symbol = (time.perf_counter() - t0) / VERIFY_PROBE_SYMBOLS
+    except MemoryError:
+        return VERIFY_PER_FOLD * fold_seconds
     return VERIFY_PER_FOLD * fold_seconds + VERIFY_SAMPLINGS * symbols * per_symbol
 
 
