@@ -42,6 +42,8 @@ class Part:
     """Temporaries of earlier parts this part reads (loaded from the scratch array first)."""
     exports: frozenset[str]
     """Temporaries of this part that later parts read (stored to the scratch array)."""
+    operations: int = 0
+    """Operators the part's steps write out (see :func:`operations`)."""
 
 
 @dataclass(frozen=True)
@@ -89,19 +91,19 @@ def needs_split(steps: Sequence[Step], bound: Mapping[int, str], max_statements:
 
 def _chunks(
     steps: Sequence[Step], bound: Mapping[int, str], max_statements: int, max_operations: int
-) -> list[list[Step]]:
+) -> list[tuple[list[Step], int]]:
     """Consecutive runs of at most ``max_statements`` steps and (unless one step alone is
-    longer) ``max_operations`` operations."""
+    longer) ``max_operations`` operations, each with its number of operations."""
     chunks: list[list[Step]] = [[]]
-    size = 0
+    sizes = [0]
     for step in steps:
         ops = operations(step, bound)
-        if chunks[-1] and (len(chunks[-1]) >= max_statements or size + ops > max_operations):
+        if chunks[-1] and (len(chunks[-1]) >= max_statements or sizes[-1] + ops > max_operations):
             chunks.append([])
-            size = 0
+            sizes.append(0)
         chunks[-1].append(step)
-        size += ops
-    return [c for c in chunks if c]
+        sizes[-1] += ops
+    return [(c, n) for c, n in zip(chunks, sizes, strict=True) if c]
 
 
 def split_steps(
@@ -120,7 +122,8 @@ def split_steps(
     if max_statements < 1:
         raise ValueError(f"max_statements must be at least 1, got {max_statements}")
     limit = PART_OPERATIONS if max_operations is None else max_operations
-    chunks = _chunks(steps, bound, max_statements, limit)
+    sized = _chunks(steps, bound, max_statements, limit)
+    chunks = [chunk for chunk, _ in sized]
     home: dict[str, int] = {}  # temporary -> part defining it
     reads: list[list[str]] = []
     for k, chunk in enumerate(chunks):
@@ -143,7 +146,8 @@ def split_steps(
             steps=chunk,
             imports=imported,
             exports=frozenset(s.name for s in chunk if isinstance(s, Temp) and s.name in crossing),
+            operations=size,
         )
-        for chunk, imported in zip(chunks, reads, strict=True)
+        for (chunk, size), imported in zip(sized, reads, strict=True)
     ]
     return Split(parts, slots)
