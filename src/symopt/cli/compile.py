@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from symopt.cli.options import (
     args_option,
     assume_option,
     jacobian_option,
+    max_file_operations_option,
     max_statements_option,
     memory_option,
     optimizer_options,
@@ -66,6 +68,10 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
 )
 @click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
 @max_statements_option("C: split a longer body into static functions (compiles much faster).")
+@max_file_operations_option(
+    "C with -o: when the split functions hold more operations than this, put their parts into "
+    "further files OUT.part1.c … of at most this many each (compile and link them all)."
+)
 @sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
 @sidecar_option
 @args_option(
@@ -96,6 +102,7 @@ def compile_model(
     output: str | None,
     restrict: bool,
     max_statements: int,
+    max_file_operations: int,
     samples: tuple[str, ...],
     sidecar: str | None,
     args: tuple[str, ...] | None,
@@ -113,7 +120,12 @@ def compile_model(
     from symopt.cli.report import warn_fallback, warn_source
     from symopt.limits import Limits
     from symopt.model import parse_model
-    from symopt.model.pipeline import model_jacobian, model_outputs, optimize_model, render_model
+    from symopt.model.pipeline import (
+        model_jacobian,
+        model_outputs,
+        optimize_model,
+        render_model_files,
+    )
     from symopt.optimize import resolve_costs, resolve_ruleset
 
     if restrict and lang != "c":
@@ -160,7 +172,8 @@ def compile_model(
     if jac is not None and verify:
         check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
     t_check = time.perf_counter()
-    rendered = render_model(
+    to_file = output is not None and output != "-"
+    rendered = render_model_files(
         parsed,
         pairs,
         result,
@@ -170,9 +183,15 @@ def compile_model(
         restrict=restrict,
         max_statements=max_statements,
         jacobian=jac,
+        max_file_operations=max_file_operations if to_file else None,
     )
     t3 = time.perf_counter()
-    write_output(rendered, output)
+    if lang == "c" and output is not None and to_file:
+        written = write_c_files(rendered, output)
+        if len(written) > 1:
+            click.echo("\n".join(written))
+    else:
+        write_output(rendered[0], output)
     if stats:
         seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t_check}
         if jac is not None:
@@ -188,6 +207,32 @@ def compile_model(
 
         entry = explain_run(result, table, ruleset=rules, label=path, with_expressions=False)
         render_explain([entry], output_format, command="compile")
+
+
+def write_c_files(texts: Sequence[str], output: str) -> list[str]:
+    """Write the first file to ``output`` and the part files next to it (``OUT.part1.c`` …)
+    as one set (all or none); remove stale part files of an earlier, larger output (numbered
+    on from the last, recognised by their first line). The paths written, in order."""
+    from symopt.cli.io import write_outputs
+    from symopt.codegen.cfiles import PART_FILE_MARKER, part_file_paths
+
+    paths = [output, *part_file_paths(output, len(texts) - 1)]
+    if len(texts) == 1:
+        write_output(texts[0], output)
+    else:
+        write_outputs(list(zip(texts, paths, strict=True)))
+    k = len(texts)
+    while True:
+        stale = part_file_paths(output, k)[-1]
+        try:
+            with open(stale, encoding="utf-8") as fh:
+                if fh.read(len(PART_FILE_MARKER)) != PART_FILE_MARKER:
+                    break
+            os.unlink(stale)
+        except (OSError, UnicodeDecodeError):
+            break
+        k += 1
+    return paths
 
 
 def check_jacobian(

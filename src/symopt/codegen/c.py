@@ -164,8 +164,8 @@ def _render_split(
     entry.extend(f"    {name}({', '.join(args)});" for name in names)
     entry.append("}")
     lines = [comment]
-    for part in parts:
-        lines += [part.definition("static SYMOPT_NOINLINE "), ""]
+    for fn_part in parts:
+        lines += [fn_part.definition("static SYMOPT_NOINLINE "), ""]
     text = "\n".join([*lines, *entry])
     return RenderedFunction(text, comment, tuple(parts), "\n".join(entry))
 
