@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import check_output, read_sidecar, read_source, write_output
+from symopt.cli.io import check_output, read_sidecar, read_source, write_c_files, write_output
 from symopt.cli.options import (
     args_option,
     assume_option,
@@ -207,32 +206,6 @@ def compile_model(
 
         entry = explain_run(result, table, ruleset=rules, label=path, with_expressions=False)
         render_explain([entry], output_format, command="compile")
-
-
-def write_c_files(texts: Sequence[str], output: str) -> list[str]:
-    """Write the first file to ``output`` and the part files next to it (``OUT.part1.c`` …)
-    as one set (all or none); remove stale part files of an earlier, larger output (numbered
-    on from the last, recognised by their first line). The paths written, in order."""
-    from symopt.cli.io import write_outputs
-    from symopt.codegen.cfiles import PART_FILE_MARKER, part_file_paths
-
-    paths = [output, *part_file_paths(output, len(texts) - 1)]
-    if len(texts) == 1:
-        write_output(texts[0], output)
-    else:
-        write_outputs(list(zip(texts, paths, strict=True)))
-    k = len(texts)
-    while True:
-        stale = part_file_paths(output, k)[-1]
-        try:
-            with open(stale, encoding="utf-8") as fh:
-                if fh.read(len(PART_FILE_MARKER)) != PART_FILE_MARKER:
-                    break
-            os.unlink(stale)
-        except (OSError, UnicodeDecodeError):
-            break
-        k += 1
-    return paths
 
 
 def check_jacobian(

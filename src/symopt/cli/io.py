@@ -173,6 +173,31 @@ def write_outputs(files: Sequence[tuple[str, str]]) -> None:
         raise
 
 
+def write_c_files(texts: Sequence[str], output: str) -> list[str]:
+    """Write the first file to ``output`` and the part files next to it (``OUT.part1.c`` …)
+    as one set (all or none); remove stale part files of an earlier, larger output (numbered
+    on from the last, recognised by their first line). The paths written, in order."""
+    from symopt.codegen.cfiles import PART_FILE_MARKER, part_file_paths
+
+    paths = [output, *part_file_paths(output, len(texts) - 1)]
+    if len(texts) == 1:
+        write_output(texts[0], output)
+    else:
+        write_outputs(list(zip(texts, paths, strict=True)))
+    k = len(texts)
+    while True:
+        stale = part_file_paths(output, k)[-1]
+        try:
+            with open(stale, encoding="utf-8") as fh:
+                if fh.read(len(PART_FILE_MARKER)) != PART_FILE_MARKER:
+                    break
+            os.unlink(stale)
+        except (OSError, UnicodeDecodeError):
+            break
+        k += 1
+    return paths
+
+
 def _regular_target(path: str) -> str:
     """The file ``path`` names (a symlink followed), refused unless a regular file or new."""
     if problem := output_problem(path):
