@@ -65,7 +65,25 @@ def part_operations(functions: Sequence[RenderedFunction]) -> int:
 
 
 def _pack(parts: Sequence[PartFunction], budget: int) -> list[list[PartFunction]]:
-    """Consecutive groups of at most ``budget`` operations (one part at least per group)."""
+    """Consecutive groups of at most ``budget`` operations (one part at least per group), as
+    few as the budget allows and about equally large: a part goes to the file its middle falls
+    in when the total is cut into equal shares (one more file while a share overflows)."""
+    total = sum(p.operations for p in parts)
+    least = -(-total // budget)
+    for count in range(max(1, least), least + 4):
+        groups: list[list[PartFunction]] = [[] for _ in range(count)]
+        start = 0
+        for part in parts:
+            middle = start + part.operations / 2
+            groups[min(count - 1, int(middle * count / max(1, total)))].append(part)
+            start += part.operations
+        if all(len(g) == 1 or sum(p.operations for p in g) <= budget for g in groups):
+            return [g for g in groups if g]
+    return _fill(parts, budget)
+
+
+def _fill(parts: Sequence[PartFunction], budget: int) -> list[list[PartFunction]]:
+    """Consecutive groups, each filled up to ``budget`` operations (one part at least)."""
     groups: list[list[PartFunction]] = [[]]
     size = 0
     for part in parts:
