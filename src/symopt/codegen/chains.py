@@ -1,0 +1,38 @@
+"""Cutting very long operator chains of one C statement into consecutive statements.
+
+A sum of many terms prints as ``a + b - c + …``, which C parses as a left-leaning tree as deep
+as the sum is long; gcc walks such trees recursively, and one statement of 115k additions (the
+enzyme equations of the multisite 7 model when the optimiser's deadline cuts its sum
+factoring) overflows cc1's default 8 MB stack: gcc 12 -O2 dies with a segmentation fault.
+:func:`chain_cuts` picks nodes down the chain's left spine at regular intervals; each is
+computed into its own ``const double`` first and the next piece reads it, so the C
+evaluates exactly the same operations in the same order (bit-identical results).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from symopt.codegen.infix import INFIX
+from symopt.ir import App, Term
+
+CHAIN_LINKS = 2000
+"""Most infix operators down the left spine of one C expression. The optimised multisite 6's
+longest statements have about 1,000 terms; a longer chain is cut every this many links."""
+
+
+def chain_cuts(term: Term, bound: Mapping[int, str], links: int | None = None) -> list[App]:
+    """Nodes of ``term``'s left spine (infix operators down the first operand, to a leaf, a
+    call or a temporary in ``bound``) every ``links`` (default :data:`CHAIN_LINKS`) links from
+    the bottom, bottom first; empty when the spine is no longer than ``links`` (``term``
+    itself is never cut)."""
+    links = CHAIN_LINKS if links is None else links
+    if links < 1:
+        raise ValueError(f"links must be at least 1, got {links}")
+    spine: list[App] = []
+    node = term
+    while isinstance(node, App) and node.op in INFIX and (not spine or id(node) not in bound):
+        spine.append(node)
+        node = node.args[0]
+    spine.reverse()  # bottom first; the root (spine[-1]) is the statement itself
+    return [spine[k] for k in range(links - 1, len(spine) - 1, links)]
