@@ -26,11 +26,12 @@ SPLIT_ABOVE_OPERATIONS = 24_000
 statements make gcc as slow as many statements. The optimised bcr (about 21k operations) stays
 one function."""
 
-PART_OPERATIONS = 12_000
+PART_OPERATIONS = 4_000
 """Most operations per part of a body split for its operations. Optimised multisite 6 (9,039
-statements, about 103k operations), gcc 12 -O2 user time / instructions per call: parts of
-4000 statements (≈45k operations) 40 s / 161.5k; of 1000 (≈11k) 20 s / 161.0k; of 300 13 s /
-160.3k."""
+statements, about 103k operations, every phase complete), gcc 12 -O2 user time / instructions
+per call (benchmarks/gcc_files.py, 2026-11-30): parts of 12,000 operations 20.3 s / 160,783;
+4,000 14.2 s / 160,281; 2,000 14.4 s / 160,383; 1,000 12.0 s / 159,786 (finer parts pass more
+temporaries through the scratch array)."""
 
 
 @dataclass(frozen=True)
