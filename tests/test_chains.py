@@ -44,6 +44,7 @@ def test_cuts_every_links_from_the_bottom_never_the_root() -> None:
     cuts = chain_cuts(root, {}, 4)
     assert [_spine_depth(root, c) for c in cuts] == [6, 2]  # 4 and 8 links from the bottom
     assert chain_cuts(root, {}, 5) == [chain_cuts(root, {}, 1)[4]]  # 10 links: only the 5th
+    assert isinstance(root, App) and isinstance(root.args[0], App)
     below = root.args[0].args[0]  # a temporary stops the spine: 8 links above it
     assert isinstance(below, App)
     assert len(chain_cuts(root, {id(below): "t0"}, 3)) == 0  # root + 1 link: nothing to cut

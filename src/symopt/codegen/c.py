@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import ChainMap
 from collections.abc import Sequence
 from itertools import chain
 
@@ -14,13 +13,13 @@ from symopt.codegen.cfiles import (
     assemble_files,
     part_operations,
 )
-from symopt.codegen.chains import chain_cuts
+from symopt.codegen.chains import cut_long_chains
 from symopt.codegen.constants import IntArrays, render_c_constants
 from symopt.codegen.function import FunctionDef
-from symopt.codegen.infix import Dialect, write
+from symopt.codegen.infix import Dialect
 from symopt.codegen.names import fresh_names, renamed_comment
 from symopt.codegen.plan import Plan, plan_function, plan_functions
-from symopt.codegen.schedule import Root, Step, Temp
+from symopt.codegen.schedule import Step, Temp
 from symopt.codegen.split import needs_split, split_steps
 from symopt.costs import CostTable
 
@@ -96,40 +95,16 @@ def _signature(plan: Plan, restrict: bool = False) -> str:
 
 
 def _statement(plan: Plan, step: Step, dialect: CDialect) -> str:
-    """One indented statement: a temporary's definition, an output store or the return (a very
-    long operator chain first computed in pieces: see :mod:`symopt.codegen.chains`)."""
-    whole_temporary = isinstance(step, Root) and id(step.term) in plan.bound
-    cuts = [] if whole_temporary else chain_cuts(step.term, plan.bound)
-    pieces: list[str] = []
-    if cuts:
-        names = _piece_names(plan, step, len(cuts))
-        bound = ChainMap({id(c): n for c, n in zip(cuts, names, strict=True)}, plan.bound)
-        for cut, name in zip(cuts, names, strict=True):
-            pieces.append(f"    const double {name} = {write(cut, dialect, bound)};")
-        text = write(step.term, dialect, bound)
-    else:
-        text = plan.text(step, dialect)
+    """One indented statement: a temporary's definition, an output store or the return."""
+    text = plan.text(step, dialect)
     if isinstance(step, Temp):
-        return "\n".join([*pieces, f"    const double {step.name} = {text};"])
+        return f"    const double {step.name} = {text};"
     target = plan.fn.body[step.index][0]
     if target is None:
-        line = f"    return {text};"
-    elif target.index is None:
-        line = f"    *{plan.name(target.name)} = {text};"
-    else:
-        line = f"    {plan.name(target.name)}[{target.index}] = {text};"
-    return "\n".join([*pieces, line])
-
-
-def _piece_names(plan: Plan, step: Step, count: int) -> list[str]:
-    """Names of the pieces of a long statement: ``tN_0`` … for temporary ``tN``, ``outK_0`` …
-    for body entry ``K`` (temporaries are ``t`` and digits; a parameter of that name is
-    avoided by another underscore)."""
-    taken = {plan.name(p.name) for p in (*plan.fn.outputs, *plan.fn.inputs)}
-    base = f"{step.name}_" if isinstance(step, Temp) else f"out{step.index}_"
-    while any(f"{base}{k}" in taken for k in range(count)):
-        base += "_"
-    return [f"{base}{k}" for k in range(count)]
+        return f"    return {text};"
+    if target.index is None:
+        return f"    *{plan.name(target.name)} = {text};"
+    return f"    {plan.name(target.name)}[{target.index}] = {text};"
 
 
 NOINLINE_MACRO = """#ifndef SYMOPT_NOINLINE
@@ -255,7 +230,7 @@ def render_c_files(
     and the part files (see :mod:`symopt.codegen.cfiles`)."""
     if max_file_operations is not None and max_file_operations < 1:
         raise ValueError(f"max_file_operations must be at least 1, got {max_file_operations}")
-    plans = plan_functions(functions, lambda fn: _plan(fn, costs))
+    plans = [cut_long_chains(p) for p in plan_functions(functions, lambda fn: _plan(fn, costs))]
     rendered = [_render_function(plan, restrict, max_statements) for plan in plans]
     head = ["#include <math.h>"]
     if any(r.parts for r in rendered):

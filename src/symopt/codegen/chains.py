@@ -4,16 +4,21 @@ A sum of many terms prints as ``a + b - c + …``, which C parses as a left-lean
 as the sum is long; gcc walks such trees recursively, and one statement of 115k additions (the
 enzyme equations of the multisite 7 model when the optimiser's deadline cuts its sum
 factoring) overflows cc1's default 8 MB stack: gcc 12 -O2 dies with a segmentation fault.
-:func:`chain_cuts` picks nodes down the chain's left spine at regular intervals; each is
-computed into its own ``const double`` first and the next piece reads it, so the C
-evaluates exactly the same operations in the same order (bit-identical results).
+:func:`chain_cuts` picks nodes down the chain's left spine at regular intervals and
+:func:`cut_long_chains` makes each a temporary of its own, defined just before the statement
+(the next piece reads it), so the C evaluates exactly the same operations in the same order
+(bit-identical results), and a split body can cut between the pieces (one function of 115k
+operations would take gcc a minute).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from symopt.codegen.infix import INFIX
+from symopt.codegen.plan import Plan
+from symopt.codegen.schedule import Root, Step, Temp
 from symopt.ir import App, Term
 
 CHAIN_LINKS = 2000
@@ -36,3 +41,28 @@ def chain_cuts(term: Term, bound: Mapping[int, str], links: int | None = None) -
         node = node.args[0]
     spine.reverse()  # bottom first; the root (spine[-1]) is the statement itself
     return [spine[k] for k in range(links - 1, len(spine) - 1, links)]
+
+
+def cut_long_chains(plan: Plan) -> Plan:
+    """``plan`` with every chain longer than :data:`CHAIN_LINKS` computed in pieces: new
+    temporaries ``tN_0``, ``tN_1`` … (for temporary ``tN``) or ``outK_0`` … (for body entry
+    ``K``) just before the statement; the same plan when nothing is that long."""
+    steps: list[Step] = []
+    bound = plan.bound
+    taken = {plan.name(p.name) for p in (*plan.fn.outputs, *plan.fn.inputs)}
+    for step in plan.steps:
+        whole_temporary = isinstance(step, Root) and id(step.term) in plan.bound
+        cuts = [] if whole_temporary else chain_cuts(step.term, plan.bound)
+        if cuts:
+            if bound is plan.bound:
+                bound = dict(plan.bound)
+            base = f"{step.name}_" if isinstance(step, Temp) else f"out{step.index}_"
+            while any(f"{base}{k}" in taken for k in range(len(cuts))):
+                base += "_"
+            for k, cut in enumerate(cuts):
+                steps.append(Temp(f"{base}{k}", cut))
+                bound[id(cut)] = f"{base}{k}"
+        steps.append(step)
+    if bound is plan.bound:
+        return plan
+    return dataclasses.replace(plan, steps=steps, bound=bound)
