@@ -4,6 +4,7 @@ stack on one statement of ~100k additions) without changing a single result bit.
 from __future__ import annotations
 
 import ctypes
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -92,3 +93,14 @@ def test_pieces_compute_the_same_bits(tmp_path: Path, monkeypatch: pytest.Monkey
         f(*(a.ctypes.data_as(ptr) for a in (du, p, u)))
         got[name] = du
     assert np.array_equal(got["whole"], got["pieces"]) and np.all(np.isfinite(got["whole"]))
+
+
+def test_a_split_body_cuts_between_the_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    fn = FunctionDef("f", U, ((Sym("du", 0), _chain(40)),), DU)
+    monkeypatch.setattr(chains, "CHAIN_LINKS", 5)
+    text = render_c_module([fn], max_statements=3)  # 7 pieces + the statement: 3 parts
+    parts = text.split("static SYMOPT_NOINLINE void ")[1:]
+    assert len(parts) == 3
+    defined = [re.findall(r"const double (out0_\d+) = (?!scratch)", p) for p in parts]
+    assert defined == [["out0_0", "out0_1", "out0_2"], ["out0_3", "out0_4", "out0_5"], ["out0_6"]]
+    assert "du[0] = out0_6 " in parts[2] and "out0_6 = scratch" not in text
