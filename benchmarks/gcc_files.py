@@ -3,16 +3,16 @@ per-file budgets (issue 12: "keep every emitted file compiling in ≤ 30 s at -O
 
 The model is optimised once, as ``symopt compile --lang c`` does with its defaults except
 ``--time-limit`` (300 s here: on a loaded machine the default 30 s cuts phases at random
-points, and the code compared would differ from run to run); then for
-every combination of ``--part-operations`` (operations per part function,
-``symopt.codegen.split.PART_OPERATIONS``) and ``--max-file-operations`` (0: one file) the C is
-rendered, each file compiled alone with ``gcc -O2 -std=c99 -c`` (one at a time; gcc's user CPU
-time of the child, steady on a loaded machine), and with ``--callgrind`` linked with the
-benchmark driver of benchmarks/modelbench and counted (callgrind ``--toggle-collect=f``,
-inclusive of the part functions) and its outputs compared with the first variant's.
+points, and the code compared would differ from run to run); then for every combination of
+``--part-statements`` and ``--part-operations`` (``symopt.codegen.split.PART_STATEMENTS`` and
+``PART_OPERATIONS``) and ``--max-file-operations`` (0: one file) the C is rendered, each file
+compiled alone with ``gcc -O2 -std=c99 -c`` (one at a time; gcc's user CPU time of the child,
+steady on a loaded machine), and with ``--callgrind`` linked with the benchmark driver of
+benchmarks/modelbench and counted (callgrind ``--toggle-collect=f``, inclusive of the part
+functions) and its outputs compared with the first variant's.
 
-Usage: python benchmarks/gcc_files.py MODEL.sym [--part-operations 12000,3000]
-       [--max-file-operations 0,100000] [--callgrind] [--keep DIR]
+Usage: python benchmarks/gcc_files.py MODEL.sym [--part-statements 500]
+       [--part-operations 12000,4000] [--max-file-operations 0,100000] [--callgrind] [--keep DIR]
 The model's sidecar (MODEL.json, with ``p`` and ``sampling.u``) gives the driver's inputs.
 """
 
@@ -39,6 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("model", type=Path)
     ap.add_argument("--part-operations", default="12000")
     ap.add_argument("--max-file-operations", default="0", help="0: one file")
+    ap.add_argument("--part-statements", default="500", help="split.PART_STATEMENTS values")
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="write the C files here")
     ap.add_argument("--time-limit", type=float, default=300.0, help="the optimiser's deadline")
@@ -48,6 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 @dataclass
 class Variant:
+    part_statements: int
     part_operations: int
     max_file_operations: int
     files: list[Path]
@@ -61,8 +63,9 @@ class Variant:
         count = f"{self.instructions:,.0f}" if self.instructions is not None else "–"
         diff = f"{self.max_rel_diff:.1e}" if self.max_rel_diff is not None else "–"
         return (
-            f"| {self.part_operations:,} | {budget} | {len(self.files)} | {max(self.seconds):.1f} "
-            f"| {sum(self.seconds):.1f} | {gcc} | {count} | {diff} |"
+            f"| {self.part_statements:,} | {self.part_operations:,} | {budget} "
+            f"| {len(self.files)} | {max(self.seconds):.1f} | {sum(self.seconds):.1f} | {gcc} "
+            f"| {count} | {diff} |"
         )
 
 
@@ -103,9 +106,10 @@ def optimise(model_path: Path, time_limit: float):
         flush=True,
     )
 
-    def render(part_operations: int, max_file_operations: int) -> list[str]:
-        saved = splitting.PART_OPERATIONS
+    def render(part_operations: int, max_file_operations: int, statements: int) -> list[str]:
+        saved = splitting.PART_OPERATIONS, splitting.PART_STATEMENTS
         splitting.PART_OPERATIONS = part_operations
+        splitting.PART_STATEMENTS = statements
         try:
             return render_model_files(
                 parsed,
@@ -118,7 +122,7 @@ def optimise(model_path: Path, time_limit: float):
                 max_file_operations=max_file_operations or None,
             )
         finally:
-            splitting.PART_OPERATIONS = saved
+            splitting.PART_OPERATIONS, splitting.PART_STATEMENTS = saved
 
     return render, parsed
 
@@ -146,36 +150,41 @@ def main(argv: list[str] | None = None) -> int:
             inputs = write_inputs(work, np.asarray(side["p"], dtype=float), points, n_du)
             driver = compile_driver(work, n_p, n_u, n_du, args.timeout)
         reference = None
-        for part_ops in (int(s) for s in args.part_operations.split(",")):
-            for file_ops in (int(s) for s in args.max_file_operations.split(",")):
-                texts = render(part_ops, file_ops)
-                stem = f"p{part_ops}_f{file_ops}"
-                files = [work / f"{stem}.c"] + [
-                    work / f"{stem}.part{k}.c" for k in range(1, len(texts))
-                ]
-                for path, text in zip(files, texts, strict=True):
-                    path.write_text(text)
-                seconds = [gcc_cpu(path, args.timeout) for path in files]
-                v = Variant(part_ops, file_ops, files, seconds)
-                if args.callgrind:
-                    exe = work / f"drv_{stem}"
-                    link([driver, *(p.with_suffix(".o") for p in files)], exe, args.timeout)
-                    v.instructions = instructions_per_call(exe, inputs, work, args.timeout)
-                    out = work / f"{stem}.bin"
-                    subprocess.run([*inputs.argv(exe), "eval", str(out)], check=True)
-                    values = np.fromfile(out)
-                    if reference is None:
-                        reference = values
-                    scale = np.abs(reference) + 1e-300
-                    v.max_rel_diff = float(np.max(np.abs(values - reference) / scale))
-                variants.append(v)
-                print(v.row(), flush=True)
+        combos = [
+            (int(st), int(po), int(fo))
+            for st in args.part_statements.split(",")
+            for po in args.part_operations.split(",")
+            for fo in args.max_file_operations.split(",")
+        ]
+        for statements, part_ops, file_ops in combos:
+            texts = render(part_ops, file_ops, statements)
+            stem = f"s{statements}_p{part_ops}_f{file_ops}"
+            files = [work / f"{stem}.c"] + [
+                work / f"{stem}.part{k}.c" for k in range(1, len(texts))
+            ]
+            for path, text in zip(files, texts, strict=True):
+                path.write_text(text)
+            seconds = [gcc_cpu(path, args.timeout) for path in files]
+            v = Variant(statements, part_ops, file_ops, files, seconds)
+            if args.callgrind:
+                exe = work / f"drv_{stem}"
+                link([driver, *(p.with_suffix(".o") for p in files)], exe, args.timeout)
+                v.instructions = instructions_per_call(exe, inputs, work, args.timeout)
+                out = work / f"{stem}.bin"
+                subprocess.run([*inputs.argv(exe), "eval", str(out)], check=True)
+                values = np.fromfile(out)
+                if reference is None:
+                    reference = values
+                scale = np.abs(reference) + 1e-300
+                v.max_rel_diff = float(np.max(np.abs(values - reference) / scale))
+            variants.append(v)
+            print(v.row(), flush=True)
     print()
     print(
-        "| part operations | max file operations | files | slowest file s | gcc total s "
-        "| per file s | instr/call | max rel diff |"
+        "| part statements | part operations | max file operations | files | slowest file s "
+        "| gcc total s | per file s | instr/call | max rel diff |"
     )
-    print("|---:|---:|---:|---:|---:|---|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for v in variants:
         print(v.row())
     return 0

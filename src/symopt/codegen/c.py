@@ -129,7 +129,8 @@ def _render_split(
     """The function as ``static`` parts called in order; temporaries that cross a part
     boundary go through a local scratch array (see :mod:`symopt.codegen.split`)."""
     fn = plan.fn
-    split = split_steps(plan.steps, plan.bound, max_statements)
+    per_part = min(max_statements, splitting.PART_STATEMENTS)
+    split = split_steps(plan.steps, plan.bound, per_part)
     params = _params(plan, restrict)
     taken = {plan.name(p.name) for p in (*fn.outputs, *fn.inputs)}
     scratch = next(n for n in chain(["scratch"], fresh_names("scratch", set())) if n not in taken)
@@ -147,7 +148,7 @@ def _render_split(
     )
     comment = (
         f"/* {fn.name}: {len(plan.steps)} statements split into {len(split.parts)} functions "
-        f"of at most {max_statements} statements and {splitting.PART_OPERATIONS} operations"
+        f"of at most {per_part} statements and {splitting.PART_OPERATIONS} operations"
         f"{shared} */"
     )
     parts = []
