@@ -159,7 +159,7 @@ def _render_split(
             if isinstance(step, Temp) and step.name in part.exports:
                 body.append(f"    {scratch}[{split.slots[step.name]}] = {step.name};")
         body = [*unused_casts(args, body), *body]
-        parts.append(PartFunction(name, ", ".join(params), body, part.operations))
+        parts.append(PartFunction(name, ", ".join(params), body, part.size))
     entry = _header(plan, restrict)
     if split.slots:
         entry.append(f"    double {scratch}[{len(split.slots)}];")

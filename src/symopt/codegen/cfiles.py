@@ -1,11 +1,12 @@
 """C output as several translation units, for models whose code no single gcc run digests fast.
 
 gcc -O2's time grows linearly with a file's code once its functions are bounded (see
-:mod:`symopt.codegen.split`), at roughly 5,000–10,000 operations per second on one core: the
-optimised multisite 7 model (about 1 M operations) takes about two minutes as one file. When the
-parts of the split functions hold more than a per-file budget of operations together,
-:func:`assemble_files` moves them into further files (``OUT.part1.c`` …) of at most that many
-operations each (one part at least); the first file keeps the includes, constants, unsplit
+:mod:`symopt.codegen.split`): the optimised multisite 7 model (about 1 M operations) took about
+two minutes as one file. When the parts of the split functions hold more than a per-file
+budget together, :func:`assemble_files` moves them into further files (``OUT.part1.c`` …) of
+about equal size and at most that budget each (one part at least). Sizes are counted in
+operations: operators, plus one per statement and per load or store of the scratch array
+(:attr:`symopt.codegen.split.Part.size`). The first file keeps the includes, constants, unsplit
 functions and the entry functions, which call the parts through declarations. Compile every
 file and link them together (``symopt build`` and ``symopt.load`` do).
 """
@@ -43,6 +44,8 @@ class PartFunction:
     body: list[str]
     """The indented statements between the braces."""
     operations: int
+    """Its size in operations (:attr:`symopt.codegen.split.Part.size`: operators, statements,
+    scratch loads and stores)."""
 
     def definition(self, prefix: str) -> str:
         return "\n".join([f"{prefix}void {self.name}({self.params}) {{", *self.body, "}"])

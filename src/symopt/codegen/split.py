@@ -54,6 +54,13 @@ class Part:
     operations: int = 0
     """Operators the part's steps write out (see :func:`operations`)."""
 
+    @property
+    def size(self) -> int:
+        """What a part costs a compiler, in operations: its operators, plus one per statement
+        and per load or store of the scratch array (multisite 7 stores most of its 57k
+        temporaries for later parts; gcc spends more time on those than on their operators)."""
+        return self.operations + len(self.steps) + len(self.imports) + len(self.exports)
+
 
 @dataclass(frozen=True)
 class Split:
