@@ -21,7 +21,7 @@ from symopt.codegen.plan import Plan
 from symopt.codegen.schedule import Root, Step, Temp
 from symopt.ir import App, Term
 
-CHAIN_LINKS = 2000
+CHAIN_LINKS = 500
 """Most infix operators down the left spine of one C expression. The optimised multisite 6's
 longest statements have about 1,000 terms; a longer chain is cut every this many links."""
 

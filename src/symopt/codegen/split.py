@@ -26,7 +26,7 @@ SPLIT_ABOVE_OPERATIONS = 24_000
 statements make gcc as slow as many statements. The optimised bcr (about 21k operations) stays
 one function."""
 
-PART_OPERATIONS = 4_000
+PART_OPERATIONS = 1_000
 """Most operations per part of a body split for its operations. Optimised multisite 6 (9,039
 statements, about 103k operations, every phase complete), gcc 12 -O2 user time / instructions
 per call (benchmarks/gcc_files.py, 2026-11-30): parts of 12,000 operations 20.3 s / 160,783;
