@@ -22,8 +22,9 @@ from symopt.codegen.schedule import Root, Step, Temp
 from symopt.ir import App, Term
 
 CHAIN_LINKS = 500
-"""Most infix operators down the left spine of one C expression. The optimised multisite 6's
-longest statements have about 1,000 terms; a longer chain is cut every this many links."""
+"""Most infix operators down the left spine of one C expression; a longer chain is cut every
+this many links (the pieces, about 1,000 operations with their products, then fit
+:data:`symopt.codegen.split.PART_OPERATIONS`)."""
 
 
 def chain_cuts(term: Term, bound: Mapping[int, str], links: int | None = None) -> list[App]:

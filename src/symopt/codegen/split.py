@@ -31,7 +31,10 @@ PART_OPERATIONS = 1_000
 statements, about 103k operations, every phase complete), gcc 12 -O2 user time / instructions
 per call (benchmarks/gcc_files.py, 2026-11-30): parts of 12,000 operations 20.3 s / 160,783;
 4,000 14.2 s / 160,281; 2,000 14.4 s / 160,383; 1,000 12.0 s / 159,786 (finer parts pass more
-temporaries through the scratch array)."""
+temporaries through the scratch array). gcc's combiner is worse than quadratic in a function
+holding one long chain of additions: a multisite 7 part with a 2,000-operator piece of an
+enzyme sum took 30 s, the same piece as four functions 0.25 s (with
+:data:`symopt.codegen.chains.CHAIN_LINKS` each piece is a part of its own)."""
 
 
 PART_STATEMENTS = 500
