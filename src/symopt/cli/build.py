@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from symopt.cli.io import InputError, read_source, write_output
+from symopt.cli.io import InputError, read_source, write_c_files, write_output
 from symopt.cli.options import (
     args_option,
     assume_option,
     jacobian_option,
+    max_file_operations_option,
     max_statements_option,
     optimizer_options,
     sample_option,
@@ -49,6 +50,10 @@ BUILD_LANGS = ("c", "python", "numpy")
 @click.option("--cc", default=None, help="C compiler command (default: cc, gcc or clang).")
 @click.option("--cflags", default=None, help="Compiler flags (default: -O2; -fPIC -shared added).")
 @max_statements_option("C: split a longer body into static functions (compiles much faster).")
+@max_file_operations_option(
+    "C: when the split functions hold more operations than this, compile their parts as "
+    "further files STEM.part1.c … of at most this many each (in parallel), linked together."
+)
 @sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
 @sidecar_option
 @jacobian_option(
@@ -73,6 +78,7 @@ def build(
     cc: str | None,
     cflags: str | None,
     max_statements: int,
+    max_file_operations: int,
     samples: tuple[str, ...],
     sidecar: str | None,
     jacobian: str | None,
@@ -103,6 +109,7 @@ def build(
         cc=cc,
         cflags=cflags,
         jacobian=jacobian,
+        max_file_operations=max_file_operations,
     )
     built = build_entry(text, path, options, sidecar=sidecar)
     for message in built.warnings:
@@ -110,8 +117,12 @@ def build(
     stem = Path(model).stem if model != "-" else "model"
     target = Path(outdir)
     source_name = f"{stem}{Path(SOURCE_FILE[lang]).suffix}"
-    write_output(built.source.read_text(encoding="utf-8"), str(target / source_name))
-    written = [target / source_name]
+    texts = [p.read_text(encoding="utf-8") for p in (built.source, *built.parts)]
+    if lang == "c":
+        written = [Path(p) for p in write_c_files(texts, str(target / source_name))]
+    else:
+        write_output(texts[0], str(target / source_name))
+        written = [target / source_name]
     if built.library is not None:
         written.append(_install(built.library, target / f"{stem}.so"))
     write_output(built.signature.to_json() + "\n", str(target / f"{stem}.json"))

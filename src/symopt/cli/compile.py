@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 import click
 
 from symopt.cli.explain import explain_options, render_explain
-from symopt.cli.io import check_output, read_sidecar, read_source, write_output
+from symopt.cli.io import check_output, read_sidecar, read_source, write_c_files, write_output
 from symopt.cli.options import (
     args_option,
     assume_option,
     jacobian_option,
+    max_file_operations_option,
     max_statements_option,
     memory_option,
     optimizer_options,
@@ -66,6 +67,10 @@ def load_ranges(model_path: str, sidecar: str | None, samples: tuple[str, ...]) 
 )
 @click.option("--restrict", is_flag=True, help="C: declare the pointer parameters restrict.")
 @max_statements_option("C: split a longer body into static functions (compiles much faster).")
+@max_file_operations_option(
+    "C with -o: when the split functions hold more operations than this, put their parts into "
+    "further files OUT.part1.c … of at most this many each (compile and link them all)."
+)
 @sample_option("Verification range of an input (u or u[3]); repeatable; overrides the sidecar.")
 @sidecar_option
 @args_option(
@@ -96,6 +101,7 @@ def compile_model(
     output: str | None,
     restrict: bool,
     max_statements: int,
+    max_file_operations: int,
     samples: tuple[str, ...],
     sidecar: str | None,
     args: tuple[str, ...] | None,
@@ -113,7 +119,12 @@ def compile_model(
     from symopt.cli.report import warn_fallback, warn_source
     from symopt.limits import Limits
     from symopt.model import parse_model
-    from symopt.model.pipeline import model_jacobian, model_outputs, optimize_model, render_model
+    from symopt.model.pipeline import (
+        model_jacobian,
+        model_outputs,
+        optimize_model,
+        render_model_files,
+    )
     from symopt.optimize import resolve_costs, resolve_ruleset
 
     if restrict and lang != "c":
@@ -160,7 +171,8 @@ def compile_model(
     if jac is not None and verify:
         check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
     t_check = time.perf_counter()
-    rendered = render_model(
+    to_file = output is not None and output != "-"
+    rendered = render_model_files(
         parsed,
         pairs,
         result,
@@ -170,9 +182,15 @@ def compile_model(
         restrict=restrict,
         max_statements=max_statements,
         jacobian=jac,
+        max_file_operations=max_file_operations if to_file else None,
     )
     t3 = time.perf_counter()
-    write_output(rendered, output)
+    if lang == "c" and output is not None and to_file:
+        written = write_c_files(rendered, output)
+        if len(written) > 1:
+            click.echo("\n".join(written))
+    else:
+        write_output(rendered[0], output)
     if stats:
         seconds = {"parse": t1 - t0, **result.seconds, "codegen": t3 - t_check}
         if jac is not None:

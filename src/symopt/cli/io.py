@@ -9,6 +9,7 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -127,6 +128,84 @@ def write_output(text: str, path: str | None) -> None:
             _write_atomic(target, data, None if mode is None else stat.S_IMODE(mode))
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def write_outputs(files: Sequence[tuple[str, str]]) -> None:
+    """Write several ``(text, path)`` files as a set: every text goes to a temp file next to
+    its target first, then all are renamed into place; on any error the temp files, and the
+    targets already renamed that did not exist before, are removed, so a failure leaves the
+    previous state (all files or none). Regular files only (a device or FIFO target is
+    refused)."""
+    staged: list[tuple[str, str]] = []  # (temp, target)
+    placed: list[str] = []
+    new: set[str] = set()
+    current = ""
+    try:
+        for text, path in files:
+            current = path
+            target = _regular_target(path)
+            directory, name = os.path.split(target)
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            mode = os.stat(target).st_mode if os.path.exists(target) else None
+            fd, tmp = _create_temp(directory, f".{name}.")
+            staged.append((tmp, target))
+            try:
+                if mode is not None:
+                    os.fchmod(fd, stat.S_IMODE(mode))
+                _write_all(fd, text.encode("utf-8"))
+            finally:
+                os.close(fd)
+        new = {target for _, target in staged if not os.path.exists(target)}
+        for tmp, target in staged:
+            current = target
+            os.replace(tmp, target)
+            placed.append(target)
+    except BaseException as exc:  # a full disk, Ctrl-C: leave neither temp files nor a part set
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        for target in placed:
+            if target in new:
+                with contextlib.suppress(OSError):
+                    os.unlink(target)
+        if isinstance(exc, OSError):
+            raise InputError(f"{current}: cannot write: {exc.strerror or exc}") from None
+        raise
+
+
+def write_c_files(texts: Sequence[str], output: str) -> list[str]:
+    """Write the first file to ``output`` and the part files next to it (``OUT.part1.c`` …)
+    as one set (all or none); remove stale part files of an earlier, larger output (numbered
+    on from the last, recognised by their first line). The paths written, in order."""
+    from symopt.codegen.cfiles import PART_FILE_MARKER, part_file_paths
+
+    paths = [output, *part_file_paths(output, len(texts) - 1)]
+    if len(texts) == 1:
+        write_output(texts[0], output)
+    else:
+        write_outputs(list(zip(texts, paths, strict=True)))
+    k = len(texts)
+    while True:
+        stale = part_file_paths(output, k)[-1]
+        try:
+            with open(stale, encoding="utf-8") as fh:
+                if fh.read(len(PART_FILE_MARKER)) != PART_FILE_MARKER:
+                    break
+            os.unlink(stale)
+        except (OSError, UnicodeDecodeError):
+            break
+        k += 1
+    return paths
+
+
+def _regular_target(path: str) -> str:
+    """The file ``path`` names (a symlink followed), refused unless a regular file or new."""
+    if problem := output_problem(path):
+        raise InputError(f"{path}: cannot write: {problem}")
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        raise InputError(f"{path}: cannot write several files: not a regular file")
+    return target
 
 
 def _write_special(target: str, data: bytes) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from symopt.codegen import LANGS
+from symopt.codegen.cfiles import DEFAULT_MAX_FILE_OPERATIONS
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 
 F = Callable[..., Any]
@@ -178,6 +179,18 @@ def max_statements_option(help: str) -> Callable[[F], F]:
         "max_statements",
         type=click.IntRange(min=1),
         default=DEFAULT_MAX_STATEMENTS,
+        show_default=True,
+        help=help,
+    )
+
+
+def max_file_operations_option(help: str) -> Callable[[F], F]:
+    """``--max-file-operations N``: C split across files (``compile -o``, ``build``)."""
+    return click.option(
+        "--max-file-operations",
+        "max_file_operations",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_FILE_OPERATIONS,
         show_default=True,
         help=help,
     )

@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from itertools import chain
 
 from symopt.codegen import split as splitting
+from symopt.codegen.cfiles import (
+    PartFunction,
+    RenderedFunction,
+    assemble_files,
+    part_operations,
+)
+from symopt.codegen.chains import cut_long_chains
 from symopt.codegen.constants import IntArrays, render_c_constants
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.infix import Dialect
@@ -116,11 +123,14 @@ def _header(plan: Plan, restrict: bool) -> list[str]:
     return [*comment, _signature(plan, restrict) + " {"]
 
 
-def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements: int) -> str:
+def _render_split(
+    plan: Plan, dialect: CDialect, restrict: bool, max_statements: int
+) -> RenderedFunction:
     """The function as ``static`` parts called in order; temporaries that cross a part
     boundary go through a local scratch array (see :mod:`symopt.codegen.split`)."""
     fn = plan.fn
-    split = split_steps(plan.steps, plan.bound, max_statements)
+    per_part = min(max_statements, splitting.PART_STATEMENTS)
+    split = split_steps(plan.steps, plan.bound, per_part)
     params = _params(plan, restrict)
     taken = {plan.name(p.name) for p in (*fn.outputs, *fn.inputs)}
     scratch = next(n for n in chain(["scratch"], fresh_names("scratch", set())) if n not in taken)
@@ -136,25 +146,30 @@ def _render_split(plan: Plan, dialect: CDialect, restrict: bool, max_statements:
         if split.slots
         else ""
     )
-    lines = [
+    comment = (
         f"/* {fn.name}: {len(plan.steps)} statements split into {len(split.parts)} functions "
-        f"of at most {max_statements} statements and {splitting.PART_OPERATIONS} operations"
+        f"of at most {per_part} statements and {splitting.PART_OPERATIONS} operations"
         f"{shared} */"
-    ]
+    )
+    parts = []
     for name, part in zip(names, split.parts, strict=True):
-        lines.append(f"static SYMOPT_NOINLINE void {name}({', '.join(params)}) {{")
         body = [f"    const double {t} = {scratch}[{split.slots[t]}];" for t in part.imports]
         for step in part.steps:
             body.append(_statement(plan, step, dialect))
             if isinstance(step, Temp) and step.name in part.exports:
                 body.append(f"    {scratch}[{split.slots[step.name]}] = {step.name};")
-        lines += [*unused_casts(args, body), *body, "}", ""]
-    lines += _header(plan, restrict)
+        body = [*unused_casts(args, body), *body]
+        parts.append(PartFunction(name, ", ".join(params), body, part.size))
+    entry = _header(plan, restrict)
     if split.slots:
-        lines.append(f"    double {scratch}[{len(split.slots)}];")
-    lines.extend(f"    {name}({', '.join(args)});" for name in names)
-    lines.append("}")
-    return "\n".join(lines)
+        entry.append(f"    double {scratch}[{len(split.slots)}];")
+    entry.extend(f"    {name}({', '.join(args)});" for name in names)
+    entry.append("}")
+    lines = [comment]
+    for fn_part in parts:
+        lines += [fn_part.definition("static SYMOPT_NOINLINE "), ""]
+    text = "\n".join([*lines, *entry])
+    return RenderedFunction(text, comment, tuple(parts), "\n".join(entry))
 
 
 def _plan(fn: FunctionDef, costs: CostTable | None) -> Plan:
@@ -163,17 +178,17 @@ def _plan(fn: FunctionDef, costs: CostTable | None) -> Plan:
     )
 
 
-def _render_function(plan: Plan, restrict: bool, max_statements: int | None) -> tuple[str, bool]:
-    """The definition, and whether it was split."""
+def _render_function(plan: Plan, restrict: bool, max_statements: int | None) -> RenderedFunction:
+    """The definition (with its parts if it was split)."""
     fn = plan.fn
     dialect = CDialect(plan.renames)
     split = max_statements is not None and needs_split(plan.steps, plan.bound, max_statements)
     if split and max_statements is not None and fn.outputs:
-        return _render_split(plan, dialect, restrict, max_statements), True
+        return _render_split(plan, dialect, restrict, max_statements)
     body = [_statement(plan, step, dialect) for step in plan.steps]
     names = [plan.name(p.name) for p in (*fn.outputs, *fn.inputs)]
     lines = [*_header(plan, restrict), *unused_casts(names, body), *body, "}"]
-    return "\n".join(lines), False
+    return RenderedFunction("\n".join(lines))
 
 
 def unused_casts(params: Sequence[str], body: Sequence[str]) -> list[str]:
@@ -197,9 +212,31 @@ def render_c_module(
     statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
     (only a function with outputs).
     """
-    plans = plan_functions(functions, lambda fn: _plan(fn, costs))
+    return render_c_files(
+        functions, costs, restrict=restrict, max_statements=max_statements, constants=constants
+    )[0]
+
+
+def render_c_files(
+    functions: Sequence[FunctionDef],
+    costs: CostTable | None = None,
+    *,
+    restrict: bool = False,
+    max_statements: int | None = None,
+    constants: IntArrays = (),
+    max_file_operations: int | None = None,
+) -> list[str]:
+    """:func:`render_c_module` as one file or, when the parts of split functions hold more than
+    ``max_file_operations`` operations together (None: no limit), as several: the first file
+    and the part files (see :mod:`symopt.codegen.cfiles`)."""
+    if max_file_operations is not None and max_file_operations < 1:
+        raise ValueError(f"max_file_operations must be at least 1, got {max_file_operations}")
+    plans = [cut_long_chains(p) for p in plan_functions(functions, lambda fn: _plan(fn, costs))]
     rendered = [_render_function(plan, restrict, max_statements) for plan in plans]
     head = ["#include <math.h>"]
-    if any(was_split for _, was_split in rendered):
+    if any(r.parts for r in rendered):
         head.append(NOINLINE_MACRO)
-    return "\n\n".join(head + render_c_constants(constants) + [b for b, _ in rendered]) + "\n"
+    consts = render_c_constants(constants)
+    if max_file_operations is not None and part_operations(rendered) > max_file_operations:
+        return assemble_files(head, consts, rendered, max_file_operations)
+    return ["\n\n".join(head + consts + [r.text for r in rendered]) + "\n"]

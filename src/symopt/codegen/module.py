@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from symopt.codegen.c import render_c_module
+from symopt.codegen.c import render_c_files
 from symopt.codegen.constants import IntArrays
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.numpy_ import render_numpy_module
@@ -41,18 +41,46 @@ def render_module(
     :func:`~symopt.codegen.c.render_c_module`); other languages ignore them. ``constants``
     are integer arrays defined before the functions (``sym`` has none).
     """
+    return render_module_files(
+        lang,
+        functions,
+        costs=costs,
+        restrict=restrict,
+        max_statements=max_statements,
+        constants=constants,
+    )[0]
+
+
+def render_module_files(
+    lang: str,
+    functions: Sequence[FunctionDef],
+    *,
+    costs: CostTable | None = None,
+    restrict: bool = False,
+    max_statements: int | None = None,
+    constants: IntArrays = (),
+    max_file_operations: int | None = None,
+) -> list[str]:
+    """:func:`render_module` as a list of files: one, except for C whose split functions'
+    parts hold more than ``max_file_operations`` operations (see
+    :func:`~symopt.codegen.c.render_c_files`)."""
     names = [fn.name for fn in functions]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"function name(s) defined twice: {', '.join(duplicates)}")
     if lang == "sym":
-        return render_sym_module(functions)
+        return [render_sym_module(functions)]
     if lang == "c":
-        return render_c_module(
-            functions, costs, restrict=restrict, max_statements=max_statements, constants=constants
+        return render_c_files(
+            functions,
+            costs,
+            restrict=restrict,
+            max_statements=max_statements,
+            constants=constants,
+            max_file_operations=max_file_operations,
         )
     if lang == "python":
-        return render_python_module(functions, costs, constants)
+        return [render_python_module(functions, costs, constants)]
     if lang == "numpy":
-        return render_numpy_module(functions, costs, constants)
+        return [render_numpy_module(functions, costs, constants)]
     raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")

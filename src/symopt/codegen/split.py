@@ -26,11 +26,23 @@ SPLIT_ABOVE_OPERATIONS = 24_000
 statements make gcc as slow as many statements. The optimised bcr (about 21k operations) stays
 one function."""
 
-PART_OPERATIONS = 12_000
+PART_OPERATIONS = 1_000
 """Most operations per part of a body split for its operations. Optimised multisite 6 (9,039
-statements, about 103k operations), gcc 12 -O2 user time / instructions per call: parts of
-4000 statements (≈45k operations) 40 s / 161.5k; of 1000 (≈11k) 20 s / 161.0k; of 300 13 s /
-160.3k."""
+statements, about 103k operations, every phase complete), gcc 12 -O2 user time / instructions
+per call (benchmarks/gcc_files.py, 2026-11-30): parts of 12,000 operations 20.3 s / 160,783;
+4,000 14.2 s / 160,281; 2,000 14.4 s / 160,383; 1,000 12.0 s / 159,786 (finer parts pass more
+temporaries through the scratch array). gcc's combiner is worse than quadratic in a function
+holding one long chain of additions: a multisite 7 part with a 2,000-operator piece of an
+enzyme sum took 30 s, the same piece as four functions 0.25 s (with
+:data:`symopt.codegen.chains.CHAIN_LINKS` each piece is a part of its own)."""
+
+
+PART_STATEMENTS = 500
+"""Most statements per part of a body that is split (``--max-statements-per-function`` decides
+whether a body is split; its parts get at most this many, or that many if fewer). gcc -O2's
+time grows faster than linearly with a function's statements (its SLP vectorizer looks at runs
+of stores): 2,000 temporaries of multisite 7, each stored for later parts, take 5.5 s in one
+function, 1.6 s in four, 1.0 s in eight."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,15 @@ class Part:
     """Temporaries of earlier parts this part reads (loaded from the scratch array first)."""
     exports: frozenset[str]
     """Temporaries of this part that later parts read (stored to the scratch array)."""
+    operations: int = 0
+    """Operators the part's steps write out (see :func:`operations`)."""
+
+    @property
+    def size(self) -> int:
+        """What a part costs a compiler, in operations: its operators, plus one per statement
+        and per load or store of the scratch array (multisite 7 stores most of its 57k
+        temporaries for later parts; gcc spends more time on those than on their operators)."""
+        return self.operations + len(self.steps) + len(self.imports) + len(self.exports)
 
 
 @dataclass(frozen=True)
@@ -89,19 +110,19 @@ def needs_split(steps: Sequence[Step], bound: Mapping[int, str], max_statements:
 
 def _chunks(
     steps: Sequence[Step], bound: Mapping[int, str], max_statements: int, max_operations: int
-) -> list[list[Step]]:
+) -> list[tuple[list[Step], int]]:
     """Consecutive runs of at most ``max_statements`` steps and (unless one step alone is
-    longer) ``max_operations`` operations."""
+    longer) ``max_operations`` operations, each with its number of operations."""
     chunks: list[list[Step]] = [[]]
-    size = 0
+    sizes = [0]
     for step in steps:
         ops = operations(step, bound)
-        if chunks[-1] and (len(chunks[-1]) >= max_statements or size + ops > max_operations):
+        if chunks[-1] and (len(chunks[-1]) >= max_statements or sizes[-1] + ops > max_operations):
             chunks.append([])
-            size = 0
+            sizes.append(0)
         chunks[-1].append(step)
-        size += ops
-    return [c for c in chunks if c]
+        sizes[-1] += ops
+    return [(c, n) for c, n in zip(chunks, sizes, strict=True) if c]
 
 
 def split_steps(
@@ -120,7 +141,8 @@ def split_steps(
     if max_statements < 1:
         raise ValueError(f"max_statements must be at least 1, got {max_statements}")
     limit = PART_OPERATIONS if max_operations is None else max_operations
-    chunks = _chunks(steps, bound, max_statements, limit)
+    sized = _chunks(steps, bound, max_statements, limit)
+    chunks = [chunk for chunk, _ in sized]
     home: dict[str, int] = {}  # temporary -> part defining it
     reads: list[list[str]] = []
     for k, chunk in enumerate(chunks):
@@ -143,7 +165,8 @@ def split_steps(
             steps=chunk,
             imports=imported,
             exports=frozenset(s.name for s in chunk if isinstance(s, Temp) and s.name in crossing),
+            operations=size,
         )
-        for chunk, imported in zip(chunks, reads, strict=True)
+        for (chunk, size), imported in zip(sized, reads, strict=True)
     ]
     return Split(parts, slots)

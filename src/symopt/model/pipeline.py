@@ -100,7 +100,37 @@ def render_model(
     follow the outputs in ``result``, ``NAME_jac`` and ``NAME_f_and_jac`` and the structure
     constants: see :func:`jacobian_functions`); a bad name (or a parameter clashing with it) is
     a :class:`ConfigError`."""
-    from symopt.codegen import FunctionDef, render_module
+    return render_model_files(
+        parsed,
+        pairs,
+        result,
+        lang=lang,
+        name=name,
+        table=table,
+        restrict=restrict,
+        max_statements=max_statements,
+        jacobian=jacobian,
+    )[0]
+
+
+def render_model_files(
+    parsed: Model,
+    pairs: Pairs,
+    result: Optimized,
+    *,
+    lang: str,
+    name: str,
+    table: CostTable,
+    restrict: bool = False,
+    max_statements: int | None = None,
+    jacobian: Jacobian | None = None,
+    max_file_operations: int | None = None,
+) -> list[str]:
+    """:func:`render_model` as a list of files: one, or for C whose split functions' parts
+    hold more than ``max_file_operations`` operations, the first file and the part files (see
+    :mod:`symopt.codegen.cfiles`)."""
+    from symopt.codegen import FunctionDef
+    from symopt.codegen.module import render_module_files
 
     n = len(pairs)
     body = tuple((target, out) for (target, _), out in zip(pairs, result.outputs[:n], strict=True))
@@ -110,13 +140,14 @@ def render_model(
         if jacobian is not None:
             more, constants = jacobian_functions(fns[0], jacobian, result.outputs[n:])
             fns += more
-        return render_module(
+        return render_module_files(
             lang,
             fns,
             costs=table,
             restrict=restrict,
             max_statements=max_statements,
             constants=constants,
+            max_file_operations=max_file_operations,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

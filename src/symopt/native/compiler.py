@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import shutil
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from symopt.errors import SymoptError
@@ -46,10 +49,39 @@ def split_flags(cflags: str | Sequence[str] | None) -> list[str]:
     return shlex.split(cflags) if isinstance(cflags, str) else list(cflags)
 
 
-def compile_shared(cmd: Sequence[str], flags: Sequence[str], source: Path, output: Path) -> None:
-    """Compile ``source`` into the shared library ``output``; a failure is a :class:`BuildError`
-    with the compiler's message."""
-    argv = [*cmd, *flags, *SHARED_FLAGS, "-o", str(output), str(source), "-lm"]
+def compile_shared(
+    cmd: Sequence[str],
+    flags: Sequence[str],
+    source: Path,
+    output: Path,
+    parts: Sequence[Path] = (),
+) -> None:
+    """Compile ``source`` (and the C ``parts`` of the same module, each to an object file,
+    in parallel on up to one process per core, then linked) into the shared library
+    ``output``; a failure is a :class:`BuildError` with the compiler's message."""
+    if not parts:
+        _run([*cmd, *flags, *SHARED_FLAGS, "-o", str(output), str(source), "-lm"])
+        return
+    sources = [source, *parts]
+    objects = [s.with_suffix(".o") for s in sources]
+    jobs = [
+        [*cmd, *flags, "-fPIC", "-c", "-o", str(o), str(s)]
+        for s, o in zip(sources, objects, strict=True)
+    ]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(_run, jobs):
+                pass
+        _run([*cmd, *flags, *SHARED_FLAGS, "-o", str(output), *map(str, objects), "-lm"])
+    finally:
+        for obj in objects:
+            with contextlib.suppress(OSError):
+                obj.unlink()
+
+
+def _run(argv: list[str]) -> None:
+    """Run the compiler; a failure is a :class:`BuildError` with the end of its message."""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     except OSError as exc:

@@ -23,6 +23,8 @@ class Generated:
     source: str
     signature: Signature
     warnings: tuple[str, ...]
+    parts: tuple[str, ...] = ()
+    """C part files to compile and link with ``source`` (see :mod:`symopt.codegen.cfiles`)."""
 
 
 def generate(
@@ -36,7 +38,7 @@ def generate(
         model_outputs,
         optimize_model,
         ranges_from_sidecar,
-        render_model,
+        render_model_files,
     )
     from symopt.native.cwrap import many_wrapper, object_wrapper
     from symopt.optimize import resolve_costs, resolve_ruleset
@@ -73,7 +75,7 @@ def generate(
         from symopt.cli.compile import check_jacobian
 
         check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
-    source = render_model(
+    source, *parts = render_model_files(
         parsed,
         pairs,
         result,
@@ -82,6 +84,7 @@ def generate(
         table=table,
         max_statements=options.max_statements,
         jacobian=jac,
+        max_file_operations=options.max_file_operations,
     )
     sig = signature(options.name, parsed.inputs, parsed.outputs, pairs, parsed.sizes)
     if jac is not None:
@@ -89,7 +92,7 @@ def generate(
     if options.lang == "c":
         sigs = [sig, *sig.jacobian_signatures()] if jac is not None else [sig]
         source += "".join(many_wrapper(s) + object_wrapper(s) for s in sigs)
-    return Generated(source, sig, tuple(messages))
+    return Generated(source, sig, tuple(messages), tuple(parts))
 
 
 def _with_args(parsed: Model, args: tuple[tuple[str, bool], ...]) -> Model:

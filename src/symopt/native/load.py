@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from symopt.codegen.cfiles import DEFAULT_MAX_FILE_OPERATIONS, part_file_paths
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 from symopt.errors import ConfigError
 from symopt.native import cache
@@ -45,6 +46,8 @@ class Options:
     assume: tuple[str, ...] = ()
     samples: tuple[str, ...] = ()
     max_statements: int = DEFAULT_MAX_STATEMENTS
+    max_file_operations: int = DEFAULT_MAX_FILE_OPERATIONS
+    """C: most operations of split-function parts per file (``compile --max-file-operations``)."""
     cc: str | None = None
     cflags: tuple[str, ...] | None = None
     order: tuple[str, ...] | None = None
@@ -98,6 +101,9 @@ class Built:
     source: Path
     library: Path | None
     warnings: tuple[str, ...] = ()
+    parts: tuple[Path, ...] = ()
+    """C part files compiled into the library with ``source`` (a model over the per-file
+    budget)."""
 
 
 def load(
@@ -118,6 +124,7 @@ def load(
     samples: Sequence[str] = (),
     sidecar: str | os.PathLike[str] | None = None,
     max_statements: int = DEFAULT_MAX_STATEMENTS,
+    max_file_operations: int = DEFAULT_MAX_FILE_OPERATIONS,
     args: Sequence[str] | None = None,
     jacobian: bool | str = False,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -127,7 +134,8 @@ def load(
     ``model`` is a path to a ``.sym`` file or the model's text (a string holding a newline or
     ``=``). ``lang="c"`` compiles with ``cc`` (default: the first of ``cc``, ``gcc``, ``clang``)
     and ``cflags`` (default ``-O2``; ``-fPIC -shared`` are always added); ``args`` orders the
-    inputs as ``symopt compile --args`` does; ``"python"`` or
+    inputs as ``symopt compile --args`` does; C larger than ``max_file_operations`` is
+    compiled as several files, in parallel, and linked (see docs/compile.md); ``"python"`` or
     ``"numpy"`` need no compiler. ``jacobian=True`` (or the name of an input array) also builds
     the sparse Jacobian (as ``compile --jacobian``): ``f.jac``, ``f.f_and_jac`` and
     ``f.jac_sparsity`` (see docs/python.md). Products are cached under ``cache_dir`` (default:
@@ -152,6 +160,7 @@ def load(
         cc=cc,
         cflags=cflags,
         jacobian=jacobian,
+        max_file_operations=max_file_operations,
     )
     path, text = read_model(model)
     return load_text(text, path, options, sidecar=sidecar, cache_dir=cache_dir)
@@ -243,10 +252,13 @@ def build(
         found.extend(generated.warnings)
         source = tmp / SOURCE_FILE[options.lang]
         source.write_text(generated.source, encoding="utf-8")
+        parts = [Path(p) for p in part_file_paths(str(source), len(generated.parts))]
+        for part, part_text in zip(parts, generated.parts, strict=True):
+            part.write_text(part_text, encoding="utf-8")
         if options.lang == "c":
             from symopt.native.compiler import compile_shared
 
-            compile_shared(command, flags, source, tmp / LIBRARY_FILE)
+            compile_shared(command, flags, source, tmp / LIBRARY_FILE, parts)
         (tmp / cache.SIGNATURE).write_text(generated.signature.to_json(), encoding="utf-8")
 
     try:
@@ -260,7 +272,19 @@ def build(
         ) from None
     signature = Signature.from_json((directory / cache.SIGNATURE).read_text(encoding="utf-8"))
     library = directory / LIBRARY_FILE if options.lang == "c" else None
-    return Built(directory, signature, directory / SOURCE_FILE[options.lang], library, tuple(found))
+    source = directory / SOURCE_FILE[options.lang]
+    parts = _existing_parts(source)
+    return Built(directory, signature, source, library, tuple(found), parts)
+
+
+def _existing_parts(source: Path) -> tuple[Path, ...]:
+    """The part files next to a cached ``source`` (``model.part1.c`` …, in order)."""
+    found: list[Path] = []
+    while True:
+        (path,) = part_file_paths(str(source), len(found) + 1)[-1:]
+        if not os.path.isfile(path):
+            return tuple(found)
+        found.append(Path(path))
 
 
 def symopt_version() -> str:
