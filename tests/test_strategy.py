@@ -283,3 +283,14 @@ def test_verification_out_of_memory_returns_the_inputs(monkeypatch: pytest.Monke
     assert result.outputs == [term]
     verify = [p for p in result.phases if p.name == "verify"]
     assert verify and verify[0].stop is StopReason.OUT_OF_MEMORY
+
+
+def test_rss_sampler_reads_proc_at_most_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import symopt.memory
+
+    readings = iter([100, 200, 300])
+    monkeypatch.setattr(symopt.memory, "rss_bytes", lambda: next(readings))
+    slow = symopt.memory.RssSampler(interval=3600.0)
+    assert [slow.read(), slow.read()] == [100, 100]  # the second is the cached reading
+    fresh = symopt.memory.RssSampler(interval=0.0)
+    assert [fresh.read(), fresh.read()] == [200, 300]

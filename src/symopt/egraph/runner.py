@@ -32,7 +32,7 @@ from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import Term
 from symopt.limits import Limits, StopReason
-from symopt.memory import rss_bytes
+from symopt.memory import RssSampler
 from symopt.rulesets.rule import Ruleset
 
 _NODE_FUNCTIONS = frozenset(CONSTRUCTOR_OPS) | frozenset(LEAVES)
@@ -159,6 +159,7 @@ class Runner:
         cap = NODE_SLACK * self.limits.nodes
         deadline = start + self.limits.time
         memory = self.limits.memory
+        rss = RssSampler()
         stop: StopReason | None = None
         for it in range(self.limits.iterations):
             t_iter = time.perf_counter()
@@ -191,7 +192,7 @@ class Runner:
                     stop = StopReason.NODE_LIMIT
                 elif time.perf_counter() > deadline:
                     stop = StopReason.TIME_LIMIT
-                elif memory is not None and rss_bytes() > memory:
+                elif memory is not None and rss.read() > memory:
                     stop = StopReason.MEMORY_LIMIT
                 if stop:
                     break
