@@ -120,6 +120,15 @@ def test_a_huge_sum_cut_after_collecting_keeps_its_like_terms_collected(
     assert not check_equivalent(terms, out)
 
 
+def test_a_huge_sum_without_like_terms_is_not_built_flat() -> None:
+    n = pipeline.COLLECT_MIN_TERMS + 200
+    terms = intern([_sum(n, "k{i}*u{i}*v{i}"), _sum(n, "v{i}*w", 10)])
+    _, report = optimize_polynomials(terms, costs=THROUGHPUT)
+    collect = {p.name: p for p in report.phases}["collect"]
+    # The mass-action-like sum has no two terms alike: skipped without building its flat sum.
+    assert collect.detail == {"statements": 2, "collected": 1, "no like terms": 1}
+
+
 def test_collected_sums_reach_the_result_with_the_cut_phase_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

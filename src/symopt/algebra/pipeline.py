@@ -136,6 +136,7 @@ def _collect(
         return {}
     t0 = time.perf_counter()
     out: dict[int, Term] = {}
+    unlike = 0
     stop = budget.exceeded() or StopReason.DONE
     if stop is StopReason.DONE:
         flat = Factorings(alternatives=1, max_ways=0)
@@ -144,6 +145,9 @@ def _collect(
         for i in huge:
             poly = polys[i]
             assert poly is not None
+            if _summands(terms[i], len(poly)) <= len(poly):
+                unlike += 1  # no two terms alike (a mass-action sum): nothing to collect
+                continue
             before = _cost([terms[i]], costs)
             if _flat_cost(poly, ops) < before:  # else nothing to collect: not built
                 sign, cid = flat.add(poly)
@@ -154,6 +158,8 @@ def _collect(
             if (stop := budget.exceeded() or StopReason.DONE) is not StopReason.DONE:
                 break
     detail: dict[str, Any] = {"statements": len(huge), "collected": len(out)}
+    if unlike:
+        detail["no like terms"] = unlike
     if stop.cut:
         detail["fallback"] = f"{len(huge) - len(out)} huge sums not collected"
     report.phases.append(PhaseReport("collect", time.perf_counter() - t0, stop=stop, detail=detail))
@@ -174,6 +180,21 @@ def _is_huge_sum(term: Term) -> bool:
         else:
             summands += 1
     return summands + len(stack) >= COLLECT_MIN_TERMS
+
+
+def _summands(term: Term, most: int) -> int:
+    """The terms of the sum ``term`` is written as (additions, subtractions and negations at
+    the top), counted up to ``most + 1``: linear in that, not in the size of the terms (nor
+    exponential in a sum of shared sums)."""
+    stack = [term]
+    summands = 0
+    while stack and summands <= most:
+        node = stack.pop()
+        if isinstance(node, App) and node.op in ("add", "sub", "neg"):
+            stack.extend(node.args)
+        else:
+            summands += 1
+    return summands
 
 
 def _flat_cost(poly: Poly, ops: OpCosts) -> float:
