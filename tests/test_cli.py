@@ -77,6 +77,28 @@ def test_unknown_function_did_you_mean(name: str, guess: str) -> None:
     assert f"<stdin>:1:5: error: unknown function '{name}'; did you mean '{guess}'?" in err
 
 
+@pytest.mark.parametrize(
+    ("text", "column", "hint"),
+    [
+        (
+            "math.exp(x)",
+            5,
+            "did you mean 'exp'? (functions are called without a module prefix: 'math.')",
+        ),
+        (
+            "1 + np.arctan(y)",
+            7,
+            "did you mean 'atan'? (functions are called without a module prefix: 'np.')",
+        ),
+        ("a.b + 1", 2, None),  # no call of a known function: no guess
+    ],
+)
+def test_module_prefix_did_you_mean(text: str, column: int, hint: str | None) -> None:
+    code, _, err = simplify(text + "\n")
+    assert code == 2 and f"<stdin>:1:{column}: error: unexpected character '.'" in err
+    assert (hint in err) if hint else "did you mean" not in err
+
+
 def test_min_max_take_any_number_of_arguments() -> None:
     code, out, _ = simplify("min(a, b, c)\nmax(a, b, c, d)\n", "--no-verify", "--tier", "exact")
     assert code == 0

@@ -374,12 +374,31 @@ def _describe_expected(expected: set[str], allow_pvars: bool) -> str:
     return "; expected " + ", ".join(names) if names else ""
 
 
+_QUALIFIED = re.compile(r"([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*\(")
+
+
+def _module_prefix_hint(text: str, pos: int) -> str:
+    """For ``math.exp(x)`` or ``np.sqrt(x)`` at a ``.``: the function without its module."""
+    start = pos
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    match = _QUALIFIED.match(text, start)
+    if match is None or match.end(1) != pos:
+        return ""
+    module, name = match.groups()
+    known = name if name in FUNCTIONS else FUNCTION_ALIASES.get(name)
+    if known is None:
+        return ""
+    return f"; did you mean '{known}'? (functions are called without a module prefix: '{module}.')"
+
+
 def _source_error(
     exc: UnexpectedInput, text: str, path: str, line: int, allow_pvars: bool
 ) -> SourceError:
     column = exc.column if isinstance(exc.column, int) and exc.column > 0 else len(text) + 1
     if isinstance(exc, UnexpectedCharacters):
         message = f"unexpected character {text[exc.pos_in_stream or 0]!r}"
+        message += _module_prefix_hint(text, exc.pos_in_stream or 0)
     elif isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
