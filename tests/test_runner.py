@@ -48,3 +48,31 @@ def test_runs_share_the_loaded_program_but_not_their_terms() -> None:
         assert len(roots) == 1
     assert big.enodes > 5
     assert alone.enodes == 1  # nothing left over from the earlier runs
+
+
+def test_program_text_splits_into_its_top_level_forms() -> None:
+    from symopt.egraph.engine import top_level_forms
+
+    text = (
+        "; a comment (with a parenthesis\n(ruleset r)\n"
+        '(rule ((= e (Num c))) ((ConstClass e))\n  :ruleset r :name "a (b) \\" c")  ; trailing\n'
+    )
+    assert top_level_forms(text) == [
+        "(ruleset r)",
+        '(rule ((= e (Num c))) ((ConstClass e))\n  :ruleset r :name "a (b) \\" c")',
+    ]
+    with pytest.raises(ValueError, match="unbalanced"):
+        top_level_forms("(ruleset r")
+
+
+def test_the_rules_program_parses_the_same_form_by_form() -> None:
+    from symopt.egraph.engine import bindings, top_level_forms
+    from symopt.egraph.runner import _compiled
+    from symopt.rulesets.loader import load_ruleset
+
+    program, probes, _ = _compiled(load_ruleset("default"))
+    text = f"{program.text}\n{probes}"
+    egraph = bindings().EGraph()
+    whole = [str(c) for c in egraph.parse_program(text)]
+    parts = [str(c) for form in top_level_forms(text) for c in egraph.parse_program(form)]
+    assert len(whole) > 300 and parts == whole

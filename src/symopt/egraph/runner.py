@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from symopt.egraph.encode import assert_facts, insert_terms, union_terms
-from symopt.egraph.engine import EGraph, bindings
+from symopt.egraph.engine import EGraph, bindings, top_level_forms
 from symopt.egraph.probe import Probe, probe_program
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
@@ -71,10 +71,10 @@ class _Backoff:
     banned_until: int = -1
 
 
-PROGRAM_BYTES = 384 << 20
-"""Resident memory egglog takes to load a program (datatype, analyses, every rule): 341 MiB
-measured with the default ruleset, far more than the e-graphs themselves (75,000 e-nodes on top
-of it did not grow the resident set measurably)."""
+PROGRAM_BYTES = 64 << 20
+"""Resident memory egglog takes to load a program (datatype, analyses, every rule), with room
+to spare: about 20 MiB with the default ruleset, parsed form by form (341 MiB when the whole
+text was parsed at once: see :func:`~symopt.egraph.engine.top_level_forms`)."""
 
 _LOADED: set[str] = set()
 
@@ -83,7 +83,8 @@ _LOADED: set[str] = set()
 def _loaded(program: str) -> EGraph:
     """An e-graph with ``program`` loaded and nothing else (runs push and pop on top of it)."""
     egraph = bindings().EGraph()
-    egraph.run_program(*egraph.parse_program(program))
+    for form in top_level_forms(program):  # one at a time: see top_level_forms
+        egraph.run_program(*egraph.parse_program(form))
     _LOADED.add(program)
     return egraph
 
