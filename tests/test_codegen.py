@@ -449,6 +449,26 @@ def test_affinity_order_is_a_permutation_for_long_bodies() -> None:
     assert all(abs(order[k] - order[k + 1]) == 750 for k in range(0, 1500, 2))
 
 
+def test_temporaries_of_a_deep_chain_stay_direct_past_the_closure_limit() -> None:
+    # y[i] = exp(y[i-1]*p) + u[i], 3,000 links: past MAX_CLOSURE links a temporary's set holds
+    # only what it reads directly, and so does every one above it (the sets used to grow back
+    # to MAX_CLOSURE every MAX_CLOSURE links: quadratic memory on exp chains).
+    from symopt.codegen.schedule import MAX_CLOSURE, _temporaries, shared_subterms
+    from symopt.ir import intern
+
+    chain: list[Term] = [Sym("u", 0)]
+    for i in range(1, 3000):
+        chain.append(App("add", (App("exp", (App("mul", (chain[-1], Sym("p"))),)), Sym("u", i))))
+    roots = intern(chain)
+    shared = shared_subterms(roots)
+    memo: dict[int, frozenset[int]] = {}
+    deep: set[int] = set()
+    sizes = [len(_temporaries(r, shared, memo, deep)) for r in roots]
+    assert max(sizes) <= MAX_CLOSURE + 1
+    assert max(sizes[2 * MAX_CLOSURE :]) <= 3  # far up the chain: direct temporaries only
+    assert sum(len(v) for v in memo.values()) < 4 * MAX_CLOSURE**2
+
+
 def test_value_returning_c_function_recomputes_a_load_sum() -> None:
     fn = scalar_fn("g", "(u[0] + u[1])*(u[0] + u[1])", "u[]")
     assert body("c", fn) == (

@@ -101,7 +101,8 @@ def affinity_order(
     walk = postorder(list(roots)) if nodes is None else nodes
     position = {id(node): k for k, node in enumerate(walk)}
     memo: dict[int, frozenset[int]] = {}
-    needs = [sorted(position[t] for t in _temporaries(r, shared, memo)) for r in roots]
+    deep: set[int] = set()
+    needs = [sorted(position[t] for t in _temporaries(r, shared, memo, deep)) for r in roots]
     users: dict[int, list[int]] = {}
     for i, temps in enumerate(needs):
         for t in temps:
@@ -152,9 +153,12 @@ def direct_temporaries(node: Term, shared: Container[int]) -> list[Term]:
     return found
 
 
-def _temporaries(root: Term, shared: set[int], memo: dict[int, frozenset[int]]) -> set[int]:
+def _temporaries(
+    root: Term, shared: set[int], memo: dict[int, frozenset[int]], deep: set[int]
+) -> set[int]:
     """Ids of the shared nodes ``root`` needs, through other temporaries too (memoised per
-    temporary in ``memo``)."""
+    temporary in ``memo``; ``deep``: the temporaries on a chain too deep to follow, whose sets
+    hold their direct temporaries only, as do those of every temporary above them)."""
     out: set[int] = set()
     for top in direct_temporaries(root, shared) if id(root) not in shared else [root]:
         stack = [top]
@@ -170,9 +174,14 @@ def _temporaries(root: Term, shared: set[int], memo: dict[int, frozenset[int]]) 
                 stack.extend(missing)
                 continue
             stack.pop()
-            closure = frozenset({id(node)}).union(*(memo[id(k)] for k in kids))
-            if len(closure) > MAX_CLOSURE:  # a deep chain: its direct temporaries only
+            closure = None
+            if not any(id(k) in deep for k in kids):
+                closure = frozenset({id(node)}).union(*(memo[id(k)] for k in kids))
+            if closure is None or len(closure) > MAX_CLOSURE:
+                # A deep chain: direct temporaries only, here and above (else the sets would
+                # grow back to MAX_CLOSURE every MAX_CLOSURE links: quadratic memory).
                 closure = frozenset({id(node), *(id(k) for k in kids)})
+                deep.add(id(node))
             memo[id(node)] = closure
         out |= memo[id(top)]
     return out
