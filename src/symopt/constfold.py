@@ -20,8 +20,6 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 
-import mpmath
-
 from symopt.ir import App, Num, Term, postorder
 
 _FOLD: dict[str, Callable[..., float]] = {
@@ -34,15 +32,21 @@ _FOLD: dict[str, Callable[..., float]] = {
 }
 
 
+def _mpmath(name: str) -> Callable[[object], object]:
+    """mpmath's ``name``, imported at the first call (not at start-up: it is needed only when
+    a literal is folded)."""
+
+    def exact(x: object) -> object:
+        import mpmath
+
+        return mpmath.log(x, 2) if name == "log2" else getattr(mpmath, name)(x)
+
+    return exact
+
+
 _LIBM: dict[str, tuple[Callable[[float], float], Callable[[object], object]]] = {
-    "exp": (math.exp, mpmath.exp),
-    "log": (math.log, mpmath.log),
-    "log10": (math.log10, mpmath.log10),
-    "log2": (math.log2, lambda v: mpmath.log(v, 2)),
-    "sin": (math.sin, mpmath.sin),
-    "cos": (math.cos, mpmath.cos),
-    "tan": (math.tan, mpmath.tan),
-    "atan": (math.atan, mpmath.atan),
+    op: (getattr(math, op), _mpmath(op))
+    for op in ("exp", "log", "log10", "log2", "sin", "cos", "tan", "atan")
 }
 
 
@@ -56,6 +60,8 @@ def _libm_value(op: str, value: float) -> float | None:
     underflow = abs(result) < sys.float_info.min and (result != 0.0 or op not in ("log", "sin"))
     if not math.isfinite(result) or (underflow and value != 0.0):
         return None  # an underflow (subnormal or 0) is not folded (docs/soundness.md)
+    import mpmath
+
     with mpmath.workprec(120):
         correct = float(exact(mpmath.mpf(value)))  # type: ignore[arg-type]
     return result if correct == result else None

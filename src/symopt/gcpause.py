@@ -9,7 +9,6 @@ an inner pause restores "paused")."""
 
 from __future__ import annotations
 
-import functools
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,10 +38,4 @@ def paused_gc() -> Iterator[None]:
 
 def without_gc(fn: Callable[P, R]) -> Callable[P, R]:
     """``fn`` run under :func:`paused_gc` (for a command's or a batch job's whole work)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with paused_gc():
-            return fn(*args, **kwargs)
-
-    return wrapper
+    return paused_gc()(fn)  # a @contextmanager object is also a decorator, fresh per call

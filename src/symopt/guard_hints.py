@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from symopt.costs.table import CostTable
-from symopt.ir import App, Num, PVar, Sym, Term, postorder
+from symopt.ir import App, Num, PVar, Sym, Term, postorder, substitute
 from symopt.rulesets.rule import Ruleset
 
 ASSUME_FOR: dict[str, str] = {"positive": "> 0", "nonnegative": ">= 0", "nonzero": "!= 0"}
@@ -45,12 +45,8 @@ def match(pattern: Term, term: Term, env: dict[str, Term] | None = None) -> dict
     return env if pattern == term else None
 
 
-def _substitute(term: Term, env: dict[str, Term]) -> Term:
-    if isinstance(term, PVar):
-        return env[term.name]
-    if isinstance(term, App):
-        return App(term.op, tuple(_substitute(a, env) for a in term.args))
-    return term
+def _instantiate(pattern: Term, env: dict[str, Term]) -> Term:
+    return substitute(pattern, lambda t: env[t.name] if isinstance(t, PVar) else None)
 
 
 def _holds(guard: str, value: Term) -> bool:
@@ -80,7 +76,7 @@ def blocked_guards(
             if env is None:
                 continue
             needs = [(env[v], g) for v, g in guards if v in env and not _holds(g, env[v])]
-            if not needs or costs.dag_cost([_substitute(rule.rhs, env)]) >= costs.dag_cost([node]):
+            if not needs or costs.dag_cost([_instantiate(rule.rhs, env)]) >= costs.dag_cost([node]):
                 continue
             out.append(
                 {
