@@ -2,7 +2,7 @@
 
 Repeats ``optimize`` on the same sum of ``exp`` products and reports how much the process's
 resident set grows per call. Python's heap does not grow (tracemalloc sees nothing); dropping
-the cached e-graph (``runner._loaded.cache_clear()``) or ``malloc_trim(0)`` does not give the
+the cached e-graph (``runner._LOADED.clear()``) or ``malloc_trim(0)`` does not give the
 memory back. Measured 2026-11-30: about 1 MB per call with 2,000 e-nodes, 4.5 MB with 20,000;
 ``compile`` of exp5000 at the default 30 s (about 50 region batches) grows to 0.36 GB.
 

@@ -89,10 +89,7 @@ class PhaseLog:
             except MemoryError:
                 out, stop = terms, StopReason.OUT_OF_MEMORY
                 detail["fallback"] = "kept its input"
-            if stop in (StopReason.MEMORY_LIMIT, StopReason.OUT_OF_MEMORY):
-                # The cyclic GC is paused for bulk work (symopt.gcpause): what a failed
-                # allocation left in cycles (its traceback's frames) is freed for the next phase.
-                gc.collect()
+            free_cycles(stop)
         size_out, cost_out = self.measure(out)
         self.reports.append(
             PhaseReport(
@@ -114,3 +111,11 @@ class PhaseLog:
 
     def last(self) -> PhaseReport:
         return self.reports[-1]
+
+
+def free_cycles(stop: StopReason) -> None:
+    """After a phase that ran out of memory: the cyclic GC is paused for bulk work
+    (symopt.gcpause), so what a failed allocation left in cycles (its traceback's frames) is
+    freed here for the next phase."""
+    if stop in (StopReason.MEMORY_LIMIT, StopReason.OUT_OF_MEMORY):
+        gc.collect()

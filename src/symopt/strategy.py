@@ -28,7 +28,7 @@ from symopt.egraph.runner import Runner, RunReport
 from symopt.ir import Term, intern, reintern, tree_sizes
 from symopt.limits import Budget, Limits, PhaseReport, StopReason, worst
 from symopt.memory import BYTES_PER_ENODE
-from symopt.phases import PhaseLog, Step
+from symopt.phases import PhaseLog, Step, free_cycles
 from symopt.rulesets.rule import Ruleset
 
 POLYNOMIAL_THRESHOLD = 300
@@ -47,9 +47,6 @@ REGION_BATCH_NODES = 2_000
 
 REGION_ENODES = 20_000
 """E-node cap of the e-graph of one batch of regions."""
-
-MAX_REGION_NODES = 400
-"""A product larger than this is not one region: its factors are looked at instead."""
 
 FACTOR_ALTERNATIVES = 2
 """Horner variants offered per polynomial class (while the node limit lasts)."""
@@ -255,6 +252,7 @@ class Strategy:
             fallback: dict[str, Any] = {"fallback": "kept its input"}
             oom = StopReason.OUT_OF_MEMORY
             self.log.add(PhaseReport("polynomials", seconds, stop=oom, detail=fallback))
+            free_cycles(oom)
             return terms
         for phase in report.phases:
             self.log.add(phase)
@@ -288,13 +286,7 @@ class Strategy:
             cheaper = _emitted_cost(out, table) < _emitted_cost(batch, table)
             return out if cheaper else None
 
-        result = replace_regions(
-            terms,
-            optimise,
-            REGION_BATCH_NODES,
-            max_region_nodes=MAX_REGION_NODES,
-            deadline=budget.deadline,
-        )
+        result = replace_regions(terms, optimise, REGION_BATCH_NODES, deadline=budget.deadline)
         detail.update(batches=len(stops), stops=dict(Counter(map(str, stops))))
         return reintern(result, terms), worst(stops)
 

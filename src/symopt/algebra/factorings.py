@@ -121,7 +121,8 @@ class Factorings:
             cls.ways.append(Way("mono", coeff=coeff, mono=mono))
             self.ways += 1
             return
-        counts = Counter(atom for mono in poly for atom, _ in mono)
+        # Flat (past the budget, or collecting like terms): no atom counts needed.
+        counts = Counter() if self.flat else Counter(atom for mono in poly for atom, _ in mono)
         ranked = [] if self.flat else self._ranked(counts)
         width = self.alternatives if self.ways < self.max_ways else 1
         if not ranked:

@@ -50,8 +50,6 @@ class PolyReport:
 
     phases: list[PhaseReport] = field(default_factory=list)
     classes: int = 0
-    ways: int = 0
-    max_ways_reached: bool = False
     kept: list[int] = field(default_factory=list)
 
     @property
@@ -62,10 +60,6 @@ class PolyReport:
     @property
     def timed_out(self) -> bool:
         return any(p.stop is StopReason.TIME_LIMIT for p in self.phases)
-
-    @property
-    def seconds(self) -> dict[str, float]:
-        return {p.name: p.seconds for p in self.phases}
 
 
 def optimize_polynomials(
@@ -97,8 +91,6 @@ def optimize_polynomials(
     shared = log.run("products", shared, _step(share_products, budget))
     report.phases += log.reports
     report.classes = len(graph.classes)
-    report.ways = graph.ways
-    report.max_ways_reached = graph.ways >= max_ways
     return shared, report
 
 
@@ -142,6 +134,7 @@ def _collect(
         flat = Factorings(alternatives=1, max_ways=0)
         flat.flat = True  # flat sums only: linear in the polynomial's size
         ops = OpCosts.of(costs)
+        choice: dict[int, int] = {}  # every class's first (flat) way
         for i in huge:
             poly = polys[i]
             assert poly is not None
@@ -151,7 +144,7 @@ def _collect(
             before = _cost([terms[i]], costs)
             if _flat_cost(poly, ops) < before:  # else nothing to collect: not built
                 sign, cid = flat.add(poly)
-                choice = dict.fromkeys(range(len(flat.classes)), 0)
+                choice.update(dict.fromkeys(range(len(choice), len(flat.classes)), 0))
                 term = intern(build(flat, choice, [(sign, cid)], atoms.terms))[0]
                 if _cost([term], costs) < before:
                     out[i] = term
@@ -167,34 +160,28 @@ def _collect(
 
 
 def _is_huge_sum(term: Term) -> bool:
-    """``term`` is written as a sum (of additions, subtractions and negations at the top) of at
-    least :data:`COLLECT_MIN_TERMS` terms; looks at no more nodes than that."""
+    """``term`` is written as a sum of at least :data:`COLLECT_MIN_TERMS` terms; looks at no
+    more nodes than that."""
+    most = COLLECT_MIN_TERMS - 1
+    return _summands(term, most, max_sums=2 * COLLECT_MIN_TERMS) > most
+
+
+def _summands(term: Term, most: int, max_sums: int | None = None) -> int:
+    """The terms of the sum ``term`` is written as (additions, subtractions and negations at
+    the top), counted until more than ``most`` are found or ``max_sums`` sum nodes were
+    opened (the ones still unopened then count as terms): linear in that, not in the size of
+    the terms (nor exponential in a sum of shared sums)."""
     stack = [term]
     summands = 0
     sums = 0
-    while stack and summands < COLLECT_MIN_TERMS and sums < 2 * COLLECT_MIN_TERMS:
+    while stack and summands <= most and (max_sums is None or sums < max_sums):
         node = stack.pop()
         if isinstance(node, App) and node.op in ("add", "sub", "neg"):
             sums += 1
             stack.extend(node.args)
         else:
             summands += 1
-    return summands + len(stack) >= COLLECT_MIN_TERMS
-
-
-def _summands(term: Term, most: int) -> int:
-    """The terms of the sum ``term`` is written as (additions, subtractions and negations at
-    the top), counted up to ``most + 1``: linear in that, not in the size of the terms (nor
-    exponential in a sum of shared sums)."""
-    stack = [term]
-    summands = 0
-    while stack and summands <= most:
-        node = stack.pop()
-        if isinstance(node, App) and node.op in ("add", "sub", "neg"):
-            stack.extend(node.args)
-        else:
-            summands += 1
-    return summands
+    return summands + len(stack)
 
 
 def _flat_cost(poly: Poly, ops: OpCosts) -> float:

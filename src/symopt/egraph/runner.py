@@ -18,7 +18,7 @@ an egglog ``push`` and ``pop``.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,16 +76,24 @@ PROGRAM_BYTES = 64 << 20
 to spare: about 20 MiB with the default ruleset, parsed form by form (341 MiB when the whole
 text was parsed at once: see :func:`~symopt.egraph.engine.top_level_forms`)."""
 
-_LOADED: set[str] = set()
+LOADED_PROGRAMS = 4
+"""Loaded e-graphs kept (one per ruleset text), the least recently used dropped first."""
+
+_LOADED: OrderedDict[str, EGraph] = OrderedDict()
 
 
-@lru_cache(maxsize=4)
 def _loaded(program: str) -> EGraph:
     """An e-graph with ``program`` loaded and nothing else (runs push and pop on top of it)."""
+    egraph = _LOADED.get(program)
+    if egraph is not None:
+        _LOADED.move_to_end(program)
+        return egraph
     egraph = bindings().EGraph()
     for form in top_level_forms(program):  # one at a time: see top_level_forms
         egraph.run_program(*egraph.parse_program(form))
-    _LOADED.add(program)
+    _LOADED[program] = egraph
+    if len(_LOADED) > LOADED_PROGRAMS:
+        _LOADED.popitem(last=False)
     return egraph
 
 
