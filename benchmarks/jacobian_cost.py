@@ -64,10 +64,10 @@ class Optimised:
 def optimise(model_path: Path, jacobian: bool) -> Optimised:
     """Parse, (build the Jacobian,) optimise, (check it,) as ``symopt compile [--jacobian]``
     with its defaults (30 s, 200,000 e-nodes), timed per step."""
-    from symopt.cli.compile import check_jacobian
     from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import (
+        check_jacobian,
         model_jacobian,
         model_outputs,
         optimize_model,

@@ -22,16 +22,10 @@ from symopt.cli.options import (
     sidecar_option,
 )
 from symopt.gcpause import without_gc
-from symopt.model.pipeline import ranges_from_sidecar
+from symopt.model.pipeline import check_jacobian, ranges_from_sidecar
 from symopt.model.sampling import Ranges
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from symopt.ir import Term
-    from symopt.jacobian import Jacobian
-    from symopt.model.model import Model
-    from symopt.model.pipeline import Pairs
     from symopt.optimize import Optimized
     from symopt.rulesets.assume import Assumption
 
@@ -206,36 +200,6 @@ def compile_model(
 
         entry = explain_run(result, table, ruleset=rules, label=path, with_expressions=False)
         render_explain([entry], output_format, command="compile")
-
-
-def check_jacobian(
-    path: str,
-    parsed: Model,
-    pairs: Pairs,
-    jac: Jacobian,
-    values: Sequence[Term],
-    ranges: Ranges,
-) -> None:
-    """Central finite differences against the optimised Jacobian entries ``values``: a
-    disagreement is an :class:`~symopt.errors.InternalError` (a wrong derivative is a bug)."""
-    from symopt.errors import InternalError
-    from symopt.jacobian import check_finite_differences, output_rows
-    from symopt.model.sampling import merge_ranges
-    from symopt.rulesets.assume import sample_ranges
-
-    rows, _ = output_rows([target for target, _ in pairs], parsed.sizes)
-    terms = [term for _, term in pairs]
-    merged = merge_ranges(sample_ranges(parsed.assumptions), ranges)
-    bad = check_finite_differences(terms, rows, jac, values, ranges=merged)
-    if bad:
-        m = bad[0]
-        at = ", ".join(f"{k}={v:.17g}" for k, v in list(m.point.items())[:8])
-        raise InternalError(
-            f"{path}: {len(bad)} Jacobian "
-            f"{'entry disagrees' if len(bad) == 1 else 'entries disagree'} with "
-            f"finite differences; first: ({m.row}, {jac.array}[{m.column}]) = {m.value:.17g}, "
-            f"finite differences {m.estimate:.17g}, at {at}"
-        )
 
 
 def _print_stats(path: str, outputs: int, r: Optimized, seconds: dict[str, float]) -> None:

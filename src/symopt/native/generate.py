@@ -72,7 +72,7 @@ def generate(
     )
     messages = _messages(path, parsed, pairs, result, jac)
     if jac is not None and options.verify:
-        from symopt.cli.compile import check_jacobian
+        from symopt.model.pipeline import check_jacobian
 
         check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
     source, *parts = render_model_files(
