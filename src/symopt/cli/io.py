@@ -177,7 +177,7 @@ def write_c_files(texts: Sequence[str], output: str) -> list[str]:
     """Write the first file to ``output`` and the part files next to it (``OUT.part1.c`` …)
     as one set (all or none); remove stale part files of an earlier, larger output (numbered
     on from the last, recognised by their first line). The paths written, in order."""
-    from symopt.codegen.cfiles import PART_FILE_MARKER, part_file_paths
+    from symopt.codegen.cfiles import PART_FILE_MARKER, part_file_path, part_file_paths
 
     paths = [output, *part_file_paths(output, len(texts) - 1)]
     if len(texts) == 1:
@@ -186,7 +186,7 @@ def write_c_files(texts: Sequence[str], output: str) -> list[str]:
         write_outputs(list(zip(texts, paths, strict=True)))
     k = len(texts)
     while True:
-        stale = part_file_paths(output, k)[-1]
+        stale = part_file_path(output, k)
         try:
             with open(stale, encoding="utf-8") as fh:
                 if fh.read(len(PART_FILE_MARKER)) != PART_FILE_MARKER:

@@ -129,6 +129,11 @@ def assemble_files(
 def part_file_paths(path: str, count: int) -> list[str]:
     """Where the part files of an output written to ``path`` go: ``OUT.c`` → ``OUT.part1.c`` …
     (``OUT`` without ``.c`` → ``OUT.part1.c`` too)."""
+    return [part_file_path(path, k) for k in range(1, count + 1)]
+
+
+def part_file_path(path: str, k: int) -> str:
+    """The ``k``-th part file (from 1) of an output written to ``path``."""
     p = Path(path)
     stem = p.name[: -len(".c")] if p.name.endswith(".c") else p.name
-    return [str(p.with_name(f"{stem}.part{k}.c")) for k in range(1, count + 1)]
+    return str(p.with_name(f"{stem}.part{k}.c"))

@@ -120,12 +120,8 @@ def attach_jacobian(fn: Function, source: str) -> None:
         lib = fn._library  # type: ignore[attr-defined]
         values = native_function(jac_sig, fn.path, source, lib)
         both = native_function(both_sig, fn.path, source, lib)
-        indptr: Any = np.ctypeslib.as_array(
-            (ctypes.c_int * (info.cols + 1)).in_dll(lib, indptr_name)
-        )
-        indices: Any = np.ctypeslib.as_array(
-            (ctypes.c_int * max(1, info.nnz)).in_dll(lib, indices_name)
-        )
+        indptr: Any = _int_array(lib, indptr_name, info.cols + 1)
+        indices: Any = _int_array(lib, indices_name, max(1, info.nnz))
     else:
         namespace = fn._namespace  # type: ignore[attr-defined]
         values = python_function(jac_sig, fn.lang, source, namespace)
@@ -137,5 +133,5 @@ def attach_jacobian(fn: Function, source: str) -> None:
 
 
 def _int_array(lib: ctypes.CDLL, name: str, size: int) -> np.ndarray:
-    """The library's ``const int NAME[size]`` (a view; the caller copies it)."""
+    """The library's ``const int NAME[size]`` (a view of the library's memory)."""
     return np.ctypeslib.as_array((ctypes.c_int * size).in_dll(lib, name))

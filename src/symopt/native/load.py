@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from symopt.codegen.cfiles import DEFAULT_MAX_FILE_OPERATIONS, part_file_paths
+from symopt.codegen.cfiles import (
+    DEFAULT_MAX_FILE_OPERATIONS,
+    part_file_path,
+    part_file_paths,
+)
 from symopt.codegen.split import DEFAULT_MAX_STATEMENTS
 from symopt.errors import ConfigError
 from symopt.native import cache
@@ -281,7 +285,7 @@ def _existing_parts(source: Path) -> tuple[Path, ...]:
     """The part files next to a cached ``source`` (``model.part1.c`` …, in order)."""
     found: list[Path] = []
     while True:
-        (path,) = part_file_paths(str(source), len(found) + 1)[-1:]
+        path = part_file_path(str(source), len(found) + 1)
         if not os.path.isfile(path):
             return tuple(found)
         found.append(Path(path))
