@@ -76,3 +76,40 @@ def test_the_rules_program_parses_the_same_form_by_form() -> None:
     whole = [str(c) for c in egraph.parse_program(text)]
     parts = [str(c) for form in top_level_forms(text) for c in egraph.parse_program(form)]
     assert len(whole) > 300 and parts == whole
+
+
+def test_commands_built_by_symopt_leave_no_memory_behind() -> None:
+    """A ``RustSpan`` leaked a copy of its file name on every command (~24 B each)."""
+    from symopt.egraph.engine import bindings, span
+    from symopt.memory import rss_bytes
+
+    b = bindings()
+    egraph = b.EGraph()
+    egraph.run_program(*egraph.parse_program("(datatype Math (Num i64))"))
+    size = b.PrintSize(span(), None)
+    for _ in range(2_000):
+        egraph.run_program(size)
+    before = rss_bytes()
+    for _ in range(40_000):
+        egraph.run_program(size)
+    assert rss_bytes() - before < 256 * 1024  # a leak of 24 B per command: ~1 MB
+
+
+def test_a_worn_loaded_program_is_replaced_by_a_fresh_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """egglog keeps what every run left (its run reports, the globals each insertion bound)
+    for the loaded e-graph's lifetime: after enough work, the next run loads a fresh one."""
+    from symopt.egraph import runner as runner_module
+
+    runner = Runner(load_ruleset("default"), LIMITS)
+    with runner.run([parse_expr("x*y + x*z")]) as (first, _, report):
+        assert report.enodes > 5
+    with runner.run([parse_expr("x + 1")]) as (second, _, _):
+        assert second is first  # the loaded program is shared
+    monkeypatch.setattr(runner_module, "RELOAD_AFTER_ENODES", 0)
+    with runner.run([parse_expr("x + 2")]) as (third, _, _):
+        assert third is first  # retired when this run ends
+    with runner.run([parse_expr("x*y + x*z")]) as (fourth, _, again):
+        assert fourth is not first
+    assert again.enodes == report.enodes  # same result on the fresh program

@@ -15,10 +15,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from symopt.algebra.polynomial import integer_exponent
-from symopt.ir import App, Sym, Term, postorder, substitute_all
+from symopt.ir import App, Sym, Term, postorder
 
 _POLYNOMIAL_OPS = frozenset({"add", "sub", "neg", "mul"})
 _STRUCTURE_OPS = frozenset({"add", "sub", "neg"})
+
+HOLE = "@region"
+"""Name of the placeholder symbols ``@region[k]`` standing for region ``k`` of an earlier batch
+(not a name the grammar accepts, so it cannot clash with an input's symbols)."""
 
 MAX_REGION_NODES = 400
 """A product larger than this is not one region: its factors are looked at instead."""
@@ -144,15 +148,86 @@ def replace_regions(
     deadline: float = float("inf"),
 ) -> list[Term]:
     """``roots`` with every batch of regions replaced by what ``optimise`` returns for it (in
-    order; ``None`` keeps the batch as it is, e.g. when time has run out). Past ``deadline``
-    (a ``perf_counter`` time) on entry, the regions are not even looked for."""
+    order; ``None`` keeps the batch as it is, e.g. when time has run out). ``optimise`` sees the
+    regions of earlier batches inside its regions as :data:`HOLE` symbols. Past ``deadline`` (a
+    ``perf_counter`` time) on entry, the regions are not even looked for."""
     if time.perf_counter() > deadline:
         return list(roots)
     replaced: dict[int, Term] = {}
+    earlier: dict[int, Sym] = {}  # id of a region of an earlier batch -> its placeholder
+    holes: list[Term] = []  # placeholder index -> the region it stands for
     for batch in batches(region_roots(roots, max_region_nodes), max_nodes):
-        better = optimise(batch)
+        better = optimise(_with_holes(batch, earlier))
         if better is not None:
             replaced.update((id(old), new) for old, new in zip(batch, better, strict=True))
+        for region in batch:
+            earlier.setdefault(id(region), Sym(HOLE, len(holes)))
+            holes.append(region)
     if not replaced:
         return list(roots)
-    return substitute_all(roots, lambda t: replaced.get(id(t)))
+    return _put_back(roots, replaced, holes)
+
+
+def _with_holes(batch: list[Term], earlier: dict[int, Sym]) -> list[Term]:
+    """``batch`` with every region of an earlier batch replaced by its placeholder (nothing
+    below a placeholder is visited)."""
+    if not earlier:
+        return batch
+    done: dict[int, Term] = {}
+    stack: list[tuple[Term, bool]] = [(r, False) for r in reversed(batch)]
+    while stack:
+        t, ready = stack.pop()
+        if id(t) in done:
+            continue
+        hole = earlier.get(id(t))
+        if hole is not None or not isinstance(t, App):
+            done[id(t)] = t if hole is None else hole
+        elif not ready:
+            stack.append((t, True))
+            stack.extend((a, False) for a in reversed(t.args) if id(a) not in done)
+        else:
+            done[id(t)] = _rebuilt(t, done)
+    return [done[id(r)] for r in batch]
+
+
+def _put_back(roots: Sequence[Term], replaced: dict[int, Term], holes: list[Term]) -> list[Term]:
+    """``roots`` rebuilt bottom-up with the replaced regions, their placeholders filled with
+    what the regions they stand for became (those are below them, so rebuilt first). Linear:
+    the new forms of one batch share their nodes, and each is filled once."""
+    done: dict[int, Term] = {}
+    filled: dict[int, Term] = {}  # node of a new form -> it with its placeholders filled
+    for t in postorder(list(roots)):
+        new = replaced.get(id(t))
+        if new is not None:
+            done[id(t)] = _fill(new, filled, lambda k: done[id(holes[k])])
+        elif isinstance(t, App):
+            done[id(t)] = _rebuilt(t, done)
+        else:
+            done[id(t)] = t
+    return [done[id(r)] for r in roots]
+
+
+def _fill(term: Term, filled: dict[int, Term], hole: Callable[[int], Term]) -> Term:
+    """``term`` with every placeholder ``@region[k]`` replaced by ``hole(k)``; nodes already
+    in ``filled`` are not visited again."""
+    stack: list[tuple[Term, bool]] = [(term, False)]
+    while stack:
+        t, ready = stack.pop()
+        if id(t) in filled:
+            continue
+        if isinstance(t, Sym) and t.name == HOLE and t.index is not None:
+            filled[id(t)] = hole(t.index)
+        elif not isinstance(t, App):
+            filled[id(t)] = t
+        elif not ready:
+            stack.append((t, True))
+            stack.extend((a, False) for a in t.args if id(a) not in filled)
+        else:
+            filled[id(t)] = _rebuilt(t, filled)
+    return filled[id(term)]
+
+
+def _rebuilt(t: App, done: dict[int, Term]) -> Term:
+    """``t`` over the rebuilt forms of its arguments (``t`` itself when none changed)."""
+    args = tuple(done[id(a)] for a in t.args)
+    return t if all(n is o for n, o in zip(args, t.args, strict=True)) else App(t.op, args, t.span)

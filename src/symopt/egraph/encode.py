@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from symopt.egraph.engine import EGraph, bindings
+from symopt.egraph.engine import span as command_span
 from symopt.egraph.schema import constructor
 from symopt.ir import App, Num, PVar, Sym, Term, intern, postorder
 
@@ -43,7 +44,7 @@ def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> l
     """Add ``terms`` to ``egraph``; returns the global names bound to each root's e-class."""
     b = bindings()
 
-    span = b.RustSpan("symopt", 0, 0)
+    span = command_span()
     roots = intern(terms)
     prefix = f"{prefix}{next(_CALLS)}_"
     names: dict[int, str] = {}
@@ -69,7 +70,7 @@ def assert_facts(egraph: EGraph, facts: Sequence[tuple[Term, str]]) -> None:
     """Add user facts such as ``(Sym("x"), "Positive")``: the term is inserted (if new) and the
     fact relation asserted on its e-class."""
     b = bindings()
-    span = b.RustSpan("symopt", 0, 0)
+    span = command_span()
     names = insert_terms(egraph, [t for t, _ in facts], prefix="$fact")
     cmds = [
         b.ActionCommand(b.Expr_(span, b.Call(span, relation, [b.Var(span, name)])))
@@ -82,7 +83,7 @@ def union_terms(egraph: EGraph, pairs: Sequence[tuple[Term, Term]]) -> None:
     """Insert both terms of each pair (if new) and merge their e-classes: the caller vouches
     that they are equal (on the same domain, in the tier of the ruleset)."""
     b = bindings()
-    span = b.RustSpan("symopt", 0, 0)
+    span = command_span()
     names = insert_terms(egraph, [t for pair in pairs for t in pair], prefix="$eq")
     cmds = [
         b.ActionCommand(b.Union(span, b.Var(span, names[2 * i]), b.Var(span, names[2 * i + 1])))

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from symopt.egraph.encode import assert_facts, insert_terms, union_terms
-from symopt.egraph.engine import EGraph, bindings, top_level_forms
+from symopt.egraph.engine import EGraph, bindings, span, top_level_forms
 from symopt.egraph.probe import Probe, probe_program
 from symopt.egraph.program import ANALYSIS_RULESET, FOLD_RULESET, Program, build_program
 from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
@@ -79,22 +79,47 @@ text was parsed at once: see :func:`~symopt.egraph.engine.top_level_forms`)."""
 LOADED_PROGRAMS = 4
 """Loaded e-graphs kept (one per ruleset text), the least recently used dropped first."""
 
-_LOADED: OrderedDict[str, EGraph] = OrderedDict()
+RELOAD_AFTER_ENODES = 10_000
+"""A loaded e-graph is replaced by a freshly loaded one after this many rule-running commands.
+
+egglog keeps a report of every iteration it has run for the e-graph's lifetime
+(``RunReport.union`` appends them; ``pop`` keeps them and ``push`` copies them): ~125 B per
+command, so a process that ran many e-graphs (the regions of a long chain, a batch) grew by
+megabytes per run and every ``push`` copied the whole history. Reloading takes ~35 ms and frees
+the history; 20,000 commands are about two 20,000 e-node saturations."""
 
 
-def _loaded(program: str) -> EGraph:
+@dataclass
+class _Loaded:
+    egraph: EGraph
+    enodes: int = 0
+    """E-nodes of the runs made on it (their final sizes, summed)."""
+
+
+_LOADED: OrderedDict[str, _Loaded] = OrderedDict()
+
+
+def _loaded(program: str) -> _Loaded:
     """An e-graph with ``program`` loaded and nothing else (runs push and pop on top of it)."""
-    egraph = _LOADED.get(program)
-    if egraph is not None:
+    loaded = _LOADED.get(program)
+    if loaded is not None:
         _LOADED.move_to_end(program)
-        return egraph
+        return loaded
     egraph = bindings().EGraph()
     for form in top_level_forms(program):  # one at a time: see top_level_forms
         egraph.run_program(*egraph.parse_program(form))
-    _LOADED[program] = egraph
+    loaded = _LOADED[program] = _Loaded(egraph)
     if len(_LOADED) > LOADED_PROGRAMS:
         _LOADED.popitem(last=False)
-    return egraph
+    return loaded
+
+
+def _note_work(program: str, loaded: _Loaded, enodes: int) -> None:
+    """Count a run of ``enodes`` e-nodes against ``loaded``; retire it after
+    :data:`RELOAD_AFTER_ENODES`."""
+    loaded.enodes += enodes
+    if loaded.enodes > RELOAD_AFTER_ENODES and _LOADED.get(program) is loaded:
+        del _LOADED[program]
 
 
 class Runner:
@@ -129,12 +154,15 @@ class Runner:
         """
         b = bindings()
         start = time.perf_counter()
-        egraph = _loaded(self.text)
+        loaded = _loaded(self.text)
+        egraph = loaded.egraph
         egraph.run_program(b.Push(1))
+        report = RunReport()
         try:
-            yield self._saturate(egraph, terms, assumptions, equivalents, start)
+            yield self._saturate(egraph, terms, assumptions, equivalents, start, report)
         finally:
-            egraph.run_program(b.Pop(b.RustSpan("symopt", 0, 0), 1))
+            egraph.run_program(b.Pop(span(), 1))
+            _note_work(self.text, loaded, report.enodes)
 
     def _saturate(
         self,
@@ -143,6 +171,7 @@ class Runner:
         assumptions: Sequence[tuple[Term, str]],
         equivalents: Sequence[tuple[Term, Term]],
         start: float,
+        report: RunReport,
     ) -> tuple[EGraph, list[str], RunReport]:
         b = bindings()
         roots = insert_terms(egraph, terms)
@@ -150,19 +179,18 @@ class Runner:
             union_terms(egraph, equivalents)
         if assumptions:
             assert_facts(egraph, assumptions)
-        report = RunReport()
-        span = b.RustSpan("symopt", 0, 0)
+        sp = span()
         setup = [
-            b.RunSchedule(b.Saturate(span, b.Run(span, b.RunConfig(ANALYSIS_RULESET, None)))),
-            b.RunSchedule(b.Saturate(span, b.Run(span, b.RunConfig(FOLD_RULESET, None)))),
+            b.RunSchedule(b.Saturate(sp, b.Run(sp, b.RunConfig(ANALYSIS_RULESET, None)))),
+            b.RunSchedule(b.Saturate(sp, b.Run(sp, b.RunConfig(FOLD_RULESET, None)))),
         ]
         backoff = {c.name: _Backoff(self.limits.match_limit) for c in self.program.rules}
         run_rule = {
-            c.name: b.RunSchedule(b.Run(span, b.RunConfig(c.ruleset, None)))
+            c.name: b.RunSchedule(b.Run(sp, b.RunConfig(c.ruleset, None)))
             for c in self.program.rules
         }
         probe_rule = {
-            name: b.RunSchedule(b.Run(span, b.RunConfig(p.ruleset, None)))
+            name: b.RunSchedule(b.Run(sp, b.RunConfig(p.ruleset, None)))
             for name, p in self.probes.items()
         }
         cap = NODE_SLACK * self.limits.nodes
@@ -242,7 +270,7 @@ class Runner:
     def _size(egraph: EGraph) -> int:
         b = bindings()
 
-        out = egraph.run_program(b.PrintSize(b.RustSpan("symopt", 0, 0), None))[0]
+        out = egraph.run_program(b.PrintSize(span(), None))[0]
         return sum(n for name, n in out.sizes if name in _NODE_FUNCTIONS)
 
 
