@@ -1,10 +1,10 @@
-"""Resident memory left behind by each rule e-graph run in one process (issue 12, open).
+"""Resident memory left behind by each rule e-graph run in one process (issue 12).
 
 Repeats ``optimize`` on the same sum of ``exp`` products and reports how much the process's
-resident set grows per call. Python's heap does not grow (tracemalloc sees nothing); dropping
-the cached e-graph (``runner._LOADED.clear()``) or ``malloc_trim(0)`` does not give the
-memory back. Measured 2026-11-30: about 1 MB per call with 2,000 e-nodes, 4.5 MB with 20,000;
-``compile`` of exp5000 at the default 30 s (about 50 region batches) grows to 0.36 GB.
+resident set grew per call, over the first and the second half of the calls (a bounded process
+grows in the first half only). Before 2026-11-30 (session 4) it grew without bound: 1 MB per
+call with 2,000 e-nodes, 4.5 MB with 20,000 (a ``RustSpan`` leaked its file name per command,
+and egglog keeps every run's report in the loaded e-graph: ``runner.RELOAD_AFTER_ENODES``).
 
     python benchmarks/egraph_rss_growth.py [--nodes 20000] [--terms 200] [--calls 20]
 """
@@ -12,6 +12,7 @@ memory back. Measured 2026-11-30: about 1 MB per call with 2,000 e-nodes, 4.5 MB
 from __future__ import annotations
 
 import argparse
+from itertools import pairwise
 
 from symopt.grammar import parse_expr
 from symopt.limits import Limits
@@ -29,11 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     terms = [parse_expr(text)]
     limits = Limits(nodes=args.nodes)
     optimize(terms, limits=limits, verify=False)  # loads the program
-    start = rss_bytes()
-    for _ in range(args.calls):
+    half = max(1, args.calls // 2)
+    marks = [rss_bytes()]
+    for k in range(2 * half):
         optimize(terms, limits=limits, verify=False)
-    grown = (rss_bytes() - start) / args.calls / 1024
-    print(f"e-node limit {args.nodes}, {args.terms} terms: {grown:.0f} KB per call")
+        if k + 1 in (half, 2 * half):
+            marks.append(rss_bytes())
+    first, second = ((b - a) / half / 1024 for a, b in pairwise(marks))
+    print(
+        f"e-node limit {args.nodes}, {args.terms} terms: {first:.0f} KB per call over the "
+        f"first {half} calls, {second:.0f} KB over the next {half}"
+    )
     return 0
 
 

@@ -80,13 +80,15 @@ LOADED_PROGRAMS = 4
 """Loaded e-graphs kept (one per ruleset text), the least recently used dropped first."""
 
 RELOAD_AFTER_ENODES = 10_000
-"""A loaded e-graph is replaced by a freshly loaded one after this many rule-running commands.
+"""A loaded e-graph is replaced by a freshly loaded one once the runs made on it reached this
+many e-nodes in all (their final sizes, summed).
 
-egglog keeps a report of every iteration it has run for the e-graph's lifetime
-(``RunReport.union`` appends them; ``pop`` keeps them and ``push`` copies them): ~125 B per
-command, so a process that ran many e-graphs (the regions of a long chain, a batch) grew by
-megabytes per run and every ``push`` copied the whole history. Reloading takes ~35 ms and frees
-the history; 20,000 commands are about two 20,000 e-node saturations."""
+egglog keeps, for the e-graph's lifetime, what every run left: the report of each iteration
+(``RunReport.union`` appends them, ``pop`` keeps them, ``push`` copies them: ~120 B each) and
+~170 B per node an insertion bound to a fresh global name. Repeating a 20,000 e-node
+``optimize`` grew the process by 4.5 MB per call, and every ``push`` copied the history.
+Reloading takes ~35 ms; the 199 formulas of the corpus in one process then take 89 MB instead
+of 137 MB and less time (no growing copies)."""
 
 
 @dataclass
