@@ -113,3 +113,26 @@ def test_a_worn_loaded_program_is_replaced_by_a_fresh_one(
     with runner.run([parse_expr("x*y + x*z")]) as (fourth, _, again):
         assert fourth is not first
     assert again.enodes == report.enodes  # same result on the fresh program
+
+
+def test_insertion_binds_only_roots_shared_and_deep_subterms() -> None:
+    """Each egglog global is a table (~18 KB): a subterm used once is written inline."""
+    from symopt.egraph.encode import INLINE_HEIGHT, insert_terms
+    from symopt.egraph.engine import bindings
+
+    egraph = bindings().EGraph()
+    runner = Runner(load_ruleset("default"), LIMITS)
+    for form in top_level_forms_of(runner):
+        egraph.run_program(*egraph.parse_program(form))
+    chain = " + ".join(f"x{i}*y" for i in range(200))  # 400 operator nodes, 200 deep
+    shared = "exp(a*b) + exp(a*b)*c"  # exp(a*b) is used twice
+    names = insert_terms(egraph, [parse_expr(chain), parse_expr(shared)])
+    lets = [n for n, f in egraph.freeze().functions.items() if f.is_let_binding]
+    assert set(names) <= set(lets)
+    assert len(lets) <= 2 + 1 + 200 // INLINE_HEIGHT + 1  # roots, exp(a*b), depth cuts
+
+
+def top_level_forms_of(runner: Runner) -> list[str]:
+    from symopt.egraph.engine import top_level_forms
+
+    return top_level_forms(runner.text)

@@ -40,30 +40,56 @@ def _leaf(term: Term, b: ModuleType, span: Any) -> Any:
     raise TypeError(f"not a term: {term!r}")
 
 
-def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]:
-    """Add ``terms`` to ``egraph``; returns the global names bound to each root's e-class."""
-    b = bindings()
+INLINE_HEIGHT = 32
+"""A subterm written inline (not bound to a name) is at most this high: deeper ones are bound
+(the bindings convert and check nested expressions recursively)."""
 
+
+def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]:
+    """Add ``terms`` to ``egraph``; returns the global names bound to each root's e-class.
+
+    Only the roots, the subterms used more than once and every :data:`INLINE_HEIGHT`-th level of
+    a deep one are bound to global names; the rest is written inline in its one parent. Each
+    egglog global is a table of its own (~18 KB): binding every node made a 6,000-node insertion
+    take 32 MB, and every rebuild visited all those tables."""
+    b = bindings()
     span = command_span()
     roots = intern(terms)
     prefix = f"{prefix}{next(_CALLS)}_"
+    uses = _uses(roots)
+    root_ids = {id(r) for r in roots}
     names: dict[int, str] = {}
+    inline: dict[int, tuple[Any, int]] = {}  # id -> (expression to use in a parent, its height)
     batch: list[object] = []
     for term in postorder(roots):
-        name = f"{prefix}{len(names)}"
-        names[id(term)] = name
         if isinstance(term, App):
-            args = [b.Var(span, names[id(a)]) for a in term.args]
-            expr = b.Call(span, constructor(term.op), args)
+            parts = [inline[id(a)] for a in term.args]
+            expr = b.Call(span, constructor(term.op), [e for e, _ in parts])
+            height = 1 + max(h for _, h in parts)
+            shared = uses.get(id(term), 0) > 1 or height >= INLINE_HEIGHT
         else:
-            expr = _leaf(term, b, span)
-        batch.append(b.ActionCommand(b.Let(span, name, expr)))
-        if len(batch) >= _BATCH:
-            egraph.run_program(*batch)
-            batch.clear()
+            expr, height, shared = _leaf(term, b, span), 0, False
+        if shared or id(term) in root_ids:
+            name = names[id(term)] = f"{prefix}{len(names)}"
+            batch.append(b.ActionCommand(b.Let(span, name, expr)))
+            expr, height = b.Var(span, name), 0
+            if len(batch) >= _BATCH:
+                egraph.run_program(*batch)
+                batch.clear()
+        inline[id(term)] = (expr, height)
     if batch:
         egraph.run_program(*batch)
     return [names[id(r)] for r in roots]
+
+
+def _uses(roots: list[Term]) -> dict[int, int]:
+    """Per distinct node below ``roots``, how often it is an argument (twice in ``x*x``)."""
+    uses: dict[int, int] = {}
+    for t in postorder(roots):
+        if isinstance(t, App):
+            for a in t.args:
+                uses[id(a)] = uses.get(id(a), 0) + 1
+    return uses
 
 
 def assert_facts(egraph: EGraph, facts: Sequence[tuple[Term, str]]) -> None:
