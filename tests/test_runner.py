@@ -115,24 +115,21 @@ def test_a_worn_loaded_program_is_replaced_by_a_fresh_one(
     assert again.enodes == report.enodes  # same result on the fresh program
 
 
-def test_insertion_binds_only_roots_shared_and_deep_subterms() -> None:
-    """Each egglog global is a table (~18 KB): a subterm used once is written inline."""
+def test_insertion_refers_by_key_only_to_roots_shared_and_deep_subterms() -> None:
+    """A subterm used once is written inline; the others are set in one ``Bound`` table (an
+    egglog global per node was a table each, ~18 KB)."""
     from symopt.egraph.encode import INLINE_HEIGHT, insert_terms
-    from symopt.egraph.engine import bindings
+    from symopt.egraph.engine import bindings, top_level_forms
+    from symopt.egraph.schema import BOUND
 
     egraph = bindings().EGraph()
-    runner = Runner(load_ruleset("default"), LIMITS)
-    for form in top_level_forms_of(runner):
+    for form in top_level_forms(Runner(load_ruleset("default"), LIMITS).text):
         egraph.run_program(*egraph.parse_program(form))
     chain = " + ".join(f"x{i}*y" for i in range(200))  # 400 operator nodes, 200 deep
     shared = "exp(a*b) + exp(a*b)*c"  # exp(a*b) is used twice
-    names = insert_terms(egraph, [parse_expr(chain), parse_expr(shared)])
-    lets = [n for n, f in egraph.freeze().functions.items() if f.is_let_binding]
-    assert set(names) <= set(lets)
-    assert len(lets) <= 2 + 1 + 200 // INLINE_HEIGHT + 1  # roots, exp(a*b), depth cuts
-
-
-def top_level_forms_of(runner: Runner) -> list[str]:
-    from symopt.egraph.engine import top_level_forms
-
-    return top_level_forms(runner.text)
+    keys = insert_terms(egraph, [parse_expr(chain), parse_expr(shared)])
+    functions = egraph.freeze().functions
+    assert not any(f.is_let_binding for f in functions.values())
+    bound = {egraph.value_to_i64(row.inputs[0]) for row in functions[BOUND].rows}
+    assert set(keys) <= bound
+    assert len(bound) <= 2 + 1 + 200 // INLINE_HEIGHT + 1  # roots, exp(a*b), depth cuts

@@ -27,6 +27,7 @@ from symopt.egraph.engine import bindings
 from symopt.egraph.extract import extract
 from symopt.egraph.program import build_program
 from symopt.egraph.runner import Runner
+from symopt.egraph.schema import BOUND
 from symopt.grammar import parse_expr
 from symopt.ir import App, Num, Sym, Term, intern, postorder
 from symopt.optimize import resolve_ruleset
@@ -202,12 +203,13 @@ def test_raw_result_is_exact_with_extreme_constants(term: Term) -> None:
 
 
 def _fold_graph(terms: list[Term]) -> tuple[object, list[str]]:
+    """An e-graph of ``terms`` with constants folded; the e-class of each term as egglog text."""
     b = bindings()
     eg = b.EGraph()
     eg.run_program(*eg.parse_program(build_program(Ruleset("folds", ())).text))
-    names = insert_terms(eg, terms)
+    keys = insert_terms(eg, terms)
     eg.run_program(*eg.parse_program("(run-schedule (saturate (run fold)))"))
-    return eg, names
+    return eg, [f"({BOUND} {k})" for k in keys]
 
 
 def _random_double(rng: random.Random) -> float:

@@ -1,5 +1,6 @@
-"""Inserting IR terms into an egglog e-graph: one ``let`` per distinct node, built as binding
-command objects (program text for large data is ~100x slower), sent in batches."""
+"""Inserting IR terms into an egglog e-graph as binding command objects (program text for large
+data is ~100x slower), sent in batches: each subterm used once is written inline in its parent,
+the others are set as ``(Bound k)`` (:data:`~symopt.egraph.schema.BOUND`) and referred to by key."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ from typing import Any
 
 from symopt.egraph.engine import EGraph, bindings
 from symopt.egraph.engine import span as command_span
-from symopt.egraph.schema import constructor
+from symopt.egraph.schema import BOUND, constructor
 from symopt.ir import App, Num, PVar, Sym, Term, intern, postorder
 
 _BATCH = 2000
 
-_CALLS = itertools.count()
-"""Every insertion binds fresh global names. egglog 13.2 mis-resolves a global ``let`` name that
-is bound again after a ``pop`` removed its earlier binding: the name can then denote another
-e-class (a 113-node Horner form's root came back as ``(Add (Num 0.5) (Num 0.5))`` on the second
-push/insert/pop round, so folding turned it into ``1``). Names never reused, that never happens."""
+_KEYS = itertools.count()
+"""Keys of ``(Bound k)``, never reused in a process (also not after a ``pop`` removed them:
+egglog 13.2 mis-resolved a global ``let`` name bound again after a ``pop``, and a key reused
+there is not worth the risk)."""
 
 
 def _leaf(term: Term, b: ModuleType, span: Any) -> Any:
@@ -45,20 +45,26 @@ INLINE_HEIGHT = 32
 (the bindings convert and check nested expressions recursively)."""
 
 
-def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> list[str]:
-    """Add ``terms`` to ``egraph``; returns the global names bound to each root's e-class.
+def bound(key: int) -> Any:
+    """The expression ``(Bound key)``."""
+    b = bindings()
+    span = command_span()
+    return b.Call(span, BOUND, [b.Lit(span, b.Int(key))])
+
+
+def insert_terms(egraph: EGraph, terms: Sequence[Term]) -> list[int]:
+    """Add ``terms`` to ``egraph``; returns the key of each root (its e-class is ``(Bound k)``).
 
     Only the roots, the subterms used more than once and every :data:`INLINE_HEIGHT`-th level of
-    a deep one are bound to global names; the rest is written inline in its one parent. Each
-    egglog global is a table of its own (~18 KB): binding every node made a 6,000-node insertion
-    take 32 MB, and every rebuild visited all those tables."""
+    a deep one are set in ``Bound``; the rest is written inline in its one parent. (A global
+    ``let`` per node, as before, made a table each, ~18 KB: a 6,000-node insertion took 32 MB,
+    and every rebuild visited all those tables.)"""
     b = bindings()
     span = command_span()
     roots = intern(terms)
-    prefix = f"{prefix}{next(_CALLS)}_"
     uses = _uses(roots)
     root_ids = {id(r) for r in roots}
-    names: dict[int, str] = {}
+    keys: dict[int, int] = {}
     inline: dict[int, tuple[Any, int]] = {}  # id -> (expression to use in a parent, its height)
     batch: list[object] = []
     for term in postorder(roots):
@@ -70,16 +76,16 @@ def insert_terms(egraph: EGraph, terms: Sequence[Term], prefix: str = "$t") -> l
         else:
             expr, height, shared = _leaf(term, b, span), 0, False
         if shared or id(term) in root_ids:
-            name = names[id(term)] = f"{prefix}{len(names)}"
-            batch.append(b.ActionCommand(b.Let(span, name, expr)))
-            expr, height = b.Var(span, name), 0
+            key = keys[id(term)] = next(_KEYS)
+            batch.append(b.ActionCommand(b.Set(span, BOUND, [b.Lit(span, b.Int(key))], expr)))
+            expr, height = bound(key), 0
             if len(batch) >= _BATCH:
                 egraph.run_program(*batch)
                 batch.clear()
         inline[id(term)] = (expr, height)
     if batch:
         egraph.run_program(*batch)
-    return [names[id(r)] for r in roots]
+    return [keys[id(r)] for r in roots]
 
 
 def _uses(roots: list[Term]) -> dict[int, int]:
@@ -97,10 +103,10 @@ def assert_facts(egraph: EGraph, facts: Sequence[tuple[Term, str]]) -> None:
     fact relation asserted on its e-class."""
     b = bindings()
     span = command_span()
-    names = insert_terms(egraph, [t for t, _ in facts], prefix="$fact")
+    keys = insert_terms(egraph, [t for t, _ in facts])
     cmds = [
-        b.ActionCommand(b.Expr_(span, b.Call(span, relation, [b.Var(span, name)])))
-        for name, (_, relation) in zip(names, facts, strict=True)
+        b.ActionCommand(b.Expr_(span, b.Call(span, relation, [bound(key)])))
+        for key, (_, relation) in zip(keys, facts, strict=True)
     ]
     egraph.run_program(*cmds)
 
@@ -110,9 +116,9 @@ def union_terms(egraph: EGraph, pairs: Sequence[tuple[Term, Term]]) -> None:
     that they are equal (on the same domain, in the tier of the ruleset)."""
     b = bindings()
     span = command_span()
-    names = insert_terms(egraph, [t for pair in pairs for t in pair], prefix="$eq")
+    keys = insert_terms(egraph, [t for pair in pairs for t in pair])
     cmds = [
-        b.ActionCommand(b.Union(span, b.Var(span, names[2 * i]), b.Var(span, names[2 * i + 1])))
+        b.ActionCommand(b.Union(span, bound(keys[2 * i]), bound(keys[2 * i + 1])))
         for i in range(len(pairs))
     ]
     egraph.run_program(*cmds)

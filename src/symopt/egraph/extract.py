@@ -18,7 +18,7 @@ from typing import cast
 
 from symopt.costs.table import CostTable
 from symopt.egraph.engine import EGraph
-from symopt.egraph.schema import CONSTRUCTOR_OPS, LEAVES
+from symopt.egraph.schema import BOUND, CONSTRUCTOR_OPS, LEAVES
 from symopt.ir import TREE_SIZE_CAP, App, Num, Sym, Term
 
 
@@ -38,7 +38,7 @@ class Graph:
     roots: list[int]
 
 
-def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> Graph:
+def read_graph(egraph: EGraph, root_keys: Sequence[int], costs: CostTable) -> Graph:
     """Export the e-graph (``freeze``) into plain Python nodes with integer class ids."""
     frozen = egraph.freeze()
     functions = frozen.functions  # rebuilt at every attribute access: read it once
@@ -74,7 +74,8 @@ def read_graph(egraph: EGraph, root_names: Sequence[str], costs: CostTable) -> G
                 if not row.subsumed:
                     children = tuple(cid(v) for v in row.inputs)
                     nodes.append(ENode(cid(row.output), op, children, None, op_cost))
-    roots = [cid(functions[n].rows[0].output) for n in root_names]
+    by_key = {egraph.value_to_i64(row.inputs[0]): row.output for row in functions[BOUND].rows}
+    roots = [cid(by_key[k]) for k in root_keys]
     nodes = _free_negated_literals(nodes)
     classes: dict[int, list[int]] = {}
     for i, node in enumerate(nodes):
@@ -342,14 +343,15 @@ def tree_sizes_of(graph: Graph, choice: dict[int, int]) -> list[int]:
 
 def extract(
     egraph: EGraph,
-    root_names: Sequence[str],
+    root_keys: Sequence[int],
     costs: CostTable,
     *,
     dag: bool = True,
     max_tree: Sequence[int] | None = None,
     deadline: float = float("inf"),
 ) -> list[Term]:
-    """Cheapest terms for the named roots, sharing counted once.
+    """Cheapest terms for the roots (their keys from :func:`~symopt.egraph.encode.insert_terms`),
+    sharing counted once.
 
     ``max_tree`` (per root) bounds the size of each result written out as a tree, for output
     without temporaries: a sharing-aware choice whose tree is larger (``x^216`` as 21 squarings
@@ -357,7 +359,7 @@ def extract(
     never exceeds the tree cost of the input. A caller must still check the bound: a root can
     exceed it even then (its input counts as the fallback). ``deadline`` (a ``perf_counter``
     time) is the hard stop of the DAG refinement."""
-    graph = read_graph(egraph, root_names, costs)
+    graph = read_graph(egraph, root_keys, costs)
     choice = tree_choice(graph)
     if dag:
         refined = dag_choice(graph, choice, deadline=deadline)

@@ -145,8 +145,8 @@ class Runner:
         terms: Sequence[Term],
         assumptions: Sequence[tuple[Term, str]] = (),
         equivalents: Sequence[tuple[Term, Term]] = (),
-    ) -> Iterator[tuple[EGraph, list[str], RunReport]]:
-        """Saturate; yields ``(egraph, root_names, report)``. The e-graph is always usable
+    ) -> Iterator[tuple[EGraph, list[int], RunReport]]:
+        """Saturate; yields ``(egraph, root_keys, report)``. The e-graph is always usable
         inside the ``with`` block and discarded after it.
 
         ``assumptions`` are facts given by the user, ``(term, relation)`` with relation one of
@@ -174,7 +174,7 @@ class Runner:
         equivalents: Sequence[tuple[Term, Term]],
         start: float,
         report: RunReport,
-    ) -> tuple[EGraph, list[str], RunReport]:
+    ) -> tuple[EGraph, list[int], RunReport]:
         b = bindings()
         roots = insert_terms(egraph, terms)
         if equivalents:

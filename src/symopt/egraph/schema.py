@@ -31,6 +31,11 @@ FACT_RELATIONS = (
 """Relations on ``Math`` e-classes: facts the analysis derives, users assume and guards read."""
 
 
+BOUND = "Bound"
+"""``(Bound k)``: the e-class of the k-th inserted subterm that is referred to by key (a root, or
+a subterm used more than once); one table for all of them (an egglog global is a table each)."""
+
+
 def datatype_program() -> str:
     """egglog program text declaring the ``Math`` sort, its constructors and fact relations."""
     variants = [f"({name} {args})" for name, args in LEAVES.items()]
@@ -40,5 +45,6 @@ def datatype_program() -> str:
         [
             f"(datatype {SORT}\n  " + "\n  ".join(variants) + ")",
             *(f"(relation {rel} ({SORT}))" for rel in FACT_RELATIONS),
+            f"(function {BOUND} (i64) {SORT} :no-merge)",
         ]
     )
