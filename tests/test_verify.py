@@ -256,3 +256,42 @@ def test_small_n() -> None:
     assert check("x + y", "x*y", n=8)
     with pytest.raises(ValueError):
         sample_env([X], 0)
+
+
+def test_streamed_roots_are_dropped_once_judged() -> None:
+    """``stream`` hands each root over once, as computed, and keeps no array nobody needs: on a
+    chain of 300 outputs at most a few arrays are alive at a time (every root's were before)."""
+    import gc
+    import weakref
+
+    from symopt.verify.evaluate import run, stream
+
+    terms = [parse_expr("exp(u[0])")]
+    for i in range(1, 300):
+        product = App("mul", (terms[-1], Sym("p")))
+        terms.append(App("add", (App("exp", (product,)), Sym("u", i))))
+    program = compile_terms(terms)
+    env = sample_env(program.symbols(), 16, seed=1)
+    alive: list[weakref.ref[np.ndarray]] = []
+    most = 0
+    seen: list[int] = []
+
+    def on_root(j: int, value: np.ndarray, scale: np.ndarray | None) -> None:
+        nonlocal most
+        seen.append(j)
+        alive.append(weakref.ref(value))
+        gc.collect()
+        most = max(most, sum(r() is not None for r in alive))
+
+    stream(program, env, 16, on_root, with_scale=True)
+    assert seen == list(range(300))
+    assert most <= 3
+    values, _ = run(program, env, 16, with_scale=False)
+    assert len(values) == 300 and np.isfinite(values[0]).all()
+
+
+def test_mismatches_come_in_term_order() -> None:
+    before = [parse_expr(f"x + {k}") for k in range(6)]
+    after = [parse_expr(f"x + {k + (k % 2)}") for k in range(6)]  # the odd ones are wrong
+    found = check_equivalent(before, after, seed=2)
+    assert [m.index for m in found] == [1, 3, 5]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symopt.ir import Sym, Term, symbols
-from symopt.verify.evaluate import compile_terms, run
+from symopt.verify.evaluate import compile_terms, stream
 from symopt.verify.sampling import sample_env
 
 UNVERIFIABLE = "unverifiable"
@@ -76,56 +76,72 @@ def check_equivalent(
     """
     if len(before) != len(after):
         raise ValueError(f"term lists differ in length: {len(before)} vs {len(after)}")
-    count = len(before)
-    program = compile_terms([*before, *after])  # structurally shared: unchanged = same root
+    # Before and after interleaved: each pair is judged as soon as both are computed, and their
+    # arrays dropped (holding every root's values took ~2 KB per output).
+    program = compile_terms([t for pair in zip(before, after, strict=True) for t in pair])
     env = _with_rescaled(sample_env(program.symbols(), n, seed=seed, ranges=ranges), ranges, n)
     total = n + len(RESCALES) * min(RESCALED, n)
-    values, scales = run(program, env, total, with_scale=True)
-    assert scales is not None
-
+    pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     out: list[Mismatch] = []
-    with np.errstate(all="ignore"):
-        for i in range(count):
-            if program.roots[i] == program.roots[count + i]:
-                continue
-            b, a = values[i], values[count + i]
-            judged = np.isfinite(b)
-            if not judged.any():
-                point = {s.key: float(env[s][0]) for s in symbols([before[i], after[i]])}
-                out.append(Mismatch(i, point, float(b[0]), float(a[0]), np.inf, 0.0, UNVERIFIABLE))
-                continue
-            error = np.abs(a - b)
-            scale = np.fmax(scales[i], scales[count + i])
-            tol = rtol * np.where(np.isnan(scale), np.inf, scale) + atol
-            own = rtol * np.where(np.isnan(scales[count + i]), np.inf, scales[count + i]) + atol
-            if _identically_zero(b[:n], scales[i][:n]):
-                tol = np.fmin(tol, own)
-            bad = judged & ~(np.isfinite(a) & (error <= tol))
-            # At rescaled points a legitimate rewrite may overflow or underflow where the input
-            # did not (a/b/c → a/(b*c)): only finite values with moderate scales are compared.
-            moderate = (
-                np.isfinite(scales[i])
-                & np.isfinite(scales[count + i])
-                & (scales[i] >= UNDERFLOW_SCALE)
-            )
-            bad[n:] &= np.isfinite(a[n:]) & moderate[n:]
-            if not bad.any():
-                continue
-            ratio = np.where(np.isfinite(a), error / tol, np.inf)
-            ratio = np.where(np.isnan(ratio), np.inf, ratio)
-            worst = int(np.flatnonzero(bad)[np.argmax(ratio[bad])])
+
+    def judge(j: int, value: np.ndarray, scale: np.ndarray | None) -> None:
+        i, side = divmod(j, 2)
+        if program.roots[2 * i] == program.roots[2 * i + 1]:
+            return  # structurally unchanged
+        assert scale is not None
+        other = pending.pop(i, None)
+        if other is None:
+            pending[i] = (value, scale)
+            return
+        (b, sb), (a, sa) = (other, (value, scale)) if side else ((value, scale), other)
+        found = _worst_point(b, a, sb, sa, n=n, rtol=rtol, atol=atol)
+        if found is not None:
+            worst, tolerance = found
             point = {s.key: float(env[s][worst]) for s in symbols([before[i], after[i]])}
-            out.append(
-                Mismatch(
-                    index=i,
-                    point=point,
-                    expected=float(b[worst]),
-                    got=float(a[worst]),
-                    error=float(error[worst]),
-                    tolerance=float(tol[worst]),
-                )
-            )
+            if tolerance is None:
+                out.append(Mismatch(i, point, float(b[0]), float(a[0]), np.inf, 0.0, UNVERIFIABLE))
+            else:
+                expected, got = float(b[worst]), float(a[worst])
+                out.append(Mismatch(i, point, expected, got, abs(got - expected), tolerance))
+
+    stream(program, env, total, judge, with_scale=True)
+    out.sort(key=lambda m: m.index)
     return out
+
+
+def _worst_point(
+    b: np.ndarray,
+    a: np.ndarray,
+    sb: np.ndarray,
+    sa: np.ndarray,
+    *,
+    n: int,
+    rtol: float,
+    atol: float,
+) -> tuple[int, float | None] | None:
+    """The worst failing point of a term (input values ``b``, output ``a``, their error scales)
+    and the tolerance there (``None``: the input is finite at no point); ``None`` if it passes."""
+    with np.errstate(all="ignore"):
+        judged = np.isfinite(b)
+        if not judged.any():
+            return 0, None
+        error = np.abs(a - b)
+        scale = np.fmax(sb, sa)
+        tol = rtol * np.where(np.isnan(scale), np.inf, scale) + atol
+        own = rtol * np.where(np.isnan(sa), np.inf, sa) + atol
+        if _identically_zero(b[:n], sb[:n]):
+            tol = np.fmin(tol, own)
+        bad = judged & ~(np.isfinite(a) & (error <= tol))
+        # At rescaled points a legitimate rewrite may overflow or underflow where the input
+        # did not (a/b/c → a/(b*c)): only finite values with moderate scales are compared.
+        moderate = np.isfinite(sb) & np.isfinite(sa) & (sb >= UNDERFLOW_SCALE)
+        bad[n:] &= np.isfinite(a[n:]) & moderate[n:]
+        if not bad.any():
+            return None
+        ratio = np.where(np.isfinite(a), error / tol, np.inf)
+        ratio = np.where(np.isnan(ratio), np.inf, ratio)
+        worst = int(np.flatnonzero(bad)[np.argmax(ratio[bad])])
+        return worst, float(tol[worst])
 
 
 def _with_rescaled(

@@ -251,18 +251,44 @@ def env_size(env: Mapping[Sym, np.ndarray]) -> int:
 def run(
     program: Program, env: Mapping[Sym, np.ndarray], n: int, *, with_scale: bool
 ) -> tuple[list[Array], list[Array] | None]:
-    """Evaluate ``program`` at ``n`` points: root values and, if asked, root error scales.
+    """Evaluate ``program`` at ``n`` points: root values and, if asked, root error scales."""
+    values: list[Array | None] = [None] * len(program.roots)
+    scales: list[Array | None] = [None] * len(program.roots)
 
-    An intermediate array is dropped once its last user is done, so memory follows the DAG's
-    width rather than its size.
+    def keep(j: int, value: Array, scale: Array | None) -> None:
+        values[j], scales[j] = value, scale
+
+    stream(program, env, n, keep, with_scale=with_scale)
+    return values, (scales if with_scale else None)  # type: ignore[return-value]
+
+
+RootFn = Callable[[int, Array, "Array | None"], None]
+"""Called with ``(j, value, scale)`` as soon as root ``j`` is computed (``scale`` ``None``
+without error scales)."""
+
+
+def stream(
+    program: Program,
+    env: Mapping[Sym, np.ndarray],
+    n: int,
+    on_root: RootFn,
+    *,
+    with_scale: bool,
+) -> None:
+    """Evaluate ``program`` at ``n`` points, handing each root's value (and error scale) to
+    ``on_root`` when it is computed.
+
+    An array is dropped once its last user is done (a root's once ``on_root`` returned, unless
+    a later instruction uses it), so memory follows the DAG's width rather than its size.
     """
     ops, args = program.ops, program.args
     uses = [0] * len(ops)
     for operands in args:
         for c in operands:
             uses[c] += 1
-    for r in program.roots:  # pinned: a root's count never drops to zero
-        uses[r] += 1
+    roots_at: dict[int, list[int]] = {}
+    for j, r in enumerate(program.roots):
+        roots_at.setdefault(r, []).append(j)
 
     vals: list[Array | None] = [None] * len(ops)
     scales: list[Array | None] = [None] * len(ops)
@@ -287,11 +313,14 @@ def run(
                     v = np.asarray(env[op], dtype=np.float64)  # type: ignore[index]
                 except KeyError:
                     raise ValueError(f"no value for symbol {op.key}") from None  # type: ignore
-            vals[i] = v
             if with_scale and not operands:
                 scales[i] = np.abs(v)
-    values = [vals[r] for r in program.roots]
-    return values, ([scales[r] for r in program.roots] if with_scale else None)  # type: ignore
+            for j in roots_at.get(i, ()):
+                on_root(j, v, scales[i])
+            if uses[i]:
+                vals[i] = v
+            else:
+                scales[i] = None
 
 
 def evaluate(terms: Sequence[Term], env: Mapping[Sym, np.ndarray]) -> list[np.ndarray]:
