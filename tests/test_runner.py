@@ -133,3 +133,24 @@ def test_insertion_refers_by_key_only_to_roots_shared_and_deep_subterms() -> Non
     bound = {egraph.value_to_i64(row.inputs[0]) for row in functions[BOUND].rows}
     assert set(keys) <= bound
     assert len(bound) <= 2 + 1 + 200 // INLINE_HEIGHT + 1  # roots, exp(a*b), depth cuts
+
+
+def test_a_model_optimisation_releases_the_loaded_programs() -> None:
+    """Rendering comes next: it reuses the e-graph's memory instead of adding to it."""
+    from symopt.costs import load_cost_table
+    from symopt.egraph import runner as runner_module
+    from symopt.model import parse_model
+    from symopt.model.pipeline import optimize_model
+
+    model = parse_model("f = exp(u)*exp(p) + u*p\n", "m.sym")
+    result = optimize_model(
+        model,
+        model.output_terms(),
+        rules=load_ruleset("default"),
+        table=load_cost_table("throughput"),
+        limits=LIMITS,
+        verify=True,
+        ranges={},
+    )
+    assert result.cost_after < result.cost_before  # the rule e-graph ran
+    assert not runner_module._LOADED

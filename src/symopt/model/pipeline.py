@@ -65,6 +65,7 @@ def optimize_model(
     terms (a Jacobian's entries) are optimised in the same run, after the outputs.
     ``deadline``: the absolute ``time.perf_counter()`` by which the optimiser's phases stop
     (default: ``limits.time`` from now)."""
+    from symopt.egraph.runner import release_programs
     from symopt.ir import Interned, symbols
     from symopt.optimize import optimize
     from symopt.rulesets.assume import facts, sample_ranges
@@ -72,16 +73,21 @@ def optimize_model(
     assumed = [*parsed.assumptions, *assumptions]
     # Model.output_terms hash-conses the outputs as it builds them: no need to intern again.
     terms = [*(term for _, term in pairs), *extra] if extra else Interned(t for _, t in pairs)
-    return optimize(
-        terms,
-        ruleset=rules,
-        costs=table,
-        limits=limits,
-        verify=verify,
-        sample_ranges=merge_ranges(sample_ranges(assumed), ranges) if verify else {},
-        assumptions=facts(assumed, symbols(terms) if assumed else []),
-        deadline=deadline,
-    )
+    try:
+        return optimize(
+            terms,
+            ruleset=rules,
+            costs=table,
+            limits=limits,
+            verify=verify,
+            sample_ranges=merge_ranges(sample_ranges(assumed), ranges) if verify else {},
+            assumptions=facts(assumed, symbols(terms) if assumed else []),
+            deadline=deadline,
+        )
+    finally:
+        # A model is optimised in one go: rendering it can reuse the e-graph's memory (the
+        # peak of exp5000's compile drops from 88 to 83 MB).
+        release_programs()
 
 
 def render_model(
