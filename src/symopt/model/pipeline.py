@@ -153,6 +153,26 @@ def render_model_files(
         raise ConfigError(str(exc)) from None
 
 
+def fallback_messages(
+    path: str, parsed: Model, pairs: Pairs, result: Optimized, jac: Jacobian | None = None
+) -> list[str]:
+    """One warning per verification fallback of ``result``: an output statement
+    (``FILE:LINE: warning: TARGET: …``), or an entry of ``jac`` (those follow the outputs)."""
+    from symopt.cli.report import fallback_message
+
+    messages = []
+    for fb in result.fallbacks:
+        if jac is not None and fb.index >= len(pairs):
+            row, col = jac.position(fb.index - len(pairs))
+            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
+            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
+            continue
+        target = pairs[fb.index][0]
+        where = f"{path}:{parsed.line_of(target)}"
+        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+    return messages
+
+
 def model_jacobian(parsed: Model, pairs: Pairs, array: str | None) -> Jacobian:
     """The Jacobian of the outputs by input ``array`` (None: the input array read by the most
     statements); an unknown or scalar ``array`` is a :class:`ConfigError`."""
