@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
-from symopt.codegen.c import render_c_files
+from symopt.codegen.c import ModuleOptions, render_c_files
 from symopt.codegen.constants import IntArrays
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.numpy_ import render_numpy_module
@@ -27,9 +28,7 @@ def render_module(
     functions: Sequence[FunctionDef],
     *,
     costs: CostTable | None = None,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    constants: IntArrays = (),
+    **options: Unpack[ModuleOptions],
 ) -> str:
     """A complete source file defining ``functions`` in ``lang`` (one of :data:`LANGS`).
 
@@ -38,17 +37,10 @@ def render_module(
     For the imperative languages, integer powers are lowered to multiplications where ``costs``
     (default: the built-in ``throughput`` table) says it pays, and repeated subterms are computed
     once into temporaries. ``restrict`` and ``max_statements`` are C's (see
-    :func:`~symopt.codegen.c.render_c_module`); other languages ignore them. ``constants``
+    :class:`~symopt.codegen.c.ModuleOptions`); other languages ignore them. ``constants``
     are integer arrays defined before the functions (``sym`` has none).
     """
-    return render_module_files(
-        lang,
-        functions,
-        costs=costs,
-        restrict=restrict,
-        max_statements=max_statements,
-        constants=constants,
-    )[0]
+    return render_module_files(lang, functions, costs=costs, **options)[0]
 
 
 def render_module_files(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from symopt.errors import ConfigError, SourceError
 from symopt.model.sampling import Ranges, merge_ranges, parse_sample, sidecar_ranges
@@ -84,33 +84,28 @@ def optimize_model(
     )
 
 
+class _Rendering(TypedDict):
+    lang: str
+    name: str
+    table: CostTable
+
+
+class ModelOptions(_Rendering, total=False):
+    """How :func:`render_model` renders (the parameters of :func:`render_model_files`)."""
+
+    restrict: bool
+    max_statements: int | None
+    jacobian: Jacobian | None
+
+
 def render_model(
-    parsed: Model,
-    pairs: Pairs,
-    result: Optimized,
-    *,
-    lang: str,
-    name: str,
-    table: CostTable,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    jacobian: Jacobian | None = None,
+    parsed: Model, pairs: Pairs, result: Optimized, **options: Unpack[ModelOptions]
 ) -> str:
     """The module defining function ``name`` (and, with a ``jacobian`` whose optimised entries
     follow the outputs in ``result``, ``NAME_jac`` and ``NAME_f_and_jac`` and the structure
     constants: see :func:`jacobian_functions`); a bad name (or a parameter clashing with it) is
     a :class:`ConfigError`."""
-    return render_model_files(
-        parsed,
-        pairs,
-        result,
-        lang=lang,
-        name=name,
-        table=table,
-        restrict=restrict,
-        max_statements=max_statements,
-        jacobian=jacobian,
-    )[0]
+    return render_model_files(parsed, pairs, result, **options)[0]
 
 
 def render_model_files(
