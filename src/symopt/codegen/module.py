@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Unpack
 
 from symopt.codegen.c import ModuleOptions, render_c_files
-from symopt.codegen.constants import IntArrays
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.numpy_ import render_numpy_module
 from symopt.codegen.python import render_python_module
@@ -48,10 +47,8 @@ def render_module_files(
     functions: Sequence[FunctionDef],
     *,
     costs: CostTable | None = None,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    constants: IntArrays = (),
     max_file_operations: int | None = None,
+    **options: Unpack[ModuleOptions],
 ) -> list[str]:
     """:func:`render_module` as a list of files: one, except for C whose split functions'
     parts hold more than ``max_file_operations`` operations (see
@@ -63,14 +60,8 @@ def render_module_files(
     if lang == "sym":
         return [render_sym_module(functions)]
     if lang == "c":
-        return render_c_files(
-            functions,
-            costs,
-            restrict=restrict,
-            max_statements=max_statements,
-            constants=constants,
-            max_file_operations=max_file_operations,
-        )
+        return render_c_files(functions, costs, max_file_operations=max_file_operations, **options)
+    constants = options.get("constants", ())
     if lang == "python":
         return [render_python_module(functions, costs, constants)]
     if lang == "numpy":
