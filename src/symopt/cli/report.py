@@ -124,31 +124,10 @@ def _rich_table(rows: list[StatRow]) -> None:
     render_table("symopt simplify", columns, cells, right=right, stream=sys.stderr)
 
 
-POINT_SHOWN = 6
-"""Symbols of a disagreeing sample point named in a warning (a model statement may read many)."""
-
-
 def warn_fallback(where: str, fallback: Fallback, kept: str, output: str = "") -> None:
     """``FILE:LINE: warning: [OUTPUT: ]…`` for an output that failed verification and was
-    replaced (``kept`` says by what), on stderr."""
-    sys.stderr.write(fallback_message(where, fallback, kept, output) + "\n")
-
-
-def fallback_message(where: str, fallback: Fallback, kept: str, output: str = "") -> str:
-    """The text of :func:`warn_fallback`."""
-    items = [f"{k}={v:.17g}" for k, v in list(fallback.point.items())[:POINT_SHOWN]]
-    more = len(fallback.point) - POINT_SHOWN
-    at = ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
-    subject = f"{output}: " if output else ""
-    if fallback.reason == "unverifiable":
-        return (
-            f"{where}: warning: {subject}optimised form could not be verified: the input is not "
-            f"finite at any sample point (first: {at}); {kept}"
-        )
-    return (
-        f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
-        f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}"
-    )
+    replaced (``kept`` says by what), on stderr (:meth:`~symopt.optimize.Fallback.message`)."""
+    sys.stderr.write(fallback.message(where, kept, output) + "\n")
 
 
 def warn_source(warnings: Iterable[SourceWarning]) -> None:

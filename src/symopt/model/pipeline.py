@@ -153,18 +153,16 @@ def fallback_messages(
 ) -> list[str]:
     """One warning per verification fallback of ``result``: an output statement
     (``FILE:LINE: warning: TARGET: …``), or an entry of ``jac`` (those follow the outputs)."""
-    from symopt.cli.report import fallback_message
-
     messages = []
     for fb in result.fallbacks:
         if jac is not None and fb.index >= len(pairs):
             row, col = jac.position(fb.index - len(pairs))
             what = f"Jacobian entry ({row}, {jac.array}[{col}])"
-            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
+            messages.append(fb.message(path, "kept the unoptimised derivative", what))
             continue
         target = pairs[fb.index][0]
         where = f"{path}:{parsed.line_of(target)}"
-        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
+        messages.append(fb.message(where, "kept the unoptimised statement", target.key))
     return messages
 
 
