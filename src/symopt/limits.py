@@ -120,6 +120,11 @@ class Cut:
             self.reason = self.budget.exceeded()
         return self.reason is not None
 
+    @property
+    def stop(self) -> StopReason:
+        """The stop reason of the phase this cut bounds: why it was cut, ``DONE`` if never."""
+        return self.reason or StopReason.DONE
+
 
 @dataclass
 class PhaseReport:

@@ -38,6 +38,10 @@ from symopt.strategy import (
 __all__ = ["TREE_GROWTH", "TREE_SLACK", "Fallback", "Optimized", "optimize"]
 
 
+POINT_SHOWN = 6
+"""Symbols of a disagreeing sample point named in a warning (a model statement may read many)."""
+
+
 @dataclass(frozen=True)
 class Fallback:
     """An output that failed numerical verification and was replaced by its input."""
@@ -48,6 +52,23 @@ class Fallback:
     got: float
     reason: str = "disagrees"
     """``disagrees``, or ``unverifiable`` (the input is finite at no sample point)."""
+
+    def message(self, where: str, kept: str, output: str = "") -> str:
+        """``WHERE: warning: [OUTPUT: ]…``: why the output was replaced (``kept`` says by
+        what), naming at most :data:`POINT_SHOWN` symbols of the sample point."""
+        items = [f"{k}={v:.17g}" for k, v in list(self.point.items())[:POINT_SHOWN]]
+        more = len(self.point) - POINT_SHOWN
+        at = ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
+        subject = f"{output}: " if output else ""
+        if self.reason == "unverifiable":
+            return (
+                f"{where}: warning: {subject}optimised form could not be verified: the input is "
+                f"not finite at any sample point (first: {at}); {kept}"
+            )
+        return (
+            f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
+            f"(expected {self.expected:.17g}, got {self.got:.17g}); {kept}"
+        )
 
 
 @dataclass

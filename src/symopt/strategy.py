@@ -184,6 +184,17 @@ def egraph_limits(
     return bounded, by_memory < min(limits.nodes, cap)
 
 
+@dataclass(frozen=True)
+class Saturation:
+    """One rule e-graph run of a phase: the extracted ``outputs``, the run's report and
+    seconds, and its stop (``MEMORY_LIMIT`` where the memory left set the e-node cap)."""
+
+    outputs: list[Term]
+    report: RunReport
+    seconds: dict[str, float]
+    stop: StopReason
+
+
 @dataclass
 class Strategy:
     """Runs the phases of one strategy on folded terms, recording each in ``log``."""
@@ -214,24 +225,37 @@ class Strategy:
         its input is kept if the extracted form is costlier (under ``max_tree`` it may be)."""
 
         def step(terms: list[Term], detail: dict[str, Any]) -> tuple[list[Term], StopReason]:
-            reserve = self.engine.startup_bytes()
-            limits, memory_bound = egraph_limits(self.limits, self.log.budget, cap, reserve)
-            if limits.nodes < MIN_ENODES and memory_bound:
+            run = self._saturate(terms, cap, bounds)
+            if run is None:
                 return terms, StopReason.MEMORY_LIMIT
-            deadline = self.log.budget.deadline
-            max_tree = bounds.get() if bounds is not None else None
-            outputs, report, seconds = self.engine.saturate(terms, limits, max_tree, deadline)
-            self.egraphs.add(report, seconds)
+            outputs, report, seconds = run.outputs, run.report, run.seconds
             detail.update(seconds=seconds, enodes=report.enodes, iterations=len(report.iterations))
-            stop = report.stop
-            if stop is StopReason.NODE_LIMIT and memory_bound:
-                stop = StopReason.MEMORY_LIMIT
             if (self.log.measure(outputs)[1] or 0.0) > (self.log.measure(terms)[1] or 0.0):
                 detail["kept"] = "its input (the extracted form was costlier)"
-                return terms, stop
-            return outputs, stop
+                return terms, run.stop
+            return outputs, run.stop
 
         return step
+
+    def _saturate(
+        self, terms: list[Term], cap: int, bounds: TreeBounds | None = None
+    ) -> Saturation | None:
+        """Saturate ``terms`` in one e-graph of at most ``cap`` e-nodes, and what the memory
+        left holds once the rules' program is loaded, until the deadline (each output no larger
+        than ``bounds`` allow); recorded in :attr:`egraphs`. ``None``: not started, as the
+        memory left could not hold :data:`MIN_ENODES` (stop ``MEMORY_LIMIT``)."""
+        budget = self.log.budget
+        reserve = self.engine.startup_bytes()
+        limits, memory_bound = egraph_limits(self.limits, budget, cap, reserve)
+        if limits.nodes < MIN_ENODES and memory_bound:
+            return None
+        max_tree = bounds.get() if bounds is not None else None
+        outputs, report, seconds = self.engine.saturate(terms, limits, max_tree, budget.deadline)
+        self.egraphs.add(report, seconds)
+        stop = report.stop
+        if stop is StopReason.NODE_LIMIT and memory_bound:
+            stop = StopReason.MEMORY_LIMIT  # the e-node cap was the memory's
+        return Saturation(outputs, report, seconds, stop)
 
     def _polynomial(self, terms: list[Term]) -> list[Term]:
         from symopt.algebra.pipeline import optimize_polynomials
@@ -272,19 +296,13 @@ class Strategy:
             if spent is not None:
                 stops.append(spent)
                 return None
-            reserve = self.engine.startup_bytes()
-            limits, memory_bound = egraph_limits(self.limits, budget, REGION_ENODES, reserve)
-            if limits.nodes < MIN_ENODES and memory_bound:
+            run = self._saturate(batch, REGION_ENODES)
+            if run is None:
                 stops.append(StopReason.MEMORY_LIMIT)
                 return None
-            out, report, seconds = self.engine.saturate(batch, limits, None, budget.deadline)
-            self.egraphs.add(report, seconds)
-            stop = report.stop
-            if stop is StopReason.NODE_LIMIT and memory_bound:
-                stop = StopReason.MEMORY_LIMIT
-            stops.append(stop)
-            cheaper = _emitted_cost(out, table) < _emitted_cost(batch, table)
-            return out if cheaper else None
+            stops.append(run.stop)
+            cheaper = _emitted_cost(run.outputs, table) < _emitted_cost(batch, table)
+            return run.outputs if cheaper else None
 
         result = replace_regions(terms, optimise, REGION_BATCH_NODES, deadline=budget.deadline)
         detail.update(batches=len(stops), stops=dict(Counter(map(str, stops))))

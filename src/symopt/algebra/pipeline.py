@@ -25,7 +25,7 @@ from symopt.algebra.factorings import Factorings
 from symopt.algebra.polynomial import Atoms, Poly, to_polys
 from symopt.algebra.sums import share_products, share_sums
 from symopt.ir import App, Num, Term, intern, reintern
-from symopt.limits import Budget, PhaseReport, StopReason, worst
+from symopt.limits import Budget, Cut, PhaseReport, StopReason, worst
 from symopt.phases import PhaseLog, Step
 
 if TYPE_CHECKING:
@@ -82,8 +82,9 @@ def optimize_polynomials(
     terms = terms if isinstance(terms, list) else list(terms)  # an Interned list stays one
     polys, atoms = _polynomials(terms, budget, report)
     collected = _collect(terms, polys, atoms, budget, report, costs)
-    graph = Factorings(alternatives=alternatives, max_ways=max_ways, stop=budget.cut())
-    roots = _factor(polys, graph, budget, report)
+    cut = budget.cut()  # the factor phase's: asked by the factorings and between statements
+    graph = Factorings(alternatives=alternatives, max_ways=max_ways, stop=cut)
+    roots = _factor(polys, graph, cut, report)
     outputs = _choose(terms, polys, roots, graph, atoms, budget, report, costs, collected)
     size, cost = log.measure(outputs)
     report.phases[-1].size_out, report.phases[-1].cost_out = size, cost
@@ -100,11 +101,12 @@ def _polynomials(
     """Each statement as a polynomial (``None``: kept as written) over the atoms."""
     t0 = time.perf_counter()
     atoms = Atoms()
-    spent = budget.exceeded()  # the walk's set-up (a pass over every node) is not cut
+    cut = budget.cut()
     polys: list[Poly | None] = [None] * len(terms)
-    if spent is None:
-        polys = to_polys(terms, atoms, stop=budget.cut())
-    stop = spent or budget.exceeded() or StopReason.DONE
+    if not cut():  # the walk's set-up (a pass over every node) is not cut
+        polys = to_polys(terms, atoms, stop=cut)
+    cut()
+    stop = cut.stop
     report.phases.append(
         PhaseReport("polynomials", time.perf_counter() - t0, stop=stop, detail=_kept(polys, stop))
     )
@@ -129,8 +131,8 @@ def _collect(
     t0 = time.perf_counter()
     out: dict[int, Term] = {}
     unlike = 0
-    stop = budget.exceeded() or StopReason.DONE
-    if stop is StopReason.DONE:
+    cut = budget.cut()
+    if not cut():
         flat = Factorings(alternatives=1, max_ways=0)
         flat.flat = True  # flat sums only: linear in the polynomial's size
         ops = OpCosts.of(costs)
@@ -148,8 +150,9 @@ def _collect(
                 term = intern(build(flat, choice, [(sign, cid)], atoms.terms))[0]
                 if _cost([term], costs) < before:
                     out[i] = term
-            if (stop := budget.exceeded() or StopReason.DONE) is not StopReason.DONE:
+            if cut():
                 break
+    stop = cut.stop
     detail: dict[str, Any] = {"statements": len(huge), "collected": len(out)}
     if unlike:
         detail["no like terms"] = unlike
@@ -199,21 +202,22 @@ def _cost(terms: list[Term], costs: CostTable | None) -> float:
 
 
 def _factor(
-    polys: list[Poly | None], graph: Factorings, budget: Budget, report: PolyReport
+    polys: list[Poly | None], graph: Factorings, cut: Cut, report: PolyReport
 ) -> list[tuple[float, int] | None]:
-    """The class of each polynomial (``None``: kept as written, or zero)."""
+    """The class of each polynomial (``None``: kept as written, or zero). ``cut`` is the one
+    ``graph`` asks: once it fires there, the classes go on as flat sums until the next
+    check between statements, from which on the statements are kept as written."""
     t0 = time.perf_counter()
     roots: list[tuple[float, int] | None] = []
-    stop = StopReason.DONE
+    stopped = False
     for i, poly in enumerate(polys):
-        if stop is StopReason.DONE and i % CHECK_EVERY == 0:
-            stop = budget.exceeded() or StopReason.DONE
-        if stop is not StopReason.DONE and poly:
+        if not stopped and i % CHECK_EVERY == 0:
+            stopped = cut()
+        if stopped and poly:
             polys[i] = None  # the fallback: kept as written
             poly = None
         roots.append(graph.add(poly) if poly else None)
-    if graph.flat and stop is StopReason.DONE:
-        stop = budget.exceeded() or StopReason.TIME_LIMIT
+    stop = cut.stop
     detail: dict[str, Any] = {"classes": len(graph.classes), "ways": graph.ways}
     detail.update(_kept(polys, stop))
     if graph.flat:
@@ -244,26 +248,20 @@ def _choose(
     with the budget already spent, every statement is kept as written (nothing chosen yet is
     worth building past the deadline), or as ``collected`` (its flat sum, already built)."""
     t0 = time.perf_counter()
-    cut = budget.exceeded()
-    if cut is not None and any(r is not None for r in roots):
+    cut = budget.cut()
+    if cut() and any(r is not None for r in roots):
         roots = [None] * len(roots)
         polys[:] = [None if p else p for p in polys]
         detail: dict[str, Any] = {"fallback": "every statement kept as written"}
     else:
         detail = {"fallback": "fewer refinement rounds"}
     chosen = [r for r in roots if r is not None]
-
-    def spent() -> bool:
-        nonlocal cut
-        cut = cut or budget.exceeded()
-        return cut is not None
-
     choice = choose(
         graph,
         [c for _, c in chosen],
-        rounds=1 if cut else CHOICE_ROUNDS,
+        rounds=1 if cut.reason else CHOICE_ROUNDS,
         costs=OpCosts.of(costs),
-        stop=spent,
+        stop=cut,
     )
     built = iter(build(graph, choice, chosen, atoms.terms))
     outputs: list[Term] = []
@@ -279,11 +277,11 @@ def _choose(
             outputs.append(term)
         else:
             outputs.append(next(built))
-    if cut is None:
+    if cut.reason is None:
         detail = {}
     elif used:
         detail["fallback"] = f"{used} huge sums collected; {detail['fallback']}"
-    stop = cut or StopReason.DONE
+    stop = cut.stop
     report.phases.append(PhaseReport("choose", time.perf_counter() - t0, stop=stop, detail=detail))
     return reintern(outputs, terms)  # every statement kept as written: no walk
 
@@ -298,7 +296,7 @@ def _step(share: Callable[..., list[Term]], budget: Budget) -> Step:
         out = intern(share(terms, stop=cut))
         if cut.reason is not None:
             detail["fallback"] = "pairing stopped; what was paired is kept"
-            return out, cut.reason
-        return out, budget.exceeded() or StopReason.DONE
+        cut()  # past the budget only after the last pairing step: said, nothing to fall back
+        return out, cut.stop
 
     return run

@@ -90,7 +90,9 @@ def exact_mul(a: Coeff, b: Coeff) -> Coeff:
     return Fraction(a) * Fraction(b)
 
 
-def _add_into(acc: _Exact, other: _Exact, sign: float) -> None:
+def add_into(acc: _Exact, other: _Exact, sign: float) -> None:
+    """``acc += sign*other`` in place, with exact coefficients (a zero sum drops the
+    monomial)."""
     for mono, coeff in other.items():
         total = exact_add(acc.get(mono, 0.0), -coeff if sign < 0 else coeff)
         if total == 0:
@@ -244,7 +246,7 @@ def _convert(node: Term, walk: _Walk) -> tuple[_Exact, int]:
             walk.skip(arg)
     elif op in ("add", "sub"):
         acc = walk.take(args[0])
-        _add_into(acc, walk.read(args[1]), 1.0 if op == "add" else -1.0)
+        add_into(acc, walk.read(args[1]), 1.0 if op == "add" else -1.0)
         return acc, sizes[id(args[0])] + sizes[id(args[1])]
     if op == "neg":
         return {m: -c for m, c in walk.read(args[0]).items()}, sizes[id(args[0])]

@@ -25,7 +25,7 @@ from symopt.algebra.polynomial import (
     Coeff,
     Mono,
     Poly,
-    exact_add,
+    add_into,
     exact_mul,
     integer_exponent,
     mul_exact,
@@ -55,21 +55,13 @@ class RationalForm:
     dens: dict[FactorKey, int] = field(default_factory=dict)
 
 
-def _add(a: Exact, b: Exact, sign: int = 1) -> Exact:
+def add_exact(a: Exact, b: Exact, sign: int = 1) -> Exact:
+    """``a + sign*b`` with exact coefficients (a zero sum drops the monomial); too many
+    monomials are a :class:`TooLargeError`."""
     out = dict(a)
-    for mono, coeff in b.items():
-        total = exact_add(out.get(mono, 0.0), -coeff if sign < 0 else coeff)
-        if total == 0:
-            out.pop(mono, None)
-        else:
-            out[mono] = total
+    add_into(out, b, sign)
     _check(out)
     return out
-
-
-def add_exact(a: Exact, b: Exact, sign: int = 1) -> Exact:
-    """``a + sign*b`` with exact coefficients (a zero sum drops the monomial)."""
-    return _add(a, b, sign)
 
 
 def _mul(a: Exact, b: Exact, limit: int = MAX_MONOMIALS) -> Exact:
@@ -202,7 +194,7 @@ class RationalWalk:
         dens = {k: max(a.dens.get(k, 0), b.dens.get(k, 0)) for k in a.dens | b.dens}
         num_a = self._times_factors(a.num, dens, a.dens)
         num_b = self._times_factors(b.num, dens, b.dens)
-        return RationalForm(_add(num_a, num_b, 1 if add else -1), dens)
+        return RationalForm(add_exact(num_a, num_b, 1 if add else -1), dens)
 
     def _times_factors(
         self, num: Exact, want: dict[FactorKey, int], have: dict[FactorKey, int]

@@ -13,13 +13,18 @@ from dataclasses import dataclass, field
 
 from symopt.batch.digest import Settings, header
 from symopt.cli.io import decode_source
-from symopt.cli.report import fallback_message
 from symopt.codegen.c import is_reserved_c
 from symopt.costs.table import parse_cost_table
 from symopt.errors import SymoptError
 from symopt.limits import Limits
 from symopt.model import parse_model
-from symopt.model.pipeline import model_outputs, optimize_model, ranges_from_sidecar, render_model
+from symopt.model.pipeline import (
+    fallback_messages,
+    model_outputs,
+    optimize_model,
+    ranges_from_sidecar,
+    render_model,
+)
 from symopt.optimize import resolve_ruleset
 from symopt.rulesets.assume import parse_assumption
 from symopt.rulesets.loader import parse_ruleset
@@ -112,12 +117,7 @@ def _compile(job: Job) -> Outcome:
         assumptions=[parse_assumption(a) for a in s.assumptions],
         deadline=deadline,
     )
-    for fb in result.fallbacks:
-        target = pairs[fb.index][0]
-        where_line = f"{path}:{parsed.line_of(target)}"
-        warnings.append(
-            fallback_message(where_line, fb, "kept the unoptimised statement", target.key)
-        )
+    warnings += fallback_messages(path, parsed, pairs, result)
     name = s.name or function_name(job.rel)
     code = render_model(
         parsed,

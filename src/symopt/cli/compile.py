@@ -110,10 +110,11 @@ def compile_model(
     and 'input' lines, --args), else each in order of first appearance ('-' reads the model
     from stdin).
     """
-    from symopt.cli.report import warn_fallback, warn_source
+    from symopt.cli.report import warn_source
     from symopt.limits import Limits
     from symopt.model import parse_model
     from symopt.model.pipeline import (
+        fallback_messages,
         model_jacobian,
         model_outputs,
         optimize_model,
@@ -152,16 +153,8 @@ def compile_model(
         deadline=deadline,
     )
     t2 = time.perf_counter()
-    for fb in result.fallbacks:
-        if fb.index >= len(pairs):
-            assert jac is not None
-            row, col = jac.position(fb.index - len(pairs))
-            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
-            warn_fallback(path, fb, "kept the unoptimised derivative", what)
-            continue
-        target = pairs[fb.index][0]
-        where = f"{path}:{parsed.line_of(target)}"
-        warn_fallback(where, fb, "kept the unoptimised statement", target.key)
+    for message in fallback_messages(path, parsed, pairs, result, jac):
+        sys.stderr.write(message + "\n")
     if jac is not None and verify:
         check_jacobian(path, parsed, pairs, jac, result.outputs[len(pairs) :], ranges)
     t_check = time.perf_counter()

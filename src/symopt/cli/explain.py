@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from symopt.cli.report import PHASE_COLUMNS, PHASE_NUMBERS, phase_row
 from symopt.cli.table import plain_table, render_table, speedup
 from symopt.guard_hints import hint_lines
 
@@ -76,21 +77,11 @@ def _phases(e: Explanation) -> str:
     return ", ".join(f"{phase} {s * 1e3:.1f} ms" for phase, s in e["phases"].items())
 
 
-_PHASE_COLUMNS = ["phase", "time", "nodes", "cycles", "stop"]
-
-
-def _arrow(pair: dict[str, Any]) -> str:
-    a, b = pair["in"], pair["out"]
-    if b is None:
-        return ""
-    return f"-> {b:g}" if a is None else f"{a:g} -> {b:g}"
-
-
 def _phase_cells(p: dict[str, Any]) -> list[str]:
-    stop = p["stop"]
-    if "fallback" in p.get("detail", {}):
-        stop += f": {p['detail']['fallback']}"
-    return [p["name"], f"{p['seconds'] * 1e3:.1f} ms", _arrow(p["size"]), _arrow(p["cost"]), stop]
+    """One phase of ``phase_reports`` as the ``--stats`` table's row, its time in ms."""
+    size, cost = (p["size"]["in"], p["size"]["out"]), (p["cost"]["in"], p["cost"]["out"])
+    time = f"{p['seconds'] * 1e3:.1f} ms"
+    return phase_row(p["name"], time, size, cost, p["stop"], p.get("detail", {}))
 
 
 def _op_cells(row: dict[str, Any]) -> list[str]:
@@ -98,7 +89,7 @@ def _op_cells(row: dict[str, Any]) -> list[str]:
     return [row["op"], str(b["count"]), f"{b['cycles']:g}", str(a["count"]), f"{a['cycles']:g}"]
 
 
-def _columns(header: list[str], rows: list[list[str]]) -> str:
+def _columns(header: Sequence[str], rows: list[list[str]]) -> str:
     return plain_table(header, rows, right=header[1:], header=True, indent="  ")
 
 
@@ -109,7 +100,7 @@ def plain_text(e: Explanation) -> str:
         parts.append(f"  time: {_phases(e)}\n")
     if e.get("phase_reports"):
         rows = [_phase_cells(p) for p in e["phase_reports"]]
-        parts.append(_columns(_PHASE_COLUMNS, rows))
+        parts.append(_columns(PHASE_COLUMNS, rows))
     for ex in e["expressions"]:
         parts.append(f"  in:  {ex['input']}\n  out: {ex['output']}\n")
     iters = [
@@ -146,7 +137,7 @@ def _render_rich(entries: Sequence[Explanation], out: TextIO) -> None:
         if e.get("phase_reports"):
             rows = [_phase_cells(p) for p in e["phase_reports"]]
             title = f"phases ({e.get('strategy', '')})"
-            render_table(title, _PHASE_COLUMNS, rows, right=_PHASE_COLUMNS[1:4], stream=out)
+            render_table(title, PHASE_COLUMNS, rows, right=PHASE_NUMBERS, stream=out)
         for ex in e["expressions"]:
             console.print(
                 f"  in:  {ex['input']}\n  out: {ex['output']}",

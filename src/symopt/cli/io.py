@@ -144,17 +144,9 @@ def write_outputs(files: Sequence[tuple[str, str]]) -> None:
         for text, path in files:
             current = path
             target = _regular_target(path)
-            directory, name = os.path.split(target)
-            Path(directory).mkdir(parents=True, exist_ok=True)
-            mode = os.stat(target).st_mode if os.path.exists(target) else None
-            fd, tmp = _create_temp(directory, f".{name}.")
-            staged.append((tmp, target))
-            try:
-                if mode is not None:
-                    os.fchmod(fd, stat.S_IMODE(mode))
-                _write_all(fd, text.encode("utf-8"))
-            finally:
-                os.close(fd)
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
+            staged.append((_stage(target, text.encode("utf-8"), mode), target))
         new = {target for _, target in staged if not os.path.exists(target)}
         for tmp, target in staged:
             current = target
@@ -218,9 +210,21 @@ def _write_special(target: str, data: bytes) -> None:
 
 
 def _write_atomic(target: str, data: bytes, mode: int | None) -> None:
-    """Write ``target`` via a temp file in its directory and a rename. The file gets ``mode``
-    (an existing file's permissions) or, when new, what ``open(..., "w")`` gives (0666 & ~umask,
-    applied by the kernel as the temp file is created)."""
+    """Write ``target`` via a temp file in its directory (:func:`_stage`) and a rename."""
+    tmp = _stage(target, data, mode)
+    try:
+        os.replace(tmp, target)
+    except BaseException:  # never leave the temp file
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _stage(target: str, data: bytes, mode: int | None) -> str:
+    """A new temp file next to ``target`` holding ``data``, for a rename into place: the one
+    way every output is written. It gets ``mode`` (an existing file's permissions) or, when
+    new, what ``open(..., "w")`` gives (0666 & ~umask, applied by the kernel as the temp file
+    is created). On any error (a failed write, a full disk, Ctrl-C) it is removed."""
     directory, name = os.path.split(target)
     fd, tmp = _create_temp(directory, f".{name}.")
     try:
@@ -230,11 +234,11 @@ def _write_atomic(target: str, data: bytes, mode: int | None) -> None:
             _write_all(fd, data)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:  # a failed write, a full disk, Ctrl-C: never leave the temp file
+    except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
 
 
 def _create_temp(directory: str, prefix: str) -> tuple[int, str]:

@@ -4,8 +4,9 @@ tables on a terminal)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from symopt.cli.table import plain_table, render_table, speedup
 from symopt.errors import SourceWarning
@@ -13,6 +14,11 @@ from symopt.limits import PhaseReport
 from symopt.optimize import Fallback, Optimized
 
 PHASE_COLUMNS = ("phase", "time", "nodes", "cycles", "stop")
+"""The phase table's columns (``--stats`` and ``--explain``), one row per phase
+(:func:`phase_row`)."""
+
+PHASE_NUMBERS = PHASE_COLUMNS[1:4]
+"""The phase table's right-aligned columns."""
 
 
 def _arrow(a: float | None, b: float | None) -> str:
@@ -22,25 +28,31 @@ def _arrow(a: float | None, b: float | None) -> str:
     return f"-> {b:g}" if a is None else f"{a:g} -> {b:g}"
 
 
+def phase_row(
+    name: str,
+    time: str,
+    size: tuple[float | None, float | None],
+    cost: tuple[float | None, float | None],
+    stop: str,
+    detail: Mapping[str, Any],
+) -> list[str]:
+    """One phase as the cells of :data:`PHASE_COLUMNS`: name, ``time`` (as the caller writes
+    it), distinct nodes and cycles in -> out, stop (and the fallback it took, if any)."""
+    if "fallback" in detail:
+        stop += f": {detail['fallback']}"
+    return [name, time, _arrow(*size), _arrow(*cost), stop]
+
+
 def phase_cells(p: PhaseReport) -> list[str]:
-    """One phase as table cells: name, time, distinct nodes and cycles in -> out, stop (and
-    the fallback it took, if any)."""
-    stop = str(p.stop)
-    if "fallback" in p.detail:
-        stop += f": {p.detail['fallback']}"
-    return [
-        p.name,
-        f"{p.seconds:.3f} s",
-        _arrow(p.size_in, p.size_out),
-        _arrow(p.cost_in, p.cost_out),
-        stop,
-    ]
+    """One phase's :func:`phase_row`, its time in seconds."""
+    size, cost = (p.size_in, p.size_out), (p.cost_in, p.cost_out)
+    return phase_row(p.name, f"{p.seconds:.3f} s", size, cost, str(p.stop), p.detail)
 
 
 def phase_lines(phases: list[PhaseReport], indent: str = "  ") -> str:
     """The phases as aligned plain text, under a header."""
     rows = [phase_cells(p) for p in phases]
-    return plain_table(PHASE_COLUMNS, rows, right=PHASE_COLUMNS[1:4], header=True, indent=indent)
+    return plain_table(PHASE_COLUMNS, rows, right=PHASE_NUMBERS, header=True, indent=indent)
 
 
 def render_phases(title: str, phases: list[PhaseReport]) -> None:
@@ -50,7 +62,7 @@ def render_phases(title: str, phases: list[PhaseReport]) -> None:
         title,
         PHASE_COLUMNS,
         rows,
-        right=PHASE_COLUMNS[1:4],
+        right=PHASE_NUMBERS,
         stream=sys.stderr,
         header=True,
         indent="  ",
@@ -112,31 +124,10 @@ def _rich_table(rows: list[StatRow]) -> None:
     render_table("symopt simplify", columns, cells, right=right, stream=sys.stderr)
 
 
-POINT_SHOWN = 6
-"""Symbols of a disagreeing sample point named in a warning (a model statement may read many)."""
-
-
 def warn_fallback(where: str, fallback: Fallback, kept: str, output: str = "") -> None:
     """``FILE:LINE: warning: [OUTPUT: ]…`` for an output that failed verification and was
-    replaced (``kept`` says by what), on stderr."""
-    sys.stderr.write(fallback_message(where, fallback, kept, output) + "\n")
-
-
-def fallback_message(where: str, fallback: Fallback, kept: str, output: str = "") -> str:
-    """The text of :func:`warn_fallback`."""
-    items = [f"{k}={v:.17g}" for k, v in list(fallback.point.items())[:POINT_SHOWN]]
-    more = len(fallback.point) - POINT_SHOWN
-    at = ", ".join(items) + (f", ... ({more} more)" if more > 0 else "")
-    subject = f"{output}: " if output else ""
-    if fallback.reason == "unverifiable":
-        return (
-            f"{where}: warning: {subject}optimised form could not be verified: the input is not "
-            f"finite at any sample point (first: {at}); {kept}"
-        )
-    return (
-        f"{where}: warning: {subject}optimised form disagreed with the input at {at} "
-        f"(expected {fallback.expected:.17g}, got {fallback.got:.17g}); {kept}"
-    )
+    replaced (``kept`` says by what), on stderr (:meth:`~symopt.optimize.Fallback.message`)."""
+    sys.stderr.write(fallback.message(where, kept, output) + "\n")
 
 
 def warn_source(warnings: Iterable[SourceWarning]) -> None:

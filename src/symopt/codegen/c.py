@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import chain
+from typing import TypedDict, Unpack
 
 from symopt.codegen import split as splitting
 from symopt.codegen.cfiles import (
@@ -198,23 +199,27 @@ def unused_casts(params: Sequence[str], body: Sequence[str]) -> list[str]:
     return [f"    (void){p};" for p in params if not re.search(rf"\b{re.escape(p)}\b", text)]
 
 
+class ModuleOptions(TypedDict, total=False):
+    """A generated module's options past its functions and cost table, as
+    :func:`render_c_module` and :func:`~symopt.codegen.module.render_module` pass them on."""
+
+    restrict: bool
+    """C: qualify the pointer parameters ``restrict``."""
+    max_statements: int | None
+    """C: split a body of more statements than this (temporaries and outputs; None: no limit)
+    into ``static`` part functions (only a function with outputs)."""
+    constants: IntArrays
+    """Integer arrays defined before the functions."""
+
+
 def render_c_module(
     functions: Sequence[FunctionDef],
     costs: CostTable | None = None,
-    *,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    constants: IntArrays = (),
+    **options: Unpack[ModuleOptions],
 ) -> str:
-    """A C99 source file: ``#include <math.h>``, the ``constants`` and the functions.
-
-    ``restrict`` qualifies the pointer parameters. A body of more than ``max_statements``
-    statements (temporaries and outputs; None: no limit) is split into ``static`` part functions
-    (only a function with outputs).
-    """
-    return render_c_files(
-        functions, costs, restrict=restrict, max_statements=max_statements, constants=constants
-    )[0]
+    """A C99 source file: ``#include <math.h>``, the ``constants`` and the functions (the one
+    file of :func:`render_c_files`)."""
+    return render_c_files(functions, costs, **options)[0]
 
 
 def render_c_files(
@@ -226,9 +231,9 @@ def render_c_files(
     constants: IntArrays = (),
     max_file_operations: int | None = None,
 ) -> list[str]:
-    """:func:`render_c_module` as one file or, when the parts of split functions hold more than
-    ``max_file_operations`` operations together (None: no limit), as several: the first file
-    and the part files (see :mod:`symopt.codegen.cfiles`)."""
+    """:func:`render_c_module` (options: :class:`ModuleOptions`) as one file or, when the parts
+    of split functions hold more than ``max_file_operations`` operations together (None: no
+    limit), as several: the first file and the part files (see :mod:`symopt.codegen.cfiles`)."""
     if max_file_operations is not None and max_file_operations < 1:
         raise ValueError(f"max_file_operations must be at least 1, got {max_file_operations}")
     plans = [cut_long_chains(p) for p in plan_functions(functions, lambda fn: _plan(fn, costs))]

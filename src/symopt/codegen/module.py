@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
-from symopt.codegen.c import render_c_files
-from symopt.codegen.constants import IntArrays
+from symopt.codegen.c import ModuleOptions, render_c_files
 from symopt.codegen.function import FunctionDef
 from symopt.codegen.numpy_ import render_numpy_module
 from symopt.codegen.python import render_python_module
@@ -27,9 +27,7 @@ def render_module(
     functions: Sequence[FunctionDef],
     *,
     costs: CostTable | None = None,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    constants: IntArrays = (),
+    **options: Unpack[ModuleOptions],
 ) -> str:
     """A complete source file defining ``functions`` in ``lang`` (one of :data:`LANGS`).
 
@@ -38,17 +36,10 @@ def render_module(
     For the imperative languages, integer powers are lowered to multiplications where ``costs``
     (default: the built-in ``throughput`` table) says it pays, and repeated subterms are computed
     once into temporaries. ``restrict`` and ``max_statements`` are C's (see
-    :func:`~symopt.codegen.c.render_c_module`); other languages ignore them. ``constants``
+    :class:`~symopt.codegen.c.ModuleOptions`); other languages ignore them. ``constants``
     are integer arrays defined before the functions (``sym`` has none).
     """
-    return render_module_files(
-        lang,
-        functions,
-        costs=costs,
-        restrict=restrict,
-        max_statements=max_statements,
-        constants=constants,
-    )[0]
+    return render_module_files(lang, functions, costs=costs, **options)[0]
 
 
 def render_module_files(
@@ -56,10 +47,8 @@ def render_module_files(
     functions: Sequence[FunctionDef],
     *,
     costs: CostTable | None = None,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    constants: IntArrays = (),
     max_file_operations: int | None = None,
+    **options: Unpack[ModuleOptions],
 ) -> list[str]:
     """:func:`render_module` as a list of files: one, except for C whose split functions'
     parts hold more than ``max_file_operations`` operations (see
@@ -71,14 +60,8 @@ def render_module_files(
     if lang == "sym":
         return [render_sym_module(functions)]
     if lang == "c":
-        return render_c_files(
-            functions,
-            costs,
-            restrict=restrict,
-            max_statements=max_statements,
-            constants=constants,
-            max_file_operations=max_file_operations,
-        )
+        return render_c_files(functions, costs, max_file_operations=max_file_operations, **options)
+    constants = options.get("constants", ())
     if lang == "python":
         return [render_python_module(functions, costs, constants)]
     if lang == "numpy":

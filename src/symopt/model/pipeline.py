@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from symopt.errors import ConfigError, SourceError
 from symopt.model.sampling import Ranges, merge_ranges, parse_sample, sidecar_ranges
@@ -90,33 +90,28 @@ def optimize_model(
         release_programs()
 
 
+class _Rendering(TypedDict):
+    lang: str
+    name: str
+    table: CostTable
+
+
+class ModelOptions(_Rendering, total=False):
+    """How :func:`render_model` renders (the parameters of :func:`render_model_files`)."""
+
+    restrict: bool
+    max_statements: int | None
+    jacobian: Jacobian | None
+
+
 def render_model(
-    parsed: Model,
-    pairs: Pairs,
-    result: Optimized,
-    *,
-    lang: str,
-    name: str,
-    table: CostTable,
-    restrict: bool = False,
-    max_statements: int | None = None,
-    jacobian: Jacobian | None = None,
+    parsed: Model, pairs: Pairs, result: Optimized, **options: Unpack[ModelOptions]
 ) -> str:
     """The module defining function ``name`` (and, with a ``jacobian`` whose optimised entries
     follow the outputs in ``result``, ``NAME_jac`` and ``NAME_f_and_jac`` and the structure
     constants: see :func:`jacobian_functions`); a bad name (or a parameter clashing with it) is
     a :class:`ConfigError`."""
-    return render_model_files(
-        parsed,
-        pairs,
-        result,
-        lang=lang,
-        name=name,
-        table=table,
-        restrict=restrict,
-        max_statements=max_statements,
-        jacobian=jacobian,
-    )[0]
+    return render_model_files(parsed, pairs, result, **options)[0]
 
 
 def render_model_files(
@@ -157,6 +152,24 @@ def render_model_files(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def fallback_messages(
+    path: str, parsed: Model, pairs: Pairs, result: Optimized, jac: Jacobian | None = None
+) -> list[str]:
+    """One warning per verification fallback of ``result``: an output statement
+    (``FILE:LINE: warning: TARGET: …``), or an entry of ``jac`` (those follow the outputs)."""
+    messages = []
+    for fb in result.fallbacks:
+        if jac is not None and fb.index >= len(pairs):
+            row, col = jac.position(fb.index - len(pairs))
+            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
+            messages.append(fb.message(path, "kept the unoptimised derivative", what))
+            continue
+        target = pairs[fb.index][0]
+        where = f"{path}:{parsed.line_of(target)}"
+        messages.append(fb.message(where, "kept the unoptimised statement", target.key))
+    return messages
 
 
 def model_jacobian(parsed: Model, pairs: Pairs, array: str | None) -> Jacobian:

@@ -116,19 +116,10 @@ def _messages(
 ) -> list[str]:
     """The parser's warnings and one per verification fallback (an output, or a Jacobian
     entry: those follow the outputs in ``result``)."""
-    from symopt.cli.report import fallback_message
+    from symopt.model.pipeline import fallback_messages
 
-    messages = [w.format() for w in parsed.warnings]
-    for fb in result.fallbacks:
-        if jac is not None and fb.index >= len(pairs):
-            row, col = jac.position(fb.index - len(pairs))
-            what = f"Jacobian entry ({row}, {jac.array}[{col}])"
-            messages.append(fallback_message(path, fb, "kept the unoptimised derivative", what))
-            continue
-        target = pairs[fb.index][0]
-        where = f"{path}:{parsed.line_of(target)}"
-        messages.append(fallback_message(where, fb, "kept the unoptimised statement", target.key))
-    return messages
+    warnings = [w.format() for w in parsed.warnings]
+    return warnings + fallback_messages(path, parsed, pairs, result, jac)
 
 
 def _info(jac: Jacobian, parsed: Model) -> JacobianInfo:
