@@ -86,7 +86,7 @@ def optimize_model(
         )
     finally:
         # A model is optimised in one go: rendering it can reuse the e-graph's memory (the
-        # peak of exp5000's compile drops from 88 to 83 MB).
+        # peak of exp5000's compile drops from 88 to 85 MB).
         release_programs()
 
 
