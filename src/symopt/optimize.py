@@ -162,7 +162,8 @@ def optimize(
         if verify:  # verification always runs: leave it the time it will take
             log.budget = log.budget.minus(_verify_seconds(interned, fold_seconds))
         path = choose_strategy(size, rules, polynomial)
-        strategy = Strategy(Engine(rules, table, assumptions), limits, log, max_tree)
+        engine = Engine(rules, table, assumptions)
+        strategy = Strategy(engine, limits, log, max_tree, walk_seconds=fold_seconds)
         found = strategy.run(path, folded)
         guard = _guard(inputs, path, log, max_tree, SPLIT_PER_FOLD * fold_seconds)
         outputs = log.run("guard", found, guard, required=True)
