@@ -174,3 +174,14 @@ def test_split_forms_are_accurate(text: str, points: list[dict[str, float]]) -> 
         # Both cancel terms of size about 1: within two of their ulps (the input's own bound;
         # the input may be luckier at a given point).
         assert err_out <= err_in + 2 * Fraction(math.ulp(1.0)), (to_sym(out), point)
+
+
+def test_a_common_denominator_too_large_to_expand_is_no_error() -> None:
+    """The fraction candidates gave up on six binomials' product with an uncaught
+    TooLargeError (``symopt: internal error``)."""
+    from symopt.verify import check_equivalent
+
+    term = parse_expr("1/((a+b)*(c+d)*(g+h)*(i+j)*(k+l)*(m+n))")
+    result = optimize([term])
+    assert result.cost_after <= result.cost_before
+    assert not check_equivalent([term], result.outputs, seed=4)

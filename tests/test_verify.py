@@ -295,3 +295,15 @@ def test_mismatches_come_in_term_order() -> None:
     after = [parse_expr(f"x + {k + (k % 2)}") for k in range(6)]  # the odd ones are wrong
     found = check_equivalent(before, after, seed=2)
     assert [m.index for m in found] == [1, 3, 5]
+
+
+def test_sample_points_follow_the_inputs_symbols_first() -> None:
+    """Symbols are sampled in the order of the inputs, then of the outputs (each symbol's special
+    points depend on its place): here z gets x's special point 1.0, where the wrong output is
+    nan. Ordered as the interleaved evaluation meets them, no point had z == x."""
+    x, y, w, z = (Sym(c) for c in "xywz")
+    d = App("sub", (z, x))
+    before: list[Term] = [x, y, w, z]
+    after: list[Term] = [App("div", (App("mul", (x, d)), d)), y, w, z]
+    found = check_equivalent(before, after)
+    assert [m.index for m in found] == [0]

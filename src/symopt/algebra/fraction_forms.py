@@ -5,14 +5,42 @@ missing factors), or combined per denominator. Each is a candidate only: the cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from symopt.algebra.choose import product, signed_sum
 from symopt.algebra.normal_terms import factored, from_poly
-from symopt.algebra.rational import Exact, FactorKey, RationalForm, RationalWalk, add_exact
+from symopt.algebra.rational import (
+    Exact,
+    FactorKey,
+    RationalForm,
+    RationalWalk,
+    TooLargeError,
+    add_exact,
+)
 from symopt.ir import App, Num, Term, postorder
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
+
+def _none_if_too_large(candidate: Callable[_P, _R | None]) -> Callable[_P, _R | None]:
+    """A candidate whose forms outgrow :data:`~symopt.algebra.rational.MAX_MONOMIALS` on the
+    way (a common denominator of six binomials expanded) is no candidate."""
+
+    @wraps(candidate)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
+        try:
+            return candidate(*args, **kwargs)
+        except TooLargeError:
+            return None
+
+    return guarded
+
+
+@_none_if_too_large
 def rational_candidate(
     root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
 ) -> tuple[Term, list[Term]] | None:
@@ -49,6 +77,7 @@ def signed_addends(root: Term) -> list[tuple[int, Term]]:
     return out
 
 
+@_none_if_too_large
 def grouped_candidate(
     root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
 ) -> tuple[Term, list[Term]] | None:
@@ -90,6 +119,7 @@ def grouped_candidate(
     return (total if overall > 0 else App("neg", (total,))), walk.atoms.terms
 
 
+@_none_if_too_large
 def structured_candidate(
     root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
 ) -> tuple[Term, list[Term]] | None:
@@ -156,6 +186,7 @@ def numerator_as_written(addend: Term, num: Exact, walk: RationalWalk) -> tuple[
     return None
 
 
+@_none_if_too_large
 def split_candidate(
     root: Term, nonzero: frozenset[Term] = frozenset(), positive: frozenset[Term] = frozenset()
 ) -> tuple[Term, list[Term]] | None:

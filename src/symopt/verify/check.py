@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symopt.ir import Sym, Term, symbols
-from symopt.verify.evaluate import compile_terms, stream
+from symopt.verify.evaluate import Program, compile_terms, stream
 from symopt.verify.sampling import sample_env
 
 UNVERIFIABLE = "unverifiable"
@@ -79,7 +79,9 @@ def check_equivalent(
     # Before and after interleaved: each pair is judged as soon as both are computed, and their
     # arrays dropped (holding every root's values took ~2 KB per output).
     program = compile_terms([t for pair in zip(before, after, strict=True) for t in pair])
-    env = _with_rescaled(sample_env(program.symbols(), n, seed=seed, ranges=ranges), ranges, n)
+    env = _with_rescaled(
+        sample_env(_sampled(before, program), n, seed=seed, ranges=ranges), ranges, n
+    )
     total = n + len(RESCALES) * min(RESCALED, n)
     pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     out: list[Mismatch] = []
@@ -107,6 +109,15 @@ def check_equivalent(
     stream(program, env, total, judge, with_scale=True)
     out.sort(key=lambda m: m.index)
     return out
+
+
+def _sampled(before: Sequence[Term], program: Program) -> list[Sym]:
+    """The symbols in the order they are sampled in: first appearance in ``before``, then in
+    ``after`` (each symbol's special points depend on its place: the order of the program,
+    which interleaves the two, would move them)."""
+    first = symbols(list(before))
+    known = set(first)
+    return first + [s for s in program.symbols() if s not in known]
 
 
 def _worst_point(
