@@ -127,3 +127,19 @@ def test_a_chain_model_is_optimised_and_correct() -> None:
     assert not any(isinstance(t, Sym) and t.name == HOLE for t in postorder(result.outputs))
     assert result.cost_after <= result.cost_before
     assert not check_equivalent(terms, result.outputs, seed=3)
+
+
+def test_a_placeholder_from_outside_its_region_keeps_the_region_as_it_was() -> None:
+    """A new form may only use placeholders of regions below it: one from elsewhere (a
+    batch-mate's e-class) cannot be filled yet where the region is put back, so the region
+    keeps its old form instead of failing."""
+    roots = intern([parse_expr(s) for s in ("exp(c) + u", "exp(a) + w", "sin(exp(a)) + v")])
+    order: list[str] = []
+
+    def optimise(batch: list) -> list:
+        order.extend(to_sym(r) for r in batch)
+        return [App("mul", (r, Sym(HOLE, 0))) if to_sym(r) == "exp(c)" else r for r in batch]
+
+    out = replace_regions(roots, optimise, max_nodes=2)
+    assert order[0] == "exp(a)" and "exp(c)" in order  # @region[0] is exp(a)
+    assert [to_sym(t) for t in out] == [to_sym(t) for t in roots]

@@ -196,15 +196,30 @@ def _put_back(roots: Sequence[Term], replaced: dict[int, Term], holes: list[Term
     the new forms of one batch share their nodes, and each is filled once."""
     done: dict[int, Term] = {}
     filled: dict[int, Term] = {}  # node of a new form -> it with its placeholders filled
+
+    def hole(k: int) -> Term:
+        became = done.get(id(holes[k]))
+        if became is None:
+            raise _NotBelowError
+        return became
+
     for t in postorder(list(roots)):
         new = replaced.get(id(t))
         if new is not None:
-            done[id(t)] = _fill(new, filled, lambda k: done[id(holes[k])])
+            try:
+                done[id(t)] = _fill(new, filled, hole)
+            except _NotBelowError:  # not seen: keep the region as it was, rather than guess
+                done[id(t)] = _rebuilt(t, done) if isinstance(t, App) else t
         elif isinstance(t, App):
             done[id(t)] = _rebuilt(t, done)
         else:
             done[id(t)] = t
     return [done[id(r)] for r in roots]
+
+
+class _NotBelowError(Exception):
+    """A new form holds the placeholder of a region that is not below the region it replaces
+    (it came from a batch-mate's e-class), so that region is not rebuilt yet."""
 
 
 def _fill(term: Term, filled: dict[int, Term], hole: Callable[[int], Term]) -> Term:
