@@ -113,12 +113,21 @@ class Context:
 
 
 def measure_variant(ctx: Context, result: Result, source: Path, flags: list[str]) -> np.ndarray:
-    """Compile ``source``, link with the driver, fill ``result``; return the outputs."""
+    """Compile ``source`` (and its part files ``STEM.partK.c``, where symopt split a large
+    model), link with the driver, fill ``result`` (gcc time summed over the files); return the
+    outputs."""
     args, tag = ctx.args, source.stem + ("_fm" if flags else "")
-    built = compile_object(source, ctx.workdir / f"{tag}.o", flags, args.compile_timeout)
-    result.compile_s = built.seconds
+    parts = sorted(
+        source.parent.glob(f"{source.stem}.part*.c"), key=lambda f: (len(f.name), f.name)
+    )
+    objects, result.compile_s = [], 0.0
+    for k, file in enumerate([source, *parts]):
+        obj = ctx.workdir / (f"{tag}.o" if k == 0 else f"{tag}.part{k}.o")
+        built = compile_object(file, obj, flags, args.compile_timeout)
+        objects.append(built.obj)
+        result.compile_s += built.seconds
     exe = ctx.workdir / f"drv_{tag}"
-    link([ctx.driver, built.obj], exe, args.compile_timeout)
+    link([ctx.driver, *objects], exe, args.compile_timeout)
     values = outputs(exe, ctx.inputs, ctx.workdir / f"out_{tag}.bin", RUN_TIMEOUT)
     if ctx.base is None:
         result.err = max_rel_error(values, ctx.numpy_values, ctx.scales)
