@@ -75,6 +75,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--compile-timeout", type=float, default=900.0, help="gcc timeout (s)")
     ap.add_argument("--symopt-timeout", type=float, default=900.0, help="symopt timeout (s)")
     ap.add_argument("--symopt-no-verify", action="store_true", help="pass --no-verify")
+    ap.add_argument(
+        "--symopt-arg",
+        action="append",
+        default=[],
+        help="one more argument for symopt compile (repeat: --symopt-arg=--max-file-operations "
+        "--symopt-arg=1000000)",
+    )
     ap.add_argument("--markdown", type=Path, help="also write the tables to this Markdown file")
     ap.add_argument("--keep", type=Path, help="keep the generated files in this directory")
     args = ap.parse_args(argv)
@@ -190,7 +197,10 @@ def variants(ctx: Context) -> list[Result]:
     def symopt() -> tuple[Path, float]:
         out = work / "symopt.c"
         timeout, no_verify = args.symopt_timeout, args.symopt_no_verify
-        return out, symopt_compile(model.sym_path, out, timeout=timeout, no_verify=no_verify)
+        seconds = symopt_compile(
+            model.sym_path, out, timeout=timeout, no_verify=no_verify, extra=args.symopt_arg
+        )
+        return out, seconds
 
     results = [run_variant(ctx, NAIVE, naive, [])]
     if "fastmath" not in args.skip:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from modelbench.build import run_timed
@@ -18,14 +19,23 @@ def symopt_exe() -> Path:
     return Path(sys.executable).parent / "symopt"
 
 
-def symopt_compile(model_path: Path, out: Path, *, timeout: float, no_verify: bool) -> float:
-    """Run ``symopt compile`` into ``out``; return its wall time (start-up and parse included)."""
+def symopt_compile(
+    model_path: Path,
+    out: Path,
+    *,
+    timeout: float,
+    no_verify: bool,
+    extra: Sequence[str] = (),
+) -> float:
+    """Run ``symopt compile`` into ``out`` (with ``extra`` arguments); return its wall time
+    (start-up and parse included)."""
     exe = symopt_exe()
     if not exe.exists():
         raise SymoptUnavailableError(f"no symopt executable at {exe}")
     cmd = [str(exe), "compile", str(model_path), "--lang", "c", "--name", "f", "-o", str(out)]
     if no_verify:
         cmd.append("--no-verify")
+    cmd += extra
     try:
         elapsed, proc = run_timed(cmd, timeout)
     except subprocess.TimeoutExpired:
