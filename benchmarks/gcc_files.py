@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from modelbench.build import compile_driver, compile_object, link
+from modelbench.compile_like import optimise_like_compile, read_sym_model
 from modelbench.measure import instructions_per_call, write_inputs
 
 
@@ -73,33 +74,13 @@ def optimise(model_path: Path, time_limit: float):
     """Parse and optimise as ``symopt compile`` (with ``time_limit``); a renderer of the C
     files."""
     import symopt.codegen.split as splitting
-    from symopt.limits import Limits
-    from symopt.model import parse_model
-    from symopt.model.pipeline import (
-        model_outputs,
-        optimize_model,
-        ranges_from_sidecar,
-        render_model_files,
-    )
-    from symopt.optimize import resolve_costs, resolve_ruleset
+    from symopt.model.pipeline import render_model_files
 
     t0 = time.perf_counter()
-    parsed = parse_model(model_path.read_text(), str(model_path))
-    deadline = time.perf_counter() + time_limit
-    pairs = model_outputs(parsed, str(model_path))
-    sidecar = model_path.with_suffix(".json")
-    ranges = ranges_from_sidecar(sidecar.read_text(), str(sidecar), [])
-    table = resolve_costs("throughput")
-    result = optimize_model(
-        parsed,
-        pairs,
-        rules=resolve_ruleset("default", None),
-        table=table,
-        limits=Limits(iterations=30, nodes=200_000, time=time_limit),
-        verify=True,
-        ranges=ranges,
-        deadline=deadline,
-    )
+    model = read_sym_model(model_path)
+    deadline = model.parsed_at + time_limit
+    result, table = optimise_like_compile(model, time_limit=time_limit, deadline=deadline)
+    parsed, pairs = model.parsed, model.pairs
     print(
         f"optimised in {time.perf_counter() - t0:.1f} s: cost {result.cost_before:g} -> "
         f"{result.cost_after:g}, stop: {result.stop_text}",

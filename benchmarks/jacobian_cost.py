@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from modelbench.build import Built, compile_driver, compile_object, link
+from modelbench.compile_like import optimise_like_compile, read_sym_model
 from modelbench.measure import have_valgrind, instructions_per_call, write_inputs
 from modelbench.model import load_model, sample_points
 from modelbench.naive import expr_to_c
@@ -64,37 +65,15 @@ class Optimised:
 def optimise(model_path: Path, jacobian: bool) -> Optimised:
     """Parse, (build the Jacobian,) optimise, (check it,) as ``symopt compile [--jacobian]``
     with its defaults (30 s, 200,000 e-nodes), timed per step."""
-    from symopt.limits import Limits
-    from symopt.model import parse_model
-    from symopt.model.pipeline import (
-        check_jacobian,
-        model_jacobian,
-        model_outputs,
-        optimize_model,
-        ranges_from_sidecar,
-        render_model,
-    )
-    from symopt.optimize import resolve_costs, resolve_ruleset
+    from symopt.model.pipeline import check_jacobian, model_jacobian, render_model
 
     t0 = time.process_time()
-    parsed = parse_model(model_path.read_text(), str(model_path))
-    pairs = model_outputs(parsed, str(model_path))
-    sidecar = model_path.with_suffix(".json")
-    ranges = ranges_from_sidecar(sidecar.read_text(), str(sidecar), [])
+    model = read_sym_model(model_path)
+    parsed, pairs, ranges = model.parsed, model.pairs, model.ranges
     t1 = time.process_time()
     jac = model_jacobian(parsed, pairs, None) if jacobian else None
     t2 = time.process_time()
-    table = resolve_costs("throughput")
-    result = optimize_model(
-        parsed,
-        pairs,
-        rules=resolve_ruleset("default", None),
-        table=table,
-        limits=Limits(iterations=30, nodes=200_000, time=30.0),
-        verify=True,
-        ranges=ranges,
-        extra=jac.entries if jac else (),
-    )
+    result, table = optimise_like_compile(model, extra=jac.entries if jac else ())
     t3 = time.process_time()
     if jac is not None:
         check_jacobian(str(model_path), parsed, pairs, jac, result.outputs[len(pairs) :], ranges)

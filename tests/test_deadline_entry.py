@@ -94,18 +94,23 @@ def test_intern_keeps_signed_zeros_and_first_spans_apart() -> None:
     assert left is not right and left != right
 
 
-def test_a_huge_sum_cut_after_collecting_keeps_its_like_terms_collected(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _deadline_passes_at_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline passes once the huge sums are collected, as ``factor`` begins."""
     clock = _Clock()
     monkeypatch.setattr(symopt.limits, "time", clock)
     real = pipeline._factor
 
     def late_factor(*args: object) -> object:
-        clock.late = True  # the deadline passes once the huge sum is collected
+        clock.late = True
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "_factor", late_factor)
+
+
+def test_a_huge_sum_cut_after_collecting_keeps_its_like_terms_collected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _deadline_passes_at_factor(monkeypatch)
     n = pipeline.COLLECT_MIN_TERMS + 200
     terms = intern([_sum(n, "v{i}*w", 10), parse_expr("a*b + a*c")])
     out, report = optimize_polynomials(terms, costs=THROUGHPUT, deadline=1e12)  # finite
@@ -132,15 +137,7 @@ def test_a_huge_sum_without_like_terms_is_not_built_flat() -> None:
 def test_collected_sums_reach_the_result_with_the_cut_phase_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = _Clock()
-    monkeypatch.setattr(symopt.limits, "time", clock)
-    real = pipeline._factor
-
-    def late_factor(*args: object) -> object:
-        clock.late = True
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline, "_factor", late_factor)
+    _deadline_passes_at_factor(monkeypatch)
     term = _sum(pipeline.COLLECT_MIN_TERMS + 10, "v{i}", 7)
     result = optimize([term], limits=Limits(time=60.0))
     assert result.stop_text == "time limit (factor)"

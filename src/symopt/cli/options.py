@@ -172,28 +172,23 @@ def args_option(help: str) -> Callable[[F], F]:
     )
 
 
+def _positive_count_option(flag: str, dest: str, default: int, help: str) -> Callable[[F], F]:
+    """An option taking a count of at least 1, its default shown."""
+    return click.option(
+        flag, dest, type=click.IntRange(min=1), default=default, show_default=True, help=help
+    )
+
+
 def max_statements_option(help: str) -> Callable[[F], F]:
     """``--max-statements-per-function N`` for C bodies (``compile``, ``build``, ``batch``)."""
-    return click.option(
-        "--max-statements-per-function",
-        "max_statements",
-        type=click.IntRange(min=1),
-        default=DEFAULT_MAX_STATEMENTS,
-        show_default=True,
-        help=help,
-    )
+    flag = "--max-statements-per-function"
+    return _positive_count_option(flag, "max_statements", DEFAULT_MAX_STATEMENTS, help)
 
 
 def max_file_operations_option(help: str) -> Callable[[F], F]:
     """``--max-file-operations N``: C split across files (``compile -o``, ``build``)."""
-    return click.option(
-        "--max-file-operations",
-        "max_file_operations",
-        type=click.IntRange(min=1),
-        default=DEFAULT_MAX_FILE_OPERATIONS,
-        show_default=True,
-        help=help,
-    )
+    flag = "--max-file-operations"
+    return _positive_count_option(flag, "max_file_operations", DEFAULT_MAX_FILE_OPERATIONS, help)
 
 
 TABLE_OR_JSON = "A table (plain text off a terminal) or one JSON document."
