@@ -20,7 +20,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 
-from symopt.ir import App, Num, Term, postorder
+from symopt.ir import App, Num, Term, postorder, with_args
 
 _FOLD: dict[str, Callable[..., float]] = {
     "add": lambda a, b: a + b,
@@ -95,6 +95,5 @@ def fold_constants(roots: Sequence[Term]) -> list[Term]:
             if value is not None:
                 done[id(t)] = Num(value)
                 continue
-        same = all(n is o for n, o in zip(args, t.args, strict=True))
-        done[id(t)] = t if same else App(t.op, args, t.span)
+        done[id(t)] = with_args(t, args)
     return [done[id(r)] for r in roots]

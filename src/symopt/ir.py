@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 ARITH_ARITY: dict[str, int] = {"add": 2, "sub": 2, "mul": 2, "div": 2, "neg": 1, "pow": 2}
@@ -374,6 +374,17 @@ def symbols(roots: list[Term]) -> list[Sym]:
     return list(out)
 
 
+def with_args(t: App, args: tuple[Term, ...]) -> Term:
+    """``t`` over ``args`` (``t`` itself when they are its own arguments)."""
+    return t if all(n is o for n, o in zip(args, t.args, strict=True)) else App(t.op, args, t.span)
+
+
+def rebuilt(t: App, done: Mapping[int, Term]) -> Term:
+    """``t`` over the rebuilt forms ``done[id(arg)]`` of its arguments (``t`` itself when none
+    changed): the step of every bottom-up rewrite."""
+    return with_args(t, tuple(done[id(a)] for a in t.args))
+
+
 def substitute(term: Term, fn: Callable[[Term], Term | None]) -> Term:
     """Rebuild ``term`` bottom-up, replacing any subterm for which ``fn`` returns a term."""
     return substitute_all([term], fn)[0]
@@ -385,12 +396,7 @@ def substitute_all(roots: Sequence[Term], fn: Callable[[Term], Term | None]) -> 
     for t in postorder(roots):
         repl = fn(t)
         if repl is None and isinstance(t, App):
-            args = tuple(done[id(a)] for a in t.args)
-            repl = (
-                t
-                if all(n is o for n, o in zip(args, t.args, strict=True))
-                else App(t.op, args, t.span)
-            )
+            repl = rebuilt(t, done)
         done[id(t)] = t if repl is None else repl
     return [done[id(r)] for r in roots]
 

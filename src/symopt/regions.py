@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from symopt.algebra.polynomial import integer_exponent
-from symopt.ir import App, Sym, Term, postorder
+from symopt.ir import App, Sym, Term, postorder, rebuilt
 
 _POLYNOMIAL_OPS = frozenset({"add", "sub", "neg", "mul"})
 _STRUCTURE_OPS = frozenset({"add", "sub", "neg"})
@@ -186,7 +186,7 @@ def _with_holes(batch: list[Term], earlier: dict[int, Sym]) -> list[Term]:
             stack.append((t, True))
             stack.extend((a, False) for a in reversed(t.args) if id(a) not in done)
         else:
-            done[id(t)] = _rebuilt(t, done)
+            done[id(t)] = rebuilt(t, done)
     return [done[id(r)] for r in batch]
 
 
@@ -209,9 +209,9 @@ def _put_back(roots: Sequence[Term], replaced: dict[int, Term], holes: list[Term
             try:
                 done[id(t)] = _fill(new, filled, hole)
             except _NotBelowError:  # not seen: keep the region as it was, rather than guess
-                done[id(t)] = _rebuilt(t, done) if isinstance(t, App) else t
+                done[id(t)] = rebuilt(t, done) if isinstance(t, App) else t
         elif isinstance(t, App):
-            done[id(t)] = _rebuilt(t, done)
+            done[id(t)] = rebuilt(t, done)
         else:
             done[id(t)] = t
     return [done[id(r)] for r in roots]
@@ -238,11 +238,5 @@ def _fill(term: Term, filled: dict[int, Term], hole: Callable[[int], Term]) -> T
             stack.append((t, True))
             stack.extend((a, False) for a in t.args if id(a) not in filled)
         else:
-            filled[id(t)] = _rebuilt(t, filled)
+            filled[id(t)] = rebuilt(t, filled)
     return filled[id(term)]
-
-
-def _rebuilt(t: App, done: dict[int, Term]) -> Term:
-    """``t`` over the rebuilt forms of its arguments (``t`` itself when none changed)."""
-    args = tuple(done[id(a)] for a in t.args)
-    return t if all(n is o for n, o in zip(args, t.args, strict=True)) else App(t.op, args, t.span)

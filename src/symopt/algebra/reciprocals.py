@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from symopt.costs.table import CostTable
-from symopt.ir import App, Num, Term, intern, postorder
+from symopt.ir import App, Num, Term, intern, postorder, with_args
 
 
 def _is_one(term: Term) -> bool:
@@ -47,6 +47,5 @@ def share_reciprocals(roots: Sequence[Term], table: CostTable) -> list[Term]:
         if node.op == "div" and node.args[1] in chosen and not _is_one(node.args[0]):
             done[id(node)] = App("mul", (args[0], App("div", (Num(1.0), args[1]))))
         else:
-            same = all(n is o for n, o in zip(args, node.args, strict=True))
-            done[id(node)] = node if same else App(node.op, args, node.span)
+            done[id(node)] = with_args(node, args)
     return intern([done[id(r)] for r in roots])

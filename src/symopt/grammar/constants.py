@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Collection
 
-from symopt.ir import App, Num, Sym, Term, postorder
+from symopt.ir import App, Num, Sym, Term, postorder, rebuilt
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names that denote a constant unless shadowed, and their values."""
@@ -41,9 +41,7 @@ def resolve_constants(term: Term, shadowed: Collection[str] = ()) -> Term:
         elif isinstance(node, App) and node.op == "pow" and _is_e(node.args[0], names):
             done[id(node)] = App("exp", (done[id(node.args[1])],), node.span)
         elif isinstance(node, App):
-            args = tuple(done[id(a)] for a in node.args)
-            same = all(n is o for n, o in zip(args, node.args, strict=True))
-            done[id(node)] = node if same else App(node.op, args, node.span)
+            done[id(node)] = rebuilt(node, done)
         else:
             done[id(node)] = node
     return done[id(term)]
