@@ -166,11 +166,7 @@ def _render_split(
         entry.append(f"    double {scratch}[{len(split.slots)}];")
     entry.extend(f"    {name}({', '.join(args)});" for name in names)
     entry.append("}")
-    lines = [comment]
-    for fn_part in parts:
-        lines += [fn_part.definition("static SYMOPT_NOINLINE "), ""]
-    text = "\n".join([*lines, *entry])
-    return RenderedFunction(text, comment, tuple(parts), "\n".join(entry))
+    return RenderedFunction("", comment, tuple(parts), "\n".join(entry))
 
 
 def _plan(fn: FunctionDef, costs: CostTable | None) -> Plan:

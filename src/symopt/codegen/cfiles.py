@@ -53,13 +53,24 @@ class PartFunction:
 
 @dataclass(frozen=True)
 class RenderedFunction:
-    """A function as one file has it (``text``) and, if it was split, its pieces: the comment
-    above it, the parts and the entry function that calls them."""
+    """A function: ``whole``, its text, if it was not split; else its pieces: the comment above
+    it, the parts and the entry function that calls them (joined only when one file has them
+    all, :attr:`text`)."""
 
-    text: str
+    whole: str = ""
     comment: str = ""
     parts: tuple[PartFunction, ...] = ()
     entry: str = ""
+
+    @property
+    def text(self) -> str:
+        """The function as one file has it."""
+        if not self.parts:
+            return self.whole
+        lines = [self.comment]
+        for part in self.parts:
+            lines += [part.definition("static SYMOPT_NOINLINE "), ""]
+        return "\n".join([*lines, self.entry])
 
 
 def part_operations(functions: Sequence[RenderedFunction]) -> int:
