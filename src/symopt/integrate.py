@@ -116,17 +116,17 @@ class _Reuse:
         self.factor: Any = None
         self.reused_at: float | None = None
 
-    def lookup(self, a: Any, jac: Any, t: float) -> _Lagged | None:
+    def lookup(self, c: float | None, jac: Any, t: float) -> _Lagged | None:
+        """A lagged factorisation for ``I - c J`` (``c``: :func:`_step_coefficient`), or
+        ``None``."""
         if self.factor is None or jac is not self.jac or t == self.reused_at:
             return None
-        c = _step_coefficient(a, jac)
         if c is None or self.c == 0.0 or abs(c / self.c - 1.0) > self.window:
             return None
         self.reused_at = t
         return _Lagged(self.factor, 2.0 / (1.0 + c / self.c))
 
-    def store(self, a: Any, jac: Any, factor: Any) -> None:
-        c = _step_coefficient(a, jac)
+    def store(self, c: float | None, jac: Any, factor: Any) -> None:
         self.jac, self.c, self.factor = jac, (0.0 if c is None else c), factor
         self.reused_at = None
 
@@ -184,8 +184,9 @@ class SparseBDF(BDF):
         self._last_jac = self.J
 
         def lu(a: Any) -> Any:
+            c = _step_coefficient(a, self._last_jac) if reuse is not None else None
             if reuse is not None:
-                lagged = reuse.lookup(a, self._last_jac, self.t)
+                lagged = reuse.lookup(c, self._last_jac, self.t)
                 if lagged is not None:
                     self.lu_reused += 1
                     return lagged
@@ -197,7 +198,7 @@ class SparseBDF(BDF):
                 options={"SymmetricMode": True},
             )
             if reuse is not None:
-                reuse.store(a, self._last_jac, factor)
+                reuse.store(c, self._last_jac, factor)
             return factor
 
         def solve_lu(factor: Any, b: np.ndarray) -> np.ndarray:
