@@ -26,7 +26,7 @@ from symopt.algebra.polynomial import Atoms, Poly, to_polys
 from symopt.algebra.sums import share_products, share_sums
 from symopt.ir import App, Num, Term, intern, reintern
 from symopt.limits import Budget, Cut, PhaseReport, StopReason, worst
-from symopt.phases import PhaseLog, Step
+from symopt.phases import PhaseLog, Step, measure
 
 if TYPE_CHECKING:
     from symopt.costs.table import CostTable
@@ -195,8 +195,6 @@ def _flat_cost(poly: Poly, ops: OpCosts) -> float:
 
 
 def _cost(terms: list[Term], costs: CostTable | None) -> float:
-    from symopt.phases import measure
-
     size, cost = measure(terms, costs)
     return float(size) if cost is None else cost
 

@@ -147,7 +147,8 @@ def write_outputs(files: Sequence[tuple[str, str]]) -> None:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
             staged.append((_stage(target, text.encode("utf-8"), mode), target))
-        new = {target for _, target in staged if not os.path.exists(target)}
+            if mode is None:
+                new.add(target)
         for tmp, target in staged:
             current = target
             os.replace(tmp, target)

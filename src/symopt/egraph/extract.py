@@ -209,8 +209,8 @@ def dag_choice(
                 break
         if not changed:
             break
-    choice = local_search(graph, choice, deadline=deadline)
-    if dag_cost_of(graph, choice) < dag_cost_of(graph, start):
+    choice, cost = local_search(graph, choice, deadline=deadline)
+    if cost < dag_cost_of(graph, start):
         return choice
     return start
 
@@ -225,12 +225,13 @@ def local_search(
     *,
     max_work: int = LOCAL_WORK,
     deadline: float = float("inf"),
-) -> dict[int, int]:
-    """Single-node moves on a choice: in each chosen class try each other node, keep it when the
-    roots' shared cost drops. The greedy DAG step fixes each class's sub-DAG by its own cost, so
-    it never computes ``exp(-x)`` as ``1/exp(x)`` (18 cycles, not 15) to share ``exp(x)`` with the
-    rest of ``(exp(x) - exp(-x))/(exp(x) + exp(-x))``; one move finds it. Deterministic: bounded
-    by ``max_work`` classes visited (and by ``deadline`` as the hard stop)."""
+) -> tuple[dict[int, int], float]:
+    """Single-node moves on a choice (returned with its shared cost): in each chosen class try
+    each other node, keep it when the roots' shared cost drops. The greedy DAG step fixes each
+    class's sub-DAG by its own cost, so it never computes ``exp(-x)`` as ``1/exp(x)`` (18
+    cycles, not 15) to share ``exp(x)`` with the rest of ``(exp(x) - exp(-x))/(exp(x) +
+    exp(-x))``; one move finds it. Deterministic: bounded by ``max_work`` classes visited (and
+    by ``deadline`` as the hard stop)."""
     choice = dict(choice)
     best = dag_cost_of(graph, choice)
     free = {n.cls for n in graph.nodes if not n.children and n.cost == 0}
@@ -254,10 +255,10 @@ def local_search(
                 else:
                     choice[cls] = current
                 if work > max_work or time.perf_counter() > deadline:
-                    return choice
+                    return choice, best
             if improved:
                 break  # the set of computed classes changed: start over with the new one
-    return choice
+    return choice, best
 
 
 def _reachable_set(graph: Graph, choice: dict[int, int]) -> set[int]:

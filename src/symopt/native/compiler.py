@@ -71,8 +71,7 @@ def compile_shared(
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(_run, jobs):
-                pass
+            list(pool.map(_run, jobs))  # every object file, or the first error
         _run([*cmd, *flags, *SHARED_FLAGS, "-o", str(output), *map(str, objects), "-lm"])
     finally:
         for obj in objects:
