@@ -42,7 +42,7 @@ def test_libm_value_that_is_not_correctly_rounded_is_not_folded(
     """A libm that is off by an ulp would make the literal a different number than a correctly
     rounded libm (or GCC's compile-time folding) computes: such a call stays."""
     off = lambda v: math.nextafter(math.log(v), math.inf)  # noqa: E731
-    monkeypatch.setitem(constfold._LIBM, "log", (off, mpmath.log))
+    monkeypatch.setitem(constfold._LIBM, "log", off)
     assert constfold.fold_value("log", [2.0]) is None
     assert constfold.fold_value("exp", [1.0]) == math.exp(1.0)
 

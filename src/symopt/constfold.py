@@ -32,29 +32,17 @@ _FOLD: dict[str, Callable[..., float]] = {
 }
 
 
-def _mpmath(name: str) -> Callable[[object], object]:
-    """mpmath's ``name``, imported at the first call (not at start-up: it is needed only when
-    a literal is folded)."""
-
-    def exact(x: object) -> object:
-        import mpmath
-
-        return mpmath.log(x, 2) if name == "log2" else getattr(mpmath, name)(x)
-
-    return exact
-
-
-_LIBM: dict[str, tuple[Callable[[float], float], Callable[[object], object]]] = {
-    op: (getattr(math, op), _mpmath(op))
-    for op in ("exp", "log", "log10", "log2", "sin", "cos", "tan", "atan")
+_LIBM: dict[str, Callable[[float], float]] = {
+    op: getattr(math, op) for op in ("exp", "log", "log10", "log2", "sin", "cos", "tan", "atan")
 }
+"""The functions folded where the platform's result is the correctly rounded one (checked with
+mpmath, imported only when a literal is folded: not at start-up)."""
 
 
 def _libm_value(op: str, value: float) -> float | None:
     """``op(value)`` when the platform's result is the correctly rounded one (else None)."""
-    fn, exact = _LIBM[op]
     try:
-        result = fn(value)
+        result = _LIBM[op](value)
     except (ValueError, OverflowError):
         return None
     underflow = abs(result) < sys.float_info.min and (result != 0.0 or op not in ("log", "sin"))
@@ -63,7 +51,8 @@ def _libm_value(op: str, value: float) -> float | None:
     import mpmath
 
     with mpmath.workprec(120):
-        correct = float(exact(mpmath.mpf(value)))  # type: ignore[arg-type]
+        x = mpmath.mpf(value)
+        correct = float(mpmath.log(x, 2) if op == "log2" else getattr(mpmath, op)(x))
     return result if correct == result else None
 
 

@@ -240,13 +240,14 @@ class Interned(list[Term]):
         size: int | None = None,
         ops: dict[str, int] | None = None,
         symbols: int | None = None,
+        constant_apps: int | None = None,
     ) -> None:
         super().__init__(roots)
         self.roots = tuple(self)
         self.size = size
         self.ops = ops
         self.symbols = symbols
-        self.constant_apps: int | None = None
+        self.constant_apps = constant_apps
         """Operations whose arguments are all literals (``None``: not counted)."""
 
     def unchanged(self) -> bool:
@@ -255,9 +256,7 @@ class Interned(list[Term]):
 
     def copy_unchanged(self) -> Interned:
         """A new list of the same roots, with what is known about them."""
-        out = Interned(self.roots, self.size, self.ops, self.symbols)
-        out.constant_apps = self.constant_apps
-        return out
+        return Interned(self.roots, self.size, self.ops, self.symbols, self.constant_apps)
 
 
 def intern(roots: Sequence[Term]) -> list[Term]:
@@ -328,9 +327,7 @@ def intern_until(roots: Sequence[Term], deadline: float) -> Interned | None:
             if not count % INTERN_CHECK_EVERY and clock() > deadline:
                 return None
     syms = sum(type(k) is tuple for k in leaves)
-    out = Interned([done[id(r)] for r in roots], len(table) + len(leaves), ops, syms)
-    out.constant_apps = constant
-    return out
+    return Interned([done[id(r)] for r in roots], len(table) + len(leaves), ops, syms, constant)
 
 
 def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:
