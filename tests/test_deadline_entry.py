@@ -161,3 +161,14 @@ def test_the_fold_walks_only_when_hash_consing_saw_an_operation_on_literals() ->
     assert skipped.name == ran.name == "fold"
     assert "skipped" in skipped.detail and "skipped" not in ran.detail
     assert ran.cost_out is not None and ran.cost_in is not None and ran.cost_out < ran.cost_in
+
+
+def test_interning_lists_the_symbols_in_order_of_first_appearance() -> None:
+    """What verification samples them in (``symbols``), without another walk."""
+    from symopt.ir import symbols
+
+    terms = [parse_expr("b*(c + a) + a*b"), parse_expr("u[2]*u[1] + exp(b) + d")]
+    out = intern(terms)
+    assert isinstance(out, Interned)
+    assert out.symbol_order == tuple(symbols(terms)) == tuple(symbols(list(out)))
+    assert out.symbols == 6

@@ -230,25 +230,30 @@ def postorder(roots: Sequence[Term], seen: set[int] | None = None) -> Iterator[T
 class Interned(list[Term]):
     """A list returned by :func:`intern`. It remembers its roots as they were, so interning it
     again while they are unchanged costs nothing (the terms are immutable); and, when the walk
-    that made it counted them, its distinct ``size`` and the distinct ``ops`` (operator ->
-    number of distinct ``App`` nodes) and ``symbols`` (distinct symbols), valid while
-    :meth:`unchanged`."""
+    that made it counted them, its distinct ``size``, the distinct ``ops`` (operator -> number
+    of distinct ``App`` nodes) and the distinct symbols in order of first appearance
+    (``symbol_order``, as :func:`symbols` finds them), valid while :meth:`unchanged`."""
 
     def __init__(
         self,
         roots: Iterable[Term] = (),
         size: int | None = None,
         ops: dict[str, int] | None = None,
-        symbols: int | None = None,
+        symbol_order: tuple[Sym, ...] | None = None,
         constant_apps: int | None = None,
     ) -> None:
         super().__init__(roots)
         self.roots = tuple(self)
         self.size = size
         self.ops = ops
-        self.symbols = symbols
+        self.symbol_order = symbol_order
         self.constant_apps = constant_apps
         """Operations whose arguments are all literals (``None``: not counted)."""
+
+    @property
+    def symbols(self) -> int | None:
+        """Distinct symbols (``None``: not counted)."""
+        return None if self.symbol_order is None else len(self.symbol_order)
 
     def unchanged(self) -> bool:
         """Whether it still holds the roots :func:`intern` returned, in the same places."""
@@ -256,7 +261,7 @@ class Interned(list[Term]):
 
     def copy_unchanged(self) -> Interned:
         """A new list of the same roots, with what is known about them."""
-        return Interned(self.roots, self.size, self.ops, self.symbols, self.constant_apps)
+        return Interned(self.roots, self.size, self.ops, self.symbol_order, self.constant_apps)
 
 
 def intern(roots: Sequence[Term]) -> list[Term]:
@@ -326,8 +331,9 @@ def intern_until(roots: Sequence[Term], deadline: float) -> Interned | None:
             count += 1
             if not count % INTERN_CHECK_EVERY and clock() > deadline:
                 return None
-    syms = sum(type(k) is tuple for k in leaves)
-    return Interned([done[id(r)] for r in roots], len(table) + len(leaves), ops, syms, constant)
+    syms = tuple(t for t in leaves.values() if isinstance(t, Sym))  # first appearance first
+    size = len(table) + len(leaves)
+    return Interned([done[id(r)] for r in roots], size, ops, syms, constant)
 
 
 def reintern(roots: Sequence[Term], before: Sequence[Term]) -> list[Term]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symopt.ir import Sym, Term, symbols
+from symopt.ir import Interned, Sym, Term, symbols
 from symopt.verify.evaluate import Program, compile_terms, stream
 from symopt.verify.sampling import sample_env
 
@@ -115,7 +115,10 @@ def _sampled(before: Sequence[Term], program: Program) -> list[Sym]:
     """The symbols in the order they are sampled in: first appearance in ``before``, then in
     ``after`` (each symbol's special points depend on its place: the order of the program,
     which interleaves the two, would move them)."""
-    first = symbols(list(before))
+    if isinstance(before, Interned) and before.unchanged() and before.symbol_order is not None:
+        first = list(before.symbol_order)  # counted when the inputs were interned
+    else:
+        first = symbols(list(before))
     known = set(first)
     return first + [s for s in program.symbols() if s not in known]
 
